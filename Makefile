@@ -1,0 +1,50 @@
+# buildorch: `make demo` runs the main job, `make test` runs every test.
+# Both bring up the hermetic BuildKit stack first (scripts/stack up, needs root).
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: all venv stack stack-status test unit integration go-test lint demo bench clean
+
+all: test
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+stack:
+	$(SUDO) scripts/stack up
+
+stack-status:
+	scripts/stack status
+
+go-test:
+	cd app && go vet ./... && test -z "$$(gofmt -l .)" && go test -count=1 ./...
+
+unit: venv
+	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
+
+integration: venv stack
+	$(PY) -m pytest tests -m integration $(PYTEST_ARGS)
+
+# Everything: Go tests, then unit and integration tests in one pytest run.
+test: venv stack go-test
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check buildorch tests bench scripts/*.py
+	$(VENV)/bin/mypy
+
+demo: venv stack
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/demo
+
+bench: venv stack
+	$(PY) -m bench $(if $(BENCH),--only $(BENCH),)
+
+clean:
+	rm -rf $(VENV) .buildorch .pytest_cache .mypy_cache .ruff_cache

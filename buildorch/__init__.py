@@ -1,0 +1,43 @@
+"""buildorch: orchestrate Docker BuildKit builds from Python.
+
+The public API is imported lazily so that ``buildorch --version`` stays fast::
+
+    from buildorch import BuildSpec, build
+    result = build(BuildSpec(context="app", platforms=["linux/amd64", "linux/arm64"]))
+    print(result.digest, result.steps_cached, "/", result.steps_total)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; resolved on first access (PEP 562).
+_LAZY = {
+    "BuildSpec": "buildorch.models",
+    "BuildResult": "buildorch.models",
+    "CachePolicy": "buildorch.models",
+    "build": "buildorch.build",
+    "doctor": "buildorch.doctor",
+    "BuildorchError": "buildorch.errors",
+}
+
+if TYPE_CHECKING:
+    from buildorch.build import build as build
+    from buildorch.doctor import doctor as doctor
+    from buildorch.errors import BuildorchError as BuildorchError
+    from buildorch.models import BuildResult as BuildResult
+    from buildorch.models import BuildSpec as BuildSpec
+    from buildorch.models import CachePolicy as CachePolicy
+
+__all__ = ["BuildResult", "BuildSpec", "BuildorchError", "CachePolicy", "__version__", "build", "doctor"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'buildorch' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

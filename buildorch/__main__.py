@@ -1,0 +1,3 @@
+from buildorch.cli import main
+
+main()

@@ -1,0 +1,146 @@
+"""``build()``: run a planned build, show its progress, and return a typed result."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from typing import IO, Any
+
+from buildorch import buildx, cache
+from buildorch.errors import BuildFailed, BuildorchError, EngineError, PushFailed
+from buildorch.models import BuildResult, BuildSpec
+from buildorch.plan import BuildPlan, Invocation, plan_build
+from buildorch.progress import ProgressTracker, Renderer, make_renderer
+
+_PUSH_FAILURE = re.compile(r"failed to push|failed to do request|pushing|push access denied|server gave HTTP response", re.I)
+
+
+def needs_store_check(spec: BuildSpec) -> bool:
+    """Whether the default output depends on the containerd image store (one ``docker info``)."""
+    return len(spec.platforms) > 1 and not (spec.push or spec.output or spec.load_per_platform)
+
+
+def prepare(spec: BuildSpec) -> BuildPlan:
+    """Plan ``spec`` against this engine (checks the image store only when it matters)."""
+    store = True
+    if needs_store_check(spec):
+        from buildorch.doctor import containerd_store
+
+        store = containerd_store(buildx.engine_info())
+    return plan_build(spec, containerd_store=store)
+
+
+def build(spec: BuildSpec, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> BuildResult:
+    """Build ``spec`` and return a :class:`BuildResult`.
+
+    Raises :class:`~buildorch.errors.BuildFailed` (with the failed step's last log
+    lines), :class:`~buildorch.errors.PushFailed` or another BuildorchError.
+
+    >>> from buildorch import BuildSpec, build          # doctest: +SKIP
+    >>> r = build(BuildSpec(context="app", platforms=["linux/amd64", "linux/arm64"]))
+    >>> r.steps_cached, r.steps_total, r.digest
+    """
+    plan = prepare(spec)
+    return run_plan(plan, renderer=renderer, log=log)
+
+
+def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> BuildResult:
+    spec = plan.spec
+    out = log or sys.stderr
+    for w in plan.warnings:
+        out.write(f"warning: {w}\n")
+    t0 = time.monotonic()
+    result = BuildResult(
+        tags=plan.tags,
+        platforms=spec.platforms,
+        target=spec.target,
+        build_args=plan.build_args,
+        version=plan.version.version,
+        build_time=plan.version.build_time,
+        cache_from=plan.cache.cache_from,
+        cache_to=plan.cache.cache_to,
+        warnings=list(plan.warnings),
+    )
+    try:
+        for inv in plan.invocations:
+            _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
+    except BaseException:
+        cache.discard(plan.cache)  # the previous cache stays as it was
+        raise
+    cache.commit(plan.cache)
+    result.duration_seconds = round(time.monotonic() - t0, 3)
+    result.loaded = plan.output == "load"
+    result.pushed = plan.output == "push"
+    result.tags = [t for inv in plan.invocations for t in inv.tags]
+    if result.loaded and result.tags:
+        img = buildx.image_inspect(result.tags[0])
+        if img:
+            result.image_id = img.get("Id")
+            result.size_bytes = img.get("Size")
+    if result.pushed and result.tags:
+        result.platform_digests = platform_digests(buildx.imagetools_raw(result.tags[0]))
+    return result
+
+
+def platform_digests(index: dict[str, Any]) -> dict[str, str]:
+    """``{"linux/amd64": "sha256:..."}`` from an OCI index, attestation manifests left out."""
+    out: dict[str, str] = {}
+    for m in index.get("manifests") or []:
+        p = m.get("platform") or {}
+        if (m.get("annotations") or {}).get("vnd.docker.reference.type") == "attestation-manifest":
+            continue
+        if p.get("os") in (None, "unknown"):
+            continue
+        key = "/".join(x for x in (p.get("os"), p.get("architecture"), p.get("variant")) if x)
+        out[key] = m["digest"]
+    return out
+
+
+def _run_invocation(inv: Invocation, spec: BuildSpec, result: BuildResult, renderer: Renderer) -> None:
+    tracker = ProgressTracker()
+    try:
+        for src, raw in buildx.stream(inv.argv, what="docker buildx build"):
+            text = raw.decode("utf-8", errors="replace")
+            if src == "stderr":
+                renderer.update(tracker, tracker.feed(text), text)
+    except EngineError:
+        renderer.close(tracker)
+        raise
+    except BuildorchError as exc:
+        tracker.finish()
+        renderer.close(tracker)
+        raise _failure(tracker, exc) from exc
+    except KeyboardInterrupt:
+        renderer.close(tracker)
+        raise
+    tracker.finish()
+    renderer.close(tracker)
+    result.steps_total += tracker.steps_total
+    result.steps_cached += tracker.steps_cached
+    result.steps.extend(tracker.step_results())
+    result.warnings.extend(tracker.warnings)
+    try:
+        meta = json.loads(inv.metadata_file.read_text())
+    except (OSError, ValueError):
+        meta = {}
+    result.metadata = meta if len(result.metadata) == 0 else {**result.metadata, **meta}
+    result.digest = meta.get("containerimage.digest") or result.digest
+
+
+def _failure(tracker: ProgressTracker, exc: BuildorchError) -> BuildorchError:
+    failed = tracker.failed()
+    summary = tracker.error_summary() or exc.message
+    if _PUSH_FAILURE.search(summary) and not failed:
+        return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
+    if failed is not None:
+        code = re.search(r"exit code: (\d+)", failed.error or "")
+        where = f" (exit code {code.group(1)})" if code else ""
+        details = failed.log_tail()
+        return BuildFailed(
+            f"step {failed.name} failed{where}: {failed.error}",
+            "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE",
+            details=details,
+        )
+    return BuildFailed(f"build failed: {summary}", details=tracker.messages[-20:])

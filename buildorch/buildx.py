@@ -1,0 +1,164 @@
+"""The one module that speaks to Docker, through python-on-whales.
+
+Everything that runs ``docker`` goes through here, so that every failure is
+turned into a :class:`~buildorch.errors.BuildorchError` in one place and the
+rest of buildorch never sees a ``DockerException``.
+
+We use python-on-whales' command runners (``utils.run`` and
+``utils.stream_stdout_and_stderr``) with argv we build ourselves rather than
+``docker.buildx.build()``, because that wrapper (0.81):
+  * runs ``buildx inspect`` and ``buildx ls`` before every build to guess
+    whether an image gets loaded (two extra processes on a 0.35 s cached build);
+  * returns ``None`` when pushing and offers no result object when streaming;
+  * takes a single ``cache_to`` and silently drops a non-dict ``attest``
+    (python-on-whales#506);
+and because ``--dry-run`` must print the exact command we run.
+It has no wrapper at all for ``buildx du`` or ``image history``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from python_on_whales import docker as _docker
+from python_on_whales import utils as _pow_utils
+from python_on_whales.exceptions import DockerException
+
+from buildorch.errors import BuildorchError, EngineError
+
+_ENGINE_DOWN = re.compile(
+    r"Cannot connect to the Docker daemon|Is the docker daemon running|connect: no such file or directory"
+    r"|error during connect|permission denied while trying to connect"
+)
+_NO_BUILDX = re.compile(r"'buildx' is not a docker command|unknown command \"buildx\"")
+
+
+def docker_cmd() -> list[str]:
+    """The ``docker`` argv prefix python-on-whales uses (honours its client config)."""
+    return list(_docker.client_config.docker_cmd)
+
+
+def last_lines(text: str | None, n: int = 20) -> list[str]:
+    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
+    return lines[-n:]
+
+
+def translate(exc: DockerException | FileNotFoundError, what: str) -> BuildorchError:
+    """Turn a failed docker call into a one-line, actionable error."""
+    if isinstance(exc, FileNotFoundError):
+        return EngineError("the docker CLI was not found", "install Docker, or run scripts/stack up")
+    text = f"{exc.stderr or ''}\n{exc.stdout or ''}"
+    if _ENGINE_DOWN.search(text):
+        return EngineError(
+            "the Docker engine is not reachable",
+            "start it (scripts/stack up), or point DOCKER_HOST at a running engine",
+        )
+    if _NO_BUILDX.search(text):
+        return EngineError("docker buildx is not installed", "install the docker-buildx plugin (scripts/stack up does)")
+    tail = last_lines(exc.stderr, 1)
+    reason = tail[0].strip() if tail else f"exit code {exc.return_code}"
+    return BuildorchError(f"{what} failed: {reason}", details=last_lines(exc.stderr))
+
+
+def run(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | None = None) -> str:
+    """Run ``docker ARGS...`` and return its stdout; raise a BuildorchError on failure."""
+    full = [*docker_cmd(), *args]
+    try:
+        return str(_pow_utils.run(full, capture_stdout=True, capture_stderr=True, env=env or {}))
+    except (DockerException, FileNotFoundError) as exc:
+        raise translate(exc, what or f"docker {' '.join(args[:2])}") from exc
+
+
+def run_attached(args: Sequence[str], *, env: dict[str, str] | None = None) -> int:
+    """Run ``docker ARGS...`` on the user's terminal (interactive shells) and return its exit code."""
+    full = [*docker_cmd(), *args]
+    try:
+        _pow_utils.run(full, capture_stdout=False, capture_stderr=False, env=env or {})
+    except DockerException as exc:
+        return exc.return_code
+    except FileNotFoundError as exc:
+        raise translate(exc, "docker") from exc
+    return 0
+
+
+def stream(args: Sequence[str], *, what: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, bytes]]:
+    """Run ``docker ARGS...`` and yield ``(stream, line)`` as they come.
+
+    Raises a BuildorchError once the command has ended with a non-zero code;
+    the caller, which saw the lines, can add what they said.
+    """
+    full = [*docker_cmd(), *args]
+    merged = {**os.environ, **(env or {})}
+    try:
+        yield from _pow_utils.stream_stdout_and_stderr(full, env=merged)
+    except (DockerException, FileNotFoundError) as exc:
+        raise translate(exc, what) from exc
+
+
+def run_json(args: Sequence[str], *, what: str | None = None) -> Any:
+    out = run(args, what=what)
+    try:
+        return json.loads(out)
+    except ValueError as exc:
+        raise BuildorchError(f"{what or 'docker'} printed something that is not JSON", "is the CLI too old?") from exc
+
+
+def run_json_lines(args: Sequence[str], *, what: str | None = None) -> list[Any]:
+    """For commands that print one JSON document per line (``buildx ls --format json``)."""
+    out = run(args, what=what)
+    return [json.loads(line) for line in out.splitlines() if line.strip().startswith("{")]
+
+
+# -- the calls buildorch makes -------------------------------------------------
+
+
+def engine_info() -> dict[str, Any]:
+    """``docker info`` as JSON (engine version, storage driver, containerd store...)."""
+    info = run_json(["info", "--format", "{{json .}}"], what="docker info")
+    if not isinstance(info, dict) or not info.get("ServerVersion"):
+        # The CLI prints client info and a ServerErrors list when the daemon is down.
+        errs = " ".join(info.get("ServerErrors") or []) if isinstance(info, dict) else ""
+        raise EngineError(
+            "the Docker engine is not reachable" + (f": {errs}" if errs else ""),
+            "start it (scripts/stack up), or point DOCKER_HOST at a running engine",
+        )
+    return info
+
+
+def buildx_version() -> str:
+    """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``."""
+    return run(["buildx", "version"], what="docker buildx version").strip()
+
+
+def buildx_inspect(builder: str | None = None) -> str:
+    """The text of ``docker buildx inspect [--bootstrap] [NAME]`` (its only stable format in 0.13)."""
+    args = ["buildx", "inspect"] + ([builder] if builder else [])
+    return run(args, what="docker buildx inspect")
+
+
+def buildx_ls() -> list[dict[str, Any]]:
+    """``docker buildx ls --format json`` (buildx >= 0.13), one dict per builder."""
+    return run_json_lines(["buildx", "ls", "--format", "json"], what="docker buildx ls")
+
+
+def image_inspect(ref: str) -> dict[str, Any] | None:
+    """``docker image inspect REF`` as a dict, or None when there is no such image."""
+    try:
+        out = run_json(["image", "inspect", ref], what=f"docker image inspect {ref}")
+    except EngineError:
+        raise
+    except BuildorchError:
+        return None
+    return out[0] if isinstance(out, list) and out else None
+
+
+def imagetools_raw(ref: str) -> dict[str, Any]:
+    """The raw manifest or index of ``REF`` in a registry (``buildx imagetools inspect --raw``)."""
+    doc = run_json(["buildx", "imagetools", "inspect", "--raw", ref], what=f"imagetools inspect {ref}")
+    if not isinstance(doc, dict):
+        raise BuildorchError(f"imagetools inspect {ref} printed no manifest")
+    return doc

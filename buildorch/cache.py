@@ -1,0 +1,107 @@
+"""Cache import/export: which cache a build uses, and keeping local caches healthy.
+
+BuildKit's local cache exporter never deletes old blobs (docker/buildx#310,
+moby/buildkit#1896) and writes in place, so an interrupted export can break the
+cache. buildorch exports into a fresh staging directory and swaps it in only
+after the build succeeded: the cache then holds exactly what the last build
+needs, and a failed build leaves the previous cache as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from buildorch import references
+from buildorch.models import BuildSpec, CachePolicy
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("BUILDORCH_CACHE_DIR", ".buildorch/cache"))
+
+
+@dataclass
+class CachePlan:
+    """The ``--cache-from``/``--cache-to`` values of one build and the local swap to do after it."""
+
+    cache_from: list[str] = field(default_factory=list)
+    cache_to: list[str] = field(default_factory=list)
+    local_dir: Path | None = None  # the live local cache
+    staging_dir: Path | None = None  # where this build exports; swapped in on success
+    warnings: list[str] = field(default_factory=list)
+
+
+def local_cache_dir(spec: BuildSpec, policy: CachePolicy) -> Path:
+    if policy.dir is not None:
+        return policy.dir
+    ctx = spec.context.resolve().name or "root"
+    target = spec.target or "default"
+    return cache_root() / re.sub(r"[^A-Za-z0-9_.-]", "-", f"{ctx}-{target}")
+
+
+def local_cache_ok(d: Path) -> bool:
+    """A local cache BuildKit can import: an ``index.json`` that parses, with manifests."""
+    try:
+        index = json.loads((d / "index.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(index, dict) and bool(index.get("manifests"))
+
+
+def plan_cache(spec: BuildSpec) -> CachePlan:
+    """Decide the cache flags for ``spec`` (``auto``: local per target, registry when pushing)."""
+    policy = spec.cache
+    plan = CachePlan(cache_from=list(policy.extra_from))
+    kind = policy.kind
+    if kind == "auto":
+        kind = "registry" if spec.push else "local"
+    mode = policy.mode
+    if kind == "local":
+        d = local_cache_dir(spec, policy)
+        plan.local_dir = d
+        if d.exists() and not local_cache_ok(d):
+            aside = d.with_name(f"{d.name}.corrupt-{int(time.time())}")
+            plan.warnings.append(f"local cache {d} is damaged (no valid index.json): set aside as {aside}; building cold")
+            d.rename(aside)
+        if local_cache_ok(d):
+            plan.cache_from.append(f"type=local,src={d}")
+        plan.staging_dir = d.with_name(f"{d.name}.new-{os.getpid()}")
+        plan.cache_to.append(f"type=local,dest={plan.staging_dir},mode={mode}")
+    elif kind == "registry":
+        ref = policy.ref
+        if not ref:
+            if not spec.tags:
+                raise ValueError("a registry cache needs a reference: --cache registry:REGISTRY/NAME:buildcache")
+            name, _ = references.split(spec.tags[0])
+            ref = f"{name}:buildcache"
+        plan.cache_from.append(f"type=registry,ref={ref}")
+        plan.cache_to.append(f"type=registry,ref={ref},mode={mode},image-manifest=true,oci-mediatypes=true")
+    elif kind == "inline":
+        plan.cache_to.append("type=inline")
+        plan.cache_from.extend(f"type=registry,ref={t}" for t in spec.tags[:1])
+    return plan
+
+
+def commit(plan: CachePlan) -> None:
+    """After a successful build: swap the freshly exported cache in place of the old one."""
+    if plan.staging_dir is None or plan.local_dir is None:
+        return
+    if not local_cache_ok(plan.staging_dir):
+        shutil.rmtree(plan.staging_dir, ignore_errors=True)
+        return
+    old = plan.local_dir.with_name(f"{plan.local_dir.name}.old-{os.getpid()}")
+    if plan.local_dir.exists():
+        plan.local_dir.rename(old)
+    plan.staging_dir.rename(plan.local_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(plan: CachePlan) -> None:
+    """After a failed or interrupted build: drop the partial export, keep the old cache."""
+    if plan.staging_dir is not None:
+        shutil.rmtree(plan.staging_dir, ignore_errors=True)

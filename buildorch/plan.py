@@ -1,0 +1,146 @@
+"""From a validated BuildSpec to the exact ``docker buildx build`` command(s)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from buildorch import cache, platforms, versioning
+from buildorch.errors import InputError
+from buildorch.models import BuildSpec
+
+
+@dataclass
+class Invocation:
+    """One ``docker buildx build`` run."""
+
+    argv: list[str]  # after "docker"
+    platforms: list[str]
+    tags: list[str]
+    metadata_file: Path
+
+
+@dataclass
+class BuildPlan:
+    """What buildorch will run for a spec, and the values it derived."""
+
+    spec: BuildSpec
+    version: versioning.VersionInfo
+    build_args: dict[str, str]
+    tags: list[str]
+    output: str  # "load" | "push" | "output" | "cache-only"
+    cache: cache.CachePlan
+    invocations: list[Invocation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def command_lines(self) -> list[str]:
+        return [shlex.join(["docker", *inv.argv]) for inv in self.invocations]
+
+
+def default_tag(spec: BuildSpec, version: str) -> str:
+    """``app:1.2.3`` for ``buildorch build app``; ``app-builder:1.2.3`` for a non-final stage."""
+    name = spec.context.resolve().name.lower() or "image"
+    name = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("._-") or "image"
+    if spec.target:
+        from buildorch.dockerfile import read_stages
+
+        stages = read_stages(spec.dockerfile_path)
+        if not stages or stages[-1].name != spec.target:
+            name = f"{name}-{spec.target}"
+    return f"{name}:{versioning.tag_safe(version)}"
+
+
+def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: Path | None = None) -> BuildPlan:
+    """Plan a build: derive version args, choose the output and cache, and write the argv."""
+    try:
+        vinfo = versioning.resolve(spec.context, spec.version, spec.build_time)
+        cplan = cache.plan_cache(spec)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    build_args = {
+        "VERSION": vinfo.version,
+        "BUILD_TIME": vinfo.build_time,
+        "SOURCE_DATE_EPOCH": str(vinfo.source_date_epoch),
+        **spec.build_args,  # an explicit --build-arg wins
+    }
+    n_plat = len(spec.platforms)
+    warnings = list(cplan.warnings)
+    if spec.push:
+        output = "push"
+    elif spec.output:
+        output = "output"
+    elif spec.load or spec.load_per_platform or n_plat <= 1 or containerd_store:
+        output = "load"
+    else:
+        output = "cache-only"
+        warnings.append(
+            f"{n_plat} platforms and no output given: the result stays in the build cache only; "
+            "add --push, --output, or --load-per-platform (the containerd image store is off)"
+        )
+    if output == "load" and n_plat > 1 and not containerd_store and not spec.load_per_platform:
+        raise InputError(
+            f"--load of {n_plat} platforms needs Docker's containerd image store, which is off",
+            "rerun with --load-per-platform (one tag per platform, e.g. app:1.2.3-arm64), or --push, "
+            'or enable {"features": {"containerd-snapshotter": true}} in /etc/docker/daemon.json',
+        )
+    tags = list(spec.tags)
+    if not tags and output == "load":
+        tags = [default_tag(spec, vinfo.version)]
+
+    meta_dir = metadata_dir or Path(tempfile.gettempdir())
+    plan = BuildPlan(
+        spec=spec, version=vinfo, build_args=build_args, tags=tags, output=output, cache=cplan, warnings=warnings
+    )
+    if spec.load_per_platform and n_plat > 1:
+        for p in spec.platforms:
+            suffix = platforms.arch_of(p)
+            ptags = [f"{t}-{suffix}" if ":" in t.rsplit("/", 1)[-1] else f"{t}:{suffix}" for t in tags]
+            plan.invocations.append(_invocation(spec, plan, [p], ptags, meta_dir))
+    else:
+        plan.invocations.append(_invocation(spec, plan, spec.platforms, tags, meta_dir))
+    return plan
+
+
+def _invocation(spec: BuildSpec, plan: BuildPlan, plats: list[str], tags: list[str], meta_dir: Path) -> Invocation:
+    meta = spec.metadata_file or meta_dir / f"buildorch-metadata-{os.getpid()}-{len(plan.invocations)}.json"
+    argv = ["buildx", "build"]
+    if spec.builder:
+        argv += ["--builder", spec.builder]
+    if spec.dockerfile is not None:
+        argv += ["--file", str(spec.dockerfile)]
+    if spec.target:
+        argv += ["--target", spec.target]
+    if plats:
+        argv += ["--platform", ",".join(plats)]
+    for t in tags:
+        argv += ["--tag", t]
+    for k, v in plan.build_args.items():
+        argv += ["--build-arg", f"{k}={v}"]
+    labels = dict(spec.labels)
+    for k, v in labels.items():
+        argv += ["--label", f"{k}={v}"]
+    if plan.output == "load":
+        argv.append("--load")
+    elif plan.output == "push":
+        argv.append("--push")
+    elif plan.output == "output" and spec.output:
+        argv += ["--output", spec.output]
+    for s in spec.secrets:
+        argv += ["--secret", s]
+    if spec.no_cache:
+        argv.append("--no-cache")
+    if spec.pull:
+        argv.append("--pull")
+    if spec.provenance is not None:
+        argv.append(f"--provenance={'true' if spec.provenance else 'false'}")
+    for c in plan.cache.cache_from:
+        argv += ["--cache-from", c]
+    for c in plan.cache.cache_to:
+        argv += ["--cache-to", c]
+    # Always rawjson: buildorch renders progress itself and counts cached steps from it.
+    argv += ["--progress", "rawjson", "--metadata-file", str(meta)]
+    argv.append(str(spec.context))
+    return Invocation(argv=argv, platforms=list(plats), tags=tags, metadata_file=meta)

@@ -1,0 +1,332 @@
+"""BuildKit's ``rawjson`` progress: parsed into steps, rendered for people.
+
+buildx prints one pretty-printed JSON document (a SolveStatus) after another on
+stderr, then plain text (``ERROR: failed to solve: ...``) when a build fails.
+``ProgressTracker.feed`` takes that stream line by line.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any, Protocol
+
+from buildorch.models import StepResult
+
+# "[linux/arm64 builder 3/6] RUN ..." / "[internal] load ..." / "[builder 2/6] COPY ..."
+_NAME = re.compile(r"^\[(?:(?P<platform>[a-z0-9]+/[a-z0-9]+(?:/[a-z0-9]+)?) )?(?P<label>[^\]]*)\] ?(?P<rest>.*)$", re.S)
+_STEP_LABEL = re.compile(r"(?:^|\s)\d+/\d+$")
+LOG_TAIL = 20
+
+
+def _ts(value: str | None) -> float | None:
+    if not value:
+        return None
+    # Go prints nanoseconds; Python parses at most microseconds.
+    v = re.sub(r"(\.\d{6})\d+", r"\1", value).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(v).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class Vertex:
+    """One BuildKit vertex as the stream has described it so far."""
+
+    digest: str
+    name: str = ""
+    started: float | None = None
+    completed: float | None = None
+    cached: bool = False
+    error: str | None = None
+    logs: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL))
+    log_count: int = 0  # lines ever seen; ``logs`` keeps only the tail
+    _partial: str = ""
+
+    @property
+    def platform(self) -> str | None:
+        m = _NAME.match(self.name)
+        return m.group("platform") if m else None
+
+    @property
+    def is_step(self) -> bool:
+        """A Dockerfile instruction of the build's own: not ``[internal]``, not the export, not ``FROM``.
+
+        ``FROM`` vertexes only resolve a base image and are never reported cached.
+        """
+        m = _NAME.match(self.name)
+        if not m or "internal" in m.group("label").split():
+            return False
+        if not _STEP_LABEL.search(m.group("label")):
+            return False
+        return not m.group("rest").upper().startswith("FROM ")
+
+    @property
+    def state(self) -> str:
+        if self.error:
+            return "error"
+        if self.cached:
+            return "cached"
+        if self.completed is not None:
+            return "done"
+        if self.started is not None:
+            return "running"
+        return "waiting"
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.completed is None:
+            return None
+        return max(0.0, self.completed - self.started)
+
+    def add_log(self, data: bytes) -> None:
+        text = self._partial + data.decode("utf-8", errors="replace")
+        lines = text.split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            line = line.rstrip("\r")
+            if line.strip():
+                self.logs.append(line)
+                self.log_count += 1
+
+    def log_tail(self) -> list[str]:
+        tail = list(self.logs)
+        if self._partial.strip():
+            tail.append(self._partial)
+        return tail[-LOG_TAIL:]
+
+
+class ProgressTracker:
+    """Accumulates rawjson SolveStatus documents into vertexes, logs and messages."""
+
+    def __init__(self) -> None:
+        self.vertexes: dict[str, Vertex] = {}
+        self.messages: list[str] = []  # non-JSON lines (buildx's own errors and warnings)
+        self.warnings: list[str] = []
+        self.exports: list[str] = []  # "exporting manifest sha256:..." and the like
+        self._buf: list[str] = []
+        self._decoder = json.JSONDecoder()
+
+    def feed(self, line: str) -> list[Vertex]:
+        """Take one line of buildx's stderr; return the vertexes it changed."""
+        if self._buf:
+            self._buf.append(line)
+            if line.startswith("}"):
+                return self._flush()
+            return []
+        stripped = line.strip()
+        if stripped.startswith("{"):
+            self._buf.append(line)
+            if stripped.endswith("}"):  # compact one-line JSON
+                return self._flush(silent=True)
+            return []
+        if stripped:
+            self.messages.append(stripped)
+        return []
+
+    def _flush(self, silent: bool = False) -> list[Vertex]:
+        text = "".join(self._buf)
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            if silent:  # a one-line document not yet complete: keep buffering
+                return []
+            self.messages.extend(s.strip() for s in self._buf if s.strip())
+            self._buf = []
+            return []
+        self._buf = []
+        return self.apply(doc)
+
+    def apply(self, doc: dict[str, Any]) -> list[Vertex]:
+        changed: dict[str, Vertex] = {}
+        for v in doc.get("vertexes") or []:
+            vx = self.vertexes.setdefault(v["digest"], Vertex(digest=v["digest"]))
+            vx.name = v.get("name", vx.name)
+            vx.started = _ts(v.get("started")) or vx.started
+            vx.completed = _ts(v.get("completed")) or vx.completed
+            vx.cached = bool(v.get("cached")) or vx.cached
+            vx.error = v.get("error") or vx.error
+            changed[vx.digest] = vx
+        for s in doc.get("statuses") or []:
+            sid = s.get("id", "")
+            if sid.startswith(("exporting manifest", "exporting attestation", "exporting config")) and sid not in self.exports:
+                self.exports.append(sid)
+        for log in doc.get("logs") or []:
+            vx = self.vertexes.setdefault(log["vertex"], Vertex(digest=log["vertex"]))
+            try:
+                vx.add_log(base64.b64decode(log.get("data", "")))
+            except ValueError:
+                continue
+            changed[vx.digest] = vx
+        for w in doc.get("warnings") or []:
+            short = w.get("short")
+            msg = base64.b64decode(short).decode(errors="replace") if short else ""
+            if msg and msg not in self.warnings:
+                self.warnings.append(msg)
+        return list(changed.values())
+
+    def finish(self) -> None:
+        if self._buf:
+            self._flush()
+
+    # -- what a BuildResult needs ---------------------------------------------
+    @property
+    def steps(self) -> list[Vertex]:
+        return [v for v in self.vertexes.values() if v.is_step]
+
+    @property
+    def steps_total(self) -> int:
+        return len(self.steps)
+
+    @property
+    def steps_cached(self) -> int:
+        return sum(1 for v in self.steps if v.cached)
+
+    def failed(self) -> Vertex | None:
+        errs = [v for v in self.vertexes.values() if v.error]
+        # BuildKit marks a canceled sibling with "context canceled": prefer the real failure.
+        real = [v for v in errs if "context canceled" not in (v.error or "")]
+        found = real or errs
+        return found[0] if found else None
+
+    def step_results(self) -> list[StepResult]:
+        return [
+            StepResult(
+                name=_NAME.sub(lambda m: f"[{m.group('label')}] {m.group('rest')}", v.name),
+                platform=v.platform,
+                cached=v.cached,
+                duration_seconds=round(v.duration, 3) if v.duration is not None else None,
+                error=v.error,
+            )
+            for v in self.steps
+        ]
+
+    def error_summary(self) -> str | None:
+        """buildx's closing ``ERROR: ...`` line, if it printed one."""
+        for msg in reversed(self.messages):
+            if msg.startswith("ERROR:"):
+                return msg[len("ERROR:") :].strip()
+        return None
+
+
+# -- rendering -----------------------------------------------------------------
+
+
+class Renderer(Protocol):
+    def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None: ...
+    def close(self, tracker: ProgressTracker) -> None: ...
+
+
+class QuietRenderer:
+    """Shows nothing (``--progress quiet``)."""
+
+    def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None:
+        pass
+
+    def close(self, tracker: ProgressTracker) -> None:
+        pass
+
+
+class RawRenderer:
+    """Passes BuildKit's rawjson through (``--progress rawjson``)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None:
+        self.out.write(raw)
+
+    def close(self, tracker: ProgressTracker) -> None:
+        self.out.flush()
+
+
+class PlainRenderer:
+    """One line per step state change and per log line: for logs and CI."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.t0 = time.monotonic()
+        self._said: dict[str, str] = {}
+        self._logged: dict[str, int] = {}
+
+    def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None:
+        for v in changed:
+            state = v.state
+            new = min(v.log_count - self._logged.get(v.digest, 0), len(v.logs))
+            if new > 0:
+                for line in list(v.logs)[-new:]:
+                    self.out.write(f"  | {line}\n")
+                self._logged[v.digest] = v.log_count
+            if self._said.get(v.digest) == state or state == "waiting":
+                continue
+            self._said[v.digest] = state
+            el = time.monotonic() - self.t0
+            dur = f" {v.duration:.1f}s" if v.duration is not None and state == "done" else ""
+            word = {"running": "RUN  ", "done": "DONE ", "cached": "CACHED", "error": "ERROR"}[state]
+            self.out.write(f"[{el:6.1f}s] {word} {v.name}{dur}\n")
+        self.out.flush()
+
+    def close(self, tracker: ProgressTracker) -> None:
+        self.out.flush()
+
+
+class LiveRenderer:
+    """A live table of steps on a terminal (rich), with the latest log line."""
+
+    def __init__(self, out: IO[str]) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(file=out)
+        self.t0 = time.monotonic()
+        self.live = Live(console=self.console, refresh_per_second=8, transient=False)
+        self.live.start()
+        self._last_log = ""
+
+    def _table(self, tracker: ProgressTracker) -> Any:
+        from rich.table import Table
+
+        t = Table.grid(padding=(0, 1))
+        t.add_column(width=8)
+        t.add_column(justify="right", width=7)
+        t.add_column(overflow="ellipsis", no_wrap=True)
+        style = {"cached": "cyan", "done": "green", "running": "yellow", "error": "bold red", "waiting": "dim"}
+        shown = [v for v in tracker.vertexes.values() if v.name and (v.is_step or v.state in ("running", "error"))]
+        for v in shown[-25:]:
+            if v.state == "running" and v.started is not None:
+                d = f"{max(0.0, time.time() - v.started):.1f}s"
+            else:
+                d = f"{v.duration:.1f}s" if v.duration is not None else ""
+            t.add_row(f"[{style[v.state]}]{v.state}[/]", d, v.name)
+        el = time.monotonic() - self.t0
+        t.add_row("", f"{el:.1f}s", f"[dim]{self._last_log}[/]")
+        return t
+
+    def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None:
+        for v in changed:
+            if v.logs:
+                self._last_log = v.logs[-1][:160]
+        self.live.update(self._table(tracker))
+
+    def close(self, tracker: ProgressTracker) -> None:
+        self.live.update(self._table(tracker))
+        self.live.stop()
+
+
+def make_renderer(mode: str, out: IO[str] | None = None) -> Renderer:
+    """``auto`` is a live view on a terminal and plain text elsewhere."""
+    stream = out or sys.stderr
+    if mode == "quiet":
+        return QuietRenderer()
+    if mode == "rawjson":
+        return RawRenderer(stream)
+    if mode == "tty" or (mode == "auto" and stream.isatty()):
+        return LiveRenderer(stream)
+    return PlainRenderer(stream)

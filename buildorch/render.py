@@ -1,0 +1,44 @@
+"""Turning results into text for people or JSON for scripts (stdout only carries results)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Any
+
+
+def emit_json(data: Any, out: IO[str] | None = None) -> None:
+    stream = out or sys.stdout
+    stream.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    stream.flush()
+
+
+def human_size(n: int | float | None) -> str:
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def build_summary(result: Any) -> list[str]:
+    """The closing lines of ``buildorch build``."""
+    lines = [
+        f"built {', '.join(result.platforms) or 'the host platform'}"
+        + (f" target {result.target}" if result.target else "")
+        + f" in {result.duration_seconds:.1f}s: {result.steps_cached}/{result.steps_total} steps cached"
+    ]
+    lines.append(f"  VERSION={result.version}  BUILD_TIME={result.build_time}")
+    if result.tags:
+        how = "pushed" if result.pushed else ("loaded" if result.loaded else "tagged")
+        lines.append(f"  {how}: {', '.join(result.tags)}")
+    if result.digest:
+        lines.append(f"  digest: {result.digest}")
+    for p, d in result.platform_digests.items():
+        lines.append(f"    {p}: {d}")
+    if result.size_bytes is not None:
+        lines.append(f"  image size: {human_size(result.size_bytes)} (compressed content, host platform)")
+    return lines

@@ -1,0 +1,49 @@
+"""Shared test set-up: integration tests need the real stack (scripts/stack up).
+
+In CI (``CI`` set) a missing stack FAILS the integration tests; locally they
+skip with the reason, so a unit-only run works on a laptop without Docker.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@functools.cache
+def stack_problem() -> str | None:
+    """None when the engine, buildx and arm64 emulation answer; else why not."""
+    try:
+        info = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"docker CLI not usable ({exc}); run scripts/stack up"
+    if info.returncode != 0 or not info.stdout.strip():
+        return "no Docker engine answers; run scripts/stack up (as root)"
+    bx = subprocess.run(["docker", "buildx", "inspect"], capture_output=True, text=True, timeout=30)
+    if bx.returncode != 0:
+        return "docker buildx is missing; run scripts/stack up"
+    if "linux/arm64" not in bx.stdout:
+        return "the builder lists no linux/arm64 (QEMU); run scripts/stack up"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("integration") is None:
+        return
+    problem = stack_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"integration test needs the stack: {problem}", pytrace=False)
+        pytest.skip(f"no stack: {problem}")
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA

@@ -1,0 +1,55 @@
+"""The CLI's contract: one clean line per failure, the right exit code, no traceback."""
+
+from pathlib import Path
+
+import pytest
+
+from buildorch.cli import main
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM scratch AS builder\nFROM scratch AS runtime\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--platform", "linux/aarch64"], "error: platforms: unknown platform 'linux/aarch64': did you mean linux/arm64?"),
+        (["--target", "biulder"], "stage 'biulder' not found"),
+        (["--build-arg", "NOPE"], "error: malformed build arg 'NOPE': use KEY=VALUE"),
+        (["--build-arg", "NPM_TOKEN=x"], "looks like a secret"),
+        (["-t", "UPPER:1"], "must be lower-case"),
+        (["--cache", "disk"], "unknown cache spec 'disk'"),
+        (["-f", "nope/Dockerfile"], "Dockerfile nope/Dockerfile not found"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(ctx: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code = main(["build", str(ctx), "--dry-run", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_dry_run_prints_the_command(ctx: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.chdir(ctx)
+    code = main(["build", ".", "--dry-run", "--version", "1.2.3", "--cache", "none", "--platform", "linux/amd64"])
+    out = capsys.readouterr().out
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.startswith("docker buildx build --platform linux/amd64 --tag ")
+    assert "--build-arg VERSION=1.2.3 --build-arg BUILD_TIME=2023-11-14T22:13:20Z" in first
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("buildorch ")
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frobnicate"]) == 2
+    assert "No such command" in capsys.readouterr().err

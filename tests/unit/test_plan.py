@@ -1,0 +1,97 @@
+import shlex
+from pathlib import Path
+
+import pytest
+
+from buildorch.errors import InputError
+from buildorch.models import BuildSpec, CachePolicy
+from buildorch.plan import plan_build
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "Dockerfile").write_text("FROM scratch AS builder\nFROM scratch AS runtime\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return app
+
+
+def argv_of(spec: BuildSpec, **kw: bool) -> list[str]:
+    plan = plan_build(spec, metadata_dir=Path("/m"), **kw)
+    assert len(plan.invocations) == 1
+    return plan.invocations[0].argv
+
+
+def test_version_args_are_always_passed(ctx: Path) -> None:
+    plan = plan_build(BuildSpec(context=ctx, version="1.2.3", cache=CachePolicy(kind="none")))
+    assert plan.build_args == {
+        "VERSION": "1.2.3",
+        "BUILD_TIME": "2023-11-14T22:13:20Z",
+        "SOURCE_DATE_EPOCH": "1700000000",
+    }
+
+
+def test_explicit_build_arg_wins(ctx: Path) -> None:
+    plan = plan_build(BuildSpec(context=ctx, version="1", build_args={"VERSION": "2"}))
+    assert plan.build_args["VERSION"] == "2"
+
+
+def test_full_command_line(ctx: Path) -> None:
+    spec = BuildSpec(
+        context=ctx,
+        target="builder",
+        platforms=["linux/amd64", "linux/arm64"],
+        tags=["localhost:5000/app:t"],
+        version="1.2.3",
+        push=True,
+        labels={"a": "b"},
+        cache=CachePolicy(kind="none"),
+    )
+    argv = argv_of(spec)
+    line = shlex.join(argv)
+    assert argv[:2] == ["buildx", "build"]
+    assert "--target builder --platform linux/amd64,linux/arm64 --tag localhost:5000/app:t" in line
+    assert "--build-arg VERSION=1.2.3" in line and "--label a=b" in line
+    assert "--push" in argv and "--load" not in argv
+    assert argv[-1] == str(ctx)
+    assert "--progress rawjson --metadata-file" in line
+
+
+def test_default_output_and_tag(ctx: Path) -> None:
+    plan = plan_build(BuildSpec(context=ctx, version="1.2.3", target="builder"))
+    assert plan.output == "load" and plan.tags == ["app-builder:1.2.3"]
+    plan = plan_build(BuildSpec(context=ctx, version="1.2.3", target="runtime"))
+    assert plan.tags == ["app:1.2.3"]
+
+
+def test_several_platforms_without_containerd_store(ctx: Path) -> None:
+    spec = BuildSpec(context=ctx, platforms=["linux/amd64", "linux/arm64"], load=True)
+    with pytest.raises(InputError) as exc:
+        plan_build(spec, containerd_store=False)
+    assert "containerd image store" in exc.value.message and "--load-per-platform" in (exc.value.hint or "")
+    plan = plan_build(BuildSpec(context=ctx, platforms=["linux/amd64", "linux/arm64"]), containerd_store=False)
+    assert plan.output == "cache-only" and plan.warnings
+
+
+def test_load_per_platform(ctx: Path) -> None:
+    spec = BuildSpec(context=ctx, platforms=["linux/amd64", "linux/arm64"], version="1.2.3", load_per_platform=True)
+    plan = plan_build(spec, containerd_store=False)
+    assert [inv.tags for inv in plan.invocations] == [["app:1.2.3-amd64"], ["app:1.2.3-arm64"]]
+    assert [inv.platforms for inv in plan.invocations] == [["linux/amd64"], ["linux/arm64"]]
+
+
+def test_auto_cache_is_local_per_target(ctx: Path) -> None:
+    argv = argv_of(BuildSpec(context=ctx, target="builder"))
+    to = argv[argv.index("--cache-to") + 1]
+    assert to.startswith("type=local,dest=.buildorch/cache/app-builder.new-") and to.endswith(",mode=max")
+    assert "--cache-from" not in argv  # nothing to import yet
+
+
+def test_auto_cache_when_pushing_is_the_registry(ctx: Path) -> None:
+    argv = argv_of(BuildSpec(context=ctx, push=True, tags=["localhost:5000/app:1"]))
+    assert argv[argv.index("--cache-from") + 1] == "type=registry,ref=localhost:5000/app:buildcache"
+    assert argv[argv.index("--cache-to") + 1] == (
+        "type=registry,ref=localhost:5000/app:buildcache,mode=max,image-manifest=true,oci-mediatypes=true"
+    )

@@ -1,0 +1,62 @@
+"""rawjson progress parsing, against output recorded from buildx 0.13.1 (tests/data/rawjson)."""
+
+from pathlib import Path
+
+from buildorch.progress import PlainRenderer, ProgressTracker
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "rawjson"
+
+
+def track(name: str) -> ProgressTracker:
+    t = ProgressTracker()
+    with open(DATA / name) as f:
+        for line in f:
+            t.feed(line)
+    t.finish()
+    return t
+
+
+def test_cold_multiplatform_build() -> None:
+    t = track("multiplatform_cold.json")
+    names = sorted(v.name for v in t.steps)
+    # two platforms x (RUN + COPY); FROM, [internal] and the export are not steps
+    assert len(names) == 4
+    assert all(n.startswith(("[linux/amd64 ", "[linux/arm64 ")) for n in names)
+    assert t.steps_cached == 0
+    assert {v.platform for v in t.steps} == {"linux/amd64", "linux/arm64"}
+    run = next(v for v in t.steps if "RUN echo hello" in v.name)
+    assert run.logs[0] == "hello" and run.duration is not None
+    assert any(e.startswith("exporting manifest list sha256:") for e in t.exports)
+
+
+def test_cached_rebuild_counts_every_step_cached() -> None:
+    t = track("multiplatform_cached.json")
+    assert t.steps_total == 4 and t.steps_cached == 4
+
+
+def test_failed_step_and_the_trailing_text() -> None:
+    t = track("failed_step.json")
+    failed = t.failed()
+    assert failed is not None
+    assert failed.name == '[fail 1/1] RUN echo "about to fail" && exit 3'
+    assert "exit code: 3" in (failed.error or "")
+    assert failed.log_tail() == ["about to fail"]
+    assert (t.error_summary() or "").startswith("failed to solve: process")
+
+
+def test_compact_json_lines_are_accepted() -> None:
+    t = ProgressTracker()
+    t.feed('{"vertexes":[{"digest":"d1","name":"[builder 2/3] RUN x","cached":true}]}\n')
+    assert t.steps_total == 1 and t.steps_cached == 1
+
+
+def test_plain_renderer(tmp_path: Path) -> None:
+    out = (tmp_path / "log").open("w+")
+    r = PlainRenderer(out)
+    t = ProgressTracker()
+    with open(DATA / "failed_step.json") as f:
+        for line in f:
+            r.update(t, t.feed(line), line)
+    out.seek(0)
+    text = out.read()
+    assert "ERROR [fail 1/1]" in text and "  | about to fail" in text
