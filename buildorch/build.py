@@ -63,6 +63,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         cache_to=plan.cache.cache_to,
         warnings=list(plan.warnings),
     )
+    cache.stage(plan.cache)
     try:
         for inv in plan.invocations:
             _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
@@ -99,7 +100,7 @@ def platform_digests(index: dict[str, Any]) -> dict[str, str]:
 
 
 def _run_invocation(inv: Invocation, spec: BuildSpec, result: BuildResult, renderer: Renderer) -> None:
-    tracker = ProgressTracker()
+    tracker = ProgressTracker()  # notes the start time: see ``reused``
     try:
         for src, raw in buildx.stream(inv.argv, what="docker buildx build"):
             text = raw.decode("utf-8", errors="replace")
@@ -138,8 +139,11 @@ def _failure(tracker: ProgressTracker, exc: BuildorchError) -> BuildorchError:
         code = re.search(r"exit code: (\d+)", failed.error or "")
         where = f" (exit code {code.group(1)})" if code else ""
         details = failed.log_tail()
+        # "process ... did not complete successfully" only repeats the command line.
+        why = "" if "did not complete successfully" in (failed.error or "") else f": {failed.error}"
+        name = failed.name if len(failed.name) <= 140 else failed.name[:137] + "..."
         return BuildFailed(
-            f"step {failed.name} failed{where}: {failed.error}",
+            f"step {name} failed{where}{why}",
             "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE",
             details=details,
         )

@@ -87,13 +87,70 @@ def plan_cache(spec: BuildSpec) -> CachePlan:
     return plan
 
 
+_DIGEST = re.compile(rb"sha256:[0-9a-f]{64}")
+
+
+def stage(plan: CachePlan) -> None:
+    """Before the build: seed the staging directory with hard links to the live cache's blobs.
+
+    BuildKit skips blobs that already exist at the destination, so a rebuild
+    exports only what changed (a cached app build: 1.4 s instead of 4.4 s).
+    Blobs are content-addressed and never rewritten, so linking them is safe;
+    ``index.json`` is rewritten by BuildKit and is therefore not linked.
+    """
+    if plan.staging_dir is None or plan.local_dir is None:
+        return
+    shutil.rmtree(plan.staging_dir, ignore_errors=True)
+    blobs = plan.local_dir / "blobs"
+    if not local_cache_ok(plan.local_dir) or not blobs.is_dir():
+        return
+    try:
+        shutil.copytree(blobs, plan.staging_dir / "blobs", copy_function=os.link)
+    except OSError:  # another filesystem, no hard links: export everything instead
+        shutil.rmtree(plan.staging_dir, ignore_errors=True)
+
+
+def referenced_blobs(d: Path) -> set[str]:
+    """Every blob digest reachable from ``d/index.json`` (JSON blobs are followed)."""
+    seen: set[str] = set()
+    todo = [m.decode() for m in _DIGEST.findall((d / "index.json").read_bytes())]
+    while todo:
+        digest = todo.pop()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        blob = d / "blobs" / "sha256" / digest.split(":", 1)[1]
+        try:
+            if blob.stat().st_size > 16 * 1024 * 1024:
+                continue  # a layer, not a manifest or cache config
+            head = blob.read_bytes()
+        except OSError:
+            continue
+        if head[:1] in (b"{", b"["):
+            todo.extend(m.decode() for m in _DIGEST.findall(head))
+    return seen
+
+
+def gc_blobs(d: Path) -> int:
+    """Delete blobs nothing references (left from an earlier build); return the bytes freed."""
+    keep = {x.split(":", 1)[1] for x in referenced_blobs(d)}
+    freed = 0
+    for blob in (d / "blobs" / "sha256").glob("*"):
+        if blob.name not in keep:
+            freed += blob.stat().st_size
+            blob.unlink()
+    shutil.rmtree(d / "ingest", ignore_errors=True)
+    return freed
+
+
 def commit(plan: CachePlan) -> None:
-    """After a successful build: swap the freshly exported cache in place of the old one."""
+    """After a successful build: drop stale blobs and swap the new cache in place of the old one."""
     if plan.staging_dir is None or plan.local_dir is None:
         return
     if not local_cache_ok(plan.staging_dir):
         shutil.rmtree(plan.staging_dir, ignore_errors=True)
         return
+    gc_blobs(plan.staging_dir)
     old = plan.local_dir.with_name(f"{plan.local_dir.name}.old-{os.getpid()}")
     if plan.local_dir.exists():
         plan.local_dir.rename(old)

@@ -20,7 +20,7 @@ from typing import IO, Any, Protocol
 from buildorch.models import StepResult
 
 # "[linux/arm64 builder 3/6] RUN ..." / "[internal] load ..." / "[builder 2/6] COPY ..."
-_NAME = re.compile(r"^\[(?:(?P<platform>[a-z0-9]+/[a-z0-9]+(?:/[a-z0-9]+)?) )?(?P<label>[^\]]*)\] ?(?P<rest>.*)$", re.S)
+_NAME = re.compile(r"^\[(?:(?P<platform>[a-z0-9]+/[a-z0-9]+(?:/[a-z0-9]+)?(?:->[a-z0-9/]+)?) )?(?P<label>[^\]]*)\] ?(?P<rest>.*)$", re.S)
 _STEP_LABEL = re.compile(r"(?:^|\s)\d+/\d+$")
 LOG_TAIL = 20
 
@@ -68,11 +68,13 @@ class Vertex:
             return False
         return not m.group("rest").upper().startswith("FROM ")
 
+    reused: bool = False  # finished by an earlier build sharing BuildKit's solver graph
+
     @property
     def state(self) -> str:
         if self.error:
             return "error"
-        if self.cached:
+        if self.cached or self.reused:
             return "cached"
         if self.completed is not None:
             return "done"
@@ -106,7 +108,11 @@ class Vertex:
 class ProgressTracker:
     """Accumulates rawjson SolveStatus documents into vertexes, logs and messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, started_at: float | None = None) -> None:
+        # When this build began (wall clock). BuildKit replays vertexes that an
+        # earlier, still-live build already ran (same digest) with their old
+        # timestamps and no "cached" flag: those did no work now.
+        self.started_at = time.time() if started_at is None else started_at
         self.vertexes: dict[str, Vertex] = {}
         self.messages: list[str] = []  # non-JSON lines (buildx's own errors and warnings)
         self.warnings: list[str] = []
@@ -153,6 +159,8 @@ class ProgressTracker:
             vx.completed = _ts(v.get("completed")) or vx.completed
             vx.cached = bool(v.get("cached")) or vx.cached
             vx.error = v.get("error") or vx.error
+            if vx.started is not None and vx.completed is not None and vx.started < self.started_at - 1.0:
+                vx.reused = True
             changed[vx.digest] = vx
         for s in doc.get("statuses") or []:
             sid = s.get("id", "")
@@ -187,7 +195,7 @@ class ProgressTracker:
 
     @property
     def steps_cached(self) -> int:
-        return sum(1 for v in self.steps if v.cached)
+        return sum(1 for v in self.steps if v.cached or v.reused)
 
     def failed(self) -> Vertex | None:
         errs = [v for v in self.vertexes.values() if v.error]
@@ -201,7 +209,7 @@ class ProgressTracker:
             StepResult(
                 name=_NAME.sub(lambda m: f"[{m.group('label')}] {m.group('rest')}", v.name),
                 platform=v.platform,
-                cached=v.cached,
+                cached=v.cached or v.reused,
                 duration_seconds=round(v.duration, 3) if v.duration is not None else None,
                 error=v.error,
             )

@@ -8,7 +8,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "rawjson"
 
 
 def track(name: str) -> ProgressTracker:
-    t = ProgressTracker()
+    t = ProgressTracker(started_at=0.0)
     with open(DATA / name) as f:
         for line in f:
             t.feed(line)
@@ -60,3 +60,11 @@ def test_plain_renderer(tmp_path: Path) -> None:
     out.seek(0)
     text = out.read()
     assert "ERROR [fail 1/1]" in text and "  | about to fail" in text
+
+
+def test_vertexes_finished_before_this_build_began_count_as_reused() -> None:
+    t = ProgressTracker(started_at=2_000_000_000.0)
+    t.feed('{"vertexes":[{"digest":"d1","name":"[builder 3/6] COPY . .",'
+           '"started":"2026-11-28T15:31:28.633267483Z","completed":"2026-11-28T15:31:28.645556656Z"}]}\n')
+    assert t.steps_total == 1 and t.steps_cached == 1
+    assert t.step_results()[0].cached is True
