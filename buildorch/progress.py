@@ -20,7 +20,11 @@ from typing import IO, Any, Protocol
 from buildorch.models import StepResult
 
 # "[linux/arm64 builder 3/6] RUN ..." / "[internal] load ..." / "[builder 2/6] COPY ..."
-_NAME = re.compile(r"^\[(?:(?P<platform>[a-z0-9]+/[a-z0-9]+(?:/[a-z0-9]+)?(?:->[a-z0-9/]+)?) )?(?P<label>[^\]]*)\] ?(?P<rest>.*)$", re.S)
+_NAME = re.compile(
+    r"^\[(?:(?P<platform>[a-z0-9]+/[a-z0-9]+(?:/[a-z0-9]+)?(?:->[a-z0-9/]+)?) )?"  # "linux/amd64->arm64" when cross-compiling
+    r"(?P<label>[^\]]*)\] ?(?P<rest>.*)$",
+    re.S,
+)
 _STEP_LABEL = re.compile(r"(?:^|\s)\d+/\d+$")
 LOG_TAIL = 20
 

@@ -44,6 +44,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"no stack: {problem}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Local build caches of the tests go to a temp dir, never the developer's .buildorch/."""
+    if "BUILDORCH_CACHE_DIR" not in os.environ:
+        os.environ["BUILDORCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("buildorch-cache"))
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA

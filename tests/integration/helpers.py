@@ -21,7 +21,9 @@ def unique(prefix: str = "buildorch-it") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def buildorch(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def buildorch(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``buildorch`` CLI (as a user would) and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "buildorch", *args],

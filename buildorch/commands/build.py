@@ -1,0 +1,96 @@
+"""``buildorch build``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from buildorch.commands.common import JsonOpt, pairs, validated
+
+
+def build(
+    context: Annotated[Path, typer.Argument(help="Build context directory.")] = Path("."),
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")] = None,
+    target: Annotated[str | None, typer.Option(help="Stage to build (builder, test, runtime...).")] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option(help="os/arch[/variant], comma-separated or repeated. Default: the builder's.")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Image reference; repeatable.")] = None,
+    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable. Never secrets: use --secret.")] = None,
+    version: Annotated[str | None, typer.Option(help="VERSION build arg (default: git describe, else 0.0.0-dev).")] = None,
+    build_time: Annotated[
+        str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
+    ] = None,
+    label: Annotated[list[str] | None, typer.Option(help="K=V image label; repeatable.")] = None,
+    load: Annotated[bool, typer.Option("--load", help="Load the image into Docker (default for one platform).")] = False,
+    push: Annotated[bool, typer.Option("--push", help="Push to the registry of each tag.")] = False,
+    output: Annotated[str | None, typer.Option(help="buildx output spec, e.g. type=local,dest=DIR.")] = None,
+    load_per_platform: Annotated[
+        bool, typer.Option(help="Load one image per platform (tag suffix -amd64, -arm64) without the containerd store.")
+    ] = False,
+    builder: Annotated[str | None, typer.Option(help="buildx builder to use.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the build cache.")] = False,
+    pull: Annotated[bool, typer.Option("--pull", help="Always look for newer base images.")] = False,
+    secret: Annotated[
+        list[str] | None, typer.Option(help="BuildKit secret: id=NAME,src=FILE or id=NAME,env=VAR; repeatable.")
+    ] = None,
+    cache: Annotated[
+        str, typer.Option(help="Cache: auto, local[:DIR], registry[:REF], inline or none.")
+    ] = "auto",
+    cache_mode: Annotated[str, typer.Option(help="Cache export mode: min or max.")] = "max",
+    cache_from: Annotated[list[str] | None, typer.Option(help="Extra cache source (buildx syntax); repeatable.")] = None,
+    progress: Annotated[str, typer.Option(help="auto, plain, tty, rawjson or quiet.")] = "auto",
+    metadata_file: Annotated[Path | None, typer.Option(help="Also write buildx's metadata file here.")] = None,
+    json_out: JsonOpt = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the docker command and the spec; run nothing.")] = False,
+) -> None:
+    """Build CONTEXT for one or more platforms, with VERSION and BUILD_TIME always set.
+
+    Example: buildorch build app --platform linux/amd64,linux/arm64 --version 1.2.3
+    """
+    from buildorch.models import BuildSpec, CachePolicy, parse_pairs
+    from buildorch.render import build_summary, emit_json
+
+    spec = validated(
+        BuildSpec,
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=platform or [],
+        tags=tag or [],
+        build_args=pairs(parse_pairs, build_arg, "build arg"),
+        version=version,
+        build_time=build_time,
+        labels=pairs(parse_pairs, label, "label"),
+        load=load,
+        push=push,
+        output=output,
+        load_per_platform=load_per_platform,
+        builder=builder,
+        no_cache=no_cache,
+        pull=pull,
+        secrets=secret or [],
+        progress=progress,
+        metadata_file=metadata_file,
+        cache=validated(CachePolicy.parse, cache, cache_mode, cache_from or []),
+    )
+    from buildorch.build import prepare, run_plan
+
+    plan = prepare(spec)
+    if dry_run:
+        lines = plan.command_lines()
+        if json_out:
+            emit_json({"commands": lines, "spec": spec.model_dump(mode="json"), "build_args": plan.build_args})
+        else:
+            for line in lines:
+                typer.echo(line)
+            emit_json(spec.model_dump(mode="json"))
+        return
+    result = run_plan(plan)
+    if json_out:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        for line in build_summary(result):
+            typer.echo(line, err=False)

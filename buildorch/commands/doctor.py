@@ -1,0 +1,33 @@
+"""``buildorch doctor``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from buildorch.commands.common import JsonOpt
+
+
+def doctor(
+    json_out: JsonOpt = False,
+    registry: Annotated[str, typer.Option(help="Registry address to probe.")] = "localhost:5000",
+    builder: Annotated[str | None, typer.Option(help="Builder to check (default: the current one).")] = None,
+) -> None:
+    """Check the engine, buildx, the builder, the containerd image store, QEMU and the registry.
+
+    Exits 1 when a required check fails; each failing line says what to do.
+    """
+    from buildorch.doctor import doctor as run_doctor
+    from buildorch.render import emit_json
+
+    report = run_doctor(registry=registry, builder=builder)
+    if json_out:
+        emit_json(report.to_json())
+    else:
+        for c in report.checks:
+            mark = "ok  " if c.ok else ("FAIL" if c.required else "warn")
+            typer.echo(f"{mark} {c.name:<17} {c.detail}")
+            if not c.ok and c.fix:
+                typer.echo(f"     {'':<17} -> {c.fix}")
+    raise typer.Exit(0 if report.ok else 1)
