@@ -82,7 +82,8 @@ def test_load_per_platform(ctx: Path) -> None:
     assert [inv.platforms for inv in plan.invocations] == [["linux/amd64"], ["linux/arm64"]]
 
 
-def test_auto_cache_is_local_per_target(ctx: Path) -> None:
+def test_auto_cache_is_local_per_target(ctx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BUILDORCH_CACHE_DIR")
     argv = argv_of(BuildSpec(context=ctx, target="builder"))
     to = argv[argv.index("--cache-to") + 1]
     assert to.startswith("type=local,dest=.buildorch/cache/app-builder.new-") and to.endswith(",mode=max")
