@@ -75,14 +75,45 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     result.loaded = plan.output == "load"
     result.pushed = plan.output == "push"
     result.tags = [t for inv in plan.invocations for t in inv.tags]
-    if result.loaded and result.tags:
+    _describe_images(plan, result)
+    if plan.cache.registry_ref:
+        from buildorch.cache_usage import remember_registry_cache
+
+        remember_registry_cache(plan.cache.registry_ref)
+    return result
+
+
+def _describe_images(plan: BuildPlan, result: BuildResult) -> None:
+    """Fill image id, size and per-platform digests; check the cache covers every platform."""
+    if not result.tags:
+        return
+    name = result.tags[0].rsplit(":", 1)[0] if ":" in result.tags[0].rsplit("/", 1)[-1] else result.tags[0]
+    manifest: Any = None
+    if result.loaded:
         img = buildx.image_inspect(result.tags[0])
         if img:
             result.image_id = img.get("Id")
             result.size_bytes = img.get("Size")
-    if result.pushed and result.tags:
+            index = buildx.store_blob(result.image_id) if result.image_id else None
+            if index and index.get("manifests"):
+                result.platform_digests = platform_digests(index)
+            manifest = buildx.store_blob
+    elif result.pushed:
         result.platform_digests = platform_digests(buildx.imagetools_raw(result.tags[0]))
-    return result
+
+        def manifest(digest: str) -> Any:
+            return buildx.imagetools_raw(f"{name}@{digest}")
+
+    if len(result.platform_digests) > 1 and plan.cache.cache_to and manifest is not None:
+        layers: dict[str, set[str]] = {}
+        for p, digest in result.platform_digests.items():
+            doc = manifest(digest)
+            if doc:
+                layers[p] = {m["digest"] for m in doc.get("layers") or []}
+        missing = cache.missing_platforms(plan.cache, layers)
+        if missing:
+            result.warnings.append(f"the exported cache lacks layers for {', '.join(missing)} (moby/buildkit#2822)")
+        result.cache_platforms_missing = missing
 
 
 def platform_digests(index: dict[str, Any]) -> dict[str, str]:

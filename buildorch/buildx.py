@@ -162,3 +162,47 @@ def imagetools_raw(ref: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise BuildorchError(f"imagetools inspect {ref} printed no manifest")
     return doc
+
+
+def store_blob(digest: str) -> dict[str, Any] | None:
+    """A JSON blob (index or manifest) from the engine's containerd image store, or None.
+
+    The Docker API of engine 26 shows only the host platform of a multi-platform
+    image; containerd's own CLI reads the index. Needs access to containerd's
+    socket (root on a local engine); elsewhere the caller goes without.
+    """
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["ctr", "--namespace", "moby", "content", "get", digest], capture_output=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    try:
+        doc = json.loads(out.stdout)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def registry_reachable(address: str, timeout: float = 3.0) -> tuple[bool, str]:
+    """Whether ``http(s)://ADDRESS/v2/`` answers like a registry (any HTTP status but a 5xx)."""
+    import urllib.error
+    import urllib.request
+
+    last = ""
+    for scheme in ("http", "https") if address.startswith(("localhost", "127.")) else ("https", "http"):
+        url = f"{scheme}://{address}/v2/"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                return resp.status < 500, f"{url} answered {resp.status}"
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:  # 401 from an authenticating registry is a registry
+                return True, f"{url} answered {exc.code}"
+            last = f"{url} answered {exc.code}"
+        except OSError as exc:
+            last = f"{url}: {getattr(exc, 'reason', exc)}"
+    return False, last

@@ -33,6 +33,7 @@ class CachePlan:
     cache_to: list[str] = field(default_factory=list)
     local_dir: Path | None = None  # the live local cache
     staging_dir: Path | None = None  # where this build exports; swapped in on success
+    registry_ref: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -53,8 +54,37 @@ def local_cache_ok(d: Path) -> bool:
     return isinstance(index, dict) and bool(index.get("manifests"))
 
 
+class CacheUnavailable(ValueError):
+    """A cache the build asked for cannot be used (with ``--cache-required`` this is an error)."""
+
+
+def _writable(d: Path) -> str | None:
+    try:
+        d.parent.mkdir(parents=True, exist_ok=True)
+        probe = d.parent / f".probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        return f"cache directory {d.parent} is not writable ({exc.strerror or exc})"
+    return None
+
+
 def plan_cache(spec: BuildSpec) -> CachePlan:
-    """Decide the cache flags for ``spec`` (``auto``: local per target, registry when pushing)."""
+    """Decide the cache flags for ``spec`` (``auto``: local per target, registry when pushing).
+
+    A cache that cannot be used (unwritable directory, unreachable registry) is
+    dropped with a warning so the build still runs, unless the policy says
+    ``required``, in which case ``CacheUnavailable`` is raised.
+    """
+    try:
+        return _plan_cache(spec)
+    except CacheUnavailable as exc:
+        if spec.cache.required:
+            raise
+        return CachePlan(cache_from=list(spec.cache.extra_from), warnings=[f"{exc}; building without that cache"])
+
+
+def _plan_cache(spec: BuildSpec) -> CachePlan:
     policy = spec.cache
     plan = CachePlan(cache_from=list(policy.extra_from))
     kind = policy.kind
@@ -63,6 +93,9 @@ def plan_cache(spec: BuildSpec) -> CachePlan:
     mode = policy.mode
     if kind == "local":
         d = local_cache_dir(spec, policy)
+        problem = _writable(d)
+        if problem:
+            raise CacheUnavailable(problem)
         plan.local_dir = d
         if d.exists() and not local_cache_ok(d):
             aside = d.with_name(f"{d.name}.corrupt-{int(time.time())}")
@@ -79,6 +112,14 @@ def plan_cache(spec: BuildSpec) -> CachePlan:
                 raise ValueError("a registry cache needs a reference: --cache registry:REGISTRY/NAME:buildcache")
             name, _ = references.split(spec.tags[0])
             ref = f"{name}:buildcache"
+        host = references.registry_of(ref)
+        if host and not spec.push:  # when pushing, an unreachable registry fails the push anyway
+            from buildorch import buildx
+
+            ok, why = buildx.registry_reachable(host, timeout=2.0)
+            if not ok:
+                raise CacheUnavailable(f"registry cache {ref} is unreachable ({why})")
+        plan.registry_ref = ref
         plan.cache_from.append(f"type=registry,ref={ref}")
         plan.cache_to.append(f"type=registry,ref={ref},mode={mode},image-manifest=true,oci-mediatypes=true")
     elif kind == "inline":
@@ -162,3 +203,40 @@ def discard(plan: CachePlan) -> None:
     """After a failed or interrupted build: drop the partial export, keep the old cache."""
     if plan.staging_dir is not None:
         shutil.rmtree(plan.staging_dir, ignore_errors=True)
+
+
+def cache_layers(plan: CachePlan) -> set[str] | None:
+    """The layer digests the exported cache holds, or None when it cannot be read."""
+    from buildorch import buildx
+
+    docs: list[dict[str, object]] = []
+    if plan.local_dir is not None and local_cache_ok(plan.local_dir):
+        d = plan.local_dir
+        index = json.loads((d / "index.json").read_text())
+        for m in index.get("manifests", []):
+            try:
+                docs.append(json.loads((d / "blobs" / "sha256" / m["digest"].split(":", 1)[1]).read_text()))
+            except (OSError, ValueError, KeyError):
+                return None
+    elif plan.registry_ref:
+        try:
+            docs.append(buildx.imagetools_raw(plan.registry_ref))
+        except Exception:
+            return None
+    else:
+        return None
+    layers: set[str] = set()
+    for doc in docs:
+        for key in ("layers", "manifests"):
+            for m in doc.get(key) or []:  # type: ignore[attr-defined]
+                if "layer" in str(m.get("mediaType", "")):
+                    layers.add(str(m["digest"]))
+    return layers
+
+
+def missing_platforms(plan: CachePlan, platform_layers: dict[str, set[str]]) -> list[str]:
+    """Platforms whose image layers are not all in the exported cache (moby/buildkit#2822)."""
+    held = cache_layers(plan)
+    if held is None:
+        return []
+    return [p for p, layers in sorted(platform_layers.items()) if not layers <= held]

@@ -43,10 +43,12 @@ def _root(
 
 
 from buildorch.commands import build as _build  # noqa: E402
+from buildorch.commands import cache as _cache  # noqa: E402
 from buildorch.commands import doctor as _doctor  # noqa: E402
 
 app.command()(_doctor.doctor)
 app.command()(_build.build)
+app.add_typer(_cache.app, name="cache")
 
 
 def main(argv: list[str] | None = None) -> int:

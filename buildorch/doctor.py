@@ -6,7 +6,6 @@ tested against recorded output in ``tests/data/``; ``doctor()`` runs the checks.
 
 from __future__ import annotations
 
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -136,15 +135,6 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return ()
 
 
-def registry_reachable(address: str, timeout: float = 3.0) -> tuple[bool, str]:
-    url = f"http://{address}/v2/"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status == 200, f"{url} answered {resp.status}"
-    except OSError as exc:
-        return False, f"{url}: {getattr(exc, 'reason', exc)}"
-
-
 def doctor(registry: str = "localhost:5000", builder: str | None = None) -> DoctorReport:
     """Run every check against the engine, buildx, the builder, QEMU and the registry."""
     from buildorch import buildx
@@ -216,7 +206,7 @@ def doctor(registry: str = "localhost:5000", builder: str | None = None) -> Doct
         )
     )
 
-    ok, detail = registry_reachable(registry)
+    ok, detail = buildx.registry_reachable(registry)
     add(
         Check(
             name="registry",

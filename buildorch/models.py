@@ -218,6 +218,7 @@ class BuildResult(BaseModel):
     duration_seconds: float = 0.0
     cache_from: list[str] = Field(default_factory=list)
     cache_to: list[str] = Field(default_factory=list)
+    cache_platforms_missing: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     steps: list[StepResult] = Field(default_factory=list)
     command: list[str] = Field(default_factory=list)

@@ -58,6 +58,8 @@ def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: 
     try:
         vinfo = versioning.resolve(spec.context, spec.version, spec.build_time)
         cplan = cache.plan_cache(spec)
+    except cache.CacheUnavailable as exc:
+        raise InputError(str(exc), "fix the cache, or drop --cache-required to build without it") from exc
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     build_args = {

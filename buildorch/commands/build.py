@@ -40,6 +40,9 @@ def build(
         str, typer.Option(help="Cache: auto, local[:DIR], registry[:REF], inline or none.")
     ] = "auto",
     cache_mode: Annotated[str, typer.Option(help="Cache export mode: min or max.")] = "max",
+    cache_required: Annotated[
+        bool, typer.Option("--cache-required", help="Fail when the cache cannot be used (default: warn, build without).")
+    ] = False,
     cache_from: Annotated[list[str] | None, typer.Option(help="Extra cache source (buildx syntax); repeatable.")] = None,
     progress: Annotated[str, typer.Option(help="auto, plain, tty, rawjson or quiet.")] = "auto",
     metadata_file: Annotated[Path | None, typer.Option(help="Also write buildx's metadata file here.")] = None,
@@ -74,7 +77,7 @@ def build(
         secrets=secret or [],
         progress=progress,
         metadata_file=metadata_file,
-        cache=validated(CachePolicy.parse, cache, cache_mode, cache_from or []),
+        cache=validated(CachePolicy.parse, cache, cache_mode, cache_from or [], cache_required),
     )
     from buildorch.build import prepare, run_plan
 

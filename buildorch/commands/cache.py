@@ -1,0 +1,95 @@
+"""``buildorch cache ls|du|prune``: what the caches hold, and making them smaller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from buildorch.commands.common import JsonOpt
+
+app = typer.Typer(help="Inspect and prune build caches: the project's exported caches and the builder's own.", no_args_is_help=True)
+
+
+@app.command("ls")
+def ls(json_out: JsonOpt = False) -> None:
+    """List the project's local caches (.buildorch/cache/) and the registry caches builds used."""
+    from buildorch.cache_usage import list_local, list_registry
+    from buildorch.render import emit_json, human_size
+
+    local, registry = list_local(), list_registry()
+    if json_out:
+        emit_json({"local": [c.model_dump() for c in local], "registry": [r.model_dump() for r in registry]})
+        return
+    if not local and not registry:
+        typer.echo("no caches yet: a build exports one to .buildorch/cache/<context>-<target>/")
+    for c in local:
+        state = "ok" if c.valid else "DAMAGED or partial"
+        typer.echo(f"local     {c.name:<40} {human_size(c.size_bytes):>10}  {c.layers:>3} layers  "
+                   f"{c.age_seconds // 60:>5} min old  {state}")
+    for r in registry:
+        typer.echo(f"registry  {r.ref}")
+
+
+@app.command("du")
+def du(
+    json_out: JsonOpt = False,
+    builder: Annotated[str | None, typer.Option(help="Builder (default: the current one).")] = None,
+    top: Annotated[int, typer.Option(help="Show the N largest records.")] = 10,
+) -> None:
+    """The builder's own cache (BuildKit records, as `docker buildx du` reports them)."""
+    from buildorch.cache_usage import builder_usage
+    from buildorch.render import emit_json, human_size
+
+    usage = builder_usage(builder)
+    if json_out:
+        emit_json(usage.model_dump())
+        return
+    typer.echo(f"builder cache: {human_size(usage.total_bytes)} in {len(usage.records)} records, "
+               f"{human_size(usage.reclaimable_bytes)} reclaimable")
+    for r in sorted(usage.records, key=lambda r: -r.size_bytes)[:top]:
+        flag = "reclaimable" if r.reclaimable else "in use     "
+        typer.echo(f"  {human_size(r.size_bytes):>10}  {flag}  {r.description[:90]}")
+
+
+@app.command("prune")
+def prune(
+    local: Annotated[bool, typer.Option("--local", help="Prune the project's local caches.")] = False,
+    builder_cache: Annotated[bool, typer.Option("--builder", help="Prune the builder's cache.")] = False,
+    older_than: Annotated[str | None, typer.Option(help="Only what was last used longer ago than this (30m, 24h, 7d).")] = None,
+    keep_storage: Annotated[str | None, typer.Option(help="Keep at most this much (500MB, 2GB), oldest go first.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go, remove nothing.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove caches and say how much that frees. Without --local/--builder, both.
+
+    Leftover staging and damaged local caches always go. Nothing in use is removed.
+    """
+    from buildorch.cache_usage import parse_duration, parse_size, prune_builder, prune_local
+    from buildorch.errors import InputError
+    from buildorch.render import emit_json, human_size
+
+    try:
+        age = parse_duration(older_than) if older_than else None
+        keep = parse_size(keep_storage) if keep_storage else None
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    both = not local and not builder_cache
+    report: dict[str, object] = {"dry_run": dry_run}
+    verb = "would free" if dry_run else "freed"
+    if local or both:
+        gone = prune_local(age, keep, dry_run)
+        freed = sum(c.size_bytes for c in gone)
+        report["local"] = {"removed": [c.path for c in gone], "bytes": freed}
+        if not json_out:
+            for c in gone:
+                typer.echo(f"{'would remove' if dry_run else 'removed'} {c.path} ({human_size(c.size_bytes)})")
+            typer.echo(f"local caches: {verb} {human_size(freed)}")
+    if builder_cache or both:
+        res = prune_builder(age, keep, dry_run)
+        report["builder"] = res
+        if not json_out:
+            est = " (estimate)" if res.get("estimated") else ""
+            typer.echo(f"builder cache: {verb} {human_size(int(str(res['bytes'])))} in {res['records']} records{est}")
+    if json_out:
+        emit_json(report)
