@@ -1,0 +1,3 @@
+module github.com/buildorch/app
+
+go 1.23
