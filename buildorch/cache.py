@@ -141,6 +141,7 @@ def stage(plan: CachePlan) -> None:
     """
     if plan.staging_dir is None or plan.local_dir is None:
         return
+    _drop_orphans(plan.local_dir)
     shutil.rmtree(plan.staging_dir, ignore_errors=True)
     blobs = plan.local_dir / "blobs"
     if not local_cache_ok(plan.local_dir) or not blobs.is_dir():
@@ -149,6 +150,14 @@ def stage(plan: CachePlan) -> None:
         shutil.copytree(blobs, plan.staging_dir / "blobs", copy_function=os.link)
     except OSError:  # another filesystem, no hard links: export everything instead
         shutil.rmtree(plan.staging_dir, ignore_errors=True)
+
+
+def _drop_orphans(live: Path) -> None:
+    """Remove staging dirs that a killed buildorch left behind (its PID is gone)."""
+    for d in live.parent.glob(f"{live.name}.new-*"):
+        pid = d.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def referenced_blobs(d: Path) -> set[str]:

@@ -72,7 +72,16 @@ class Vertex:
             return False
         return not m.group("rest").upper().startswith("FROM ")
 
-    reused: bool = False  # finished by an earlier build sharing BuildKit's solver graph
+    since: float = 0.0  # when the build that watches this vertex began (wall clock)
+
+    @property
+    def reused(self) -> bool:
+        """Finished by an earlier build sharing BuildKit's solver graph: no work done now.
+
+        Judged on the latest timestamps: a replayed vertex that then really runs
+        gets new ones.
+        """
+        return self.started is not None and self.completed is not None and self.started < self.since - 1.0
 
     @property
     def state(self) -> str:
@@ -157,21 +166,19 @@ class ProgressTracker:
     def apply(self, doc: dict[str, Any]) -> list[Vertex]:
         changed: dict[str, Vertex] = {}
         for v in doc.get("vertexes") or []:
-            vx = self.vertexes.setdefault(v["digest"], Vertex(digest=v["digest"]))
+            vx = self.vertexes.setdefault(v["digest"], Vertex(digest=v["digest"], since=self.started_at))
             vx.name = v.get("name", vx.name)
-            vx.started = _ts(v.get("started")) or vx.started
-            vx.completed = _ts(v.get("completed")) or vx.completed
+            if "started" in v:  # a new start clears an old completion
+                vx.started, vx.completed = _ts(v.get("started")), _ts(v.get("completed"))
             vx.cached = bool(v.get("cached")) or vx.cached
             vx.error = v.get("error") or vx.error
-            if vx.started is not None and vx.completed is not None and vx.started < self.started_at - 1.0:
-                vx.reused = True
             changed[vx.digest] = vx
         for s in doc.get("statuses") or []:
             sid = s.get("id", "")
             if sid.startswith(("exporting manifest", "exporting attestation", "exporting config")) and sid not in self.exports:
                 self.exports.append(sid)
         for log in doc.get("logs") or []:
-            vx = self.vertexes.setdefault(log["vertex"], Vertex(digest=log["vertex"]))
+            vx = self.vertexes.setdefault(log["vertex"], Vertex(digest=log["vertex"], since=self.started_at))
             try:
                 vx.add_log(base64.b64decode(log.get("data", "")))
             except ValueError:
