@@ -1,0 +1,60 @@
+"""The foundation (issue 2): the stack is up and buildorch's buildx module drives it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from buildorch import buildx
+from tests.integration.helpers import ROOT, buildorch, buildorch_json, docker, unique
+
+pytestmark = pytest.mark.integration
+
+
+def test_stack_status_is_all_ok() -> None:
+    r = subprocess.run([str(ROOT / "scripts" / "stack"), "status"], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "LOCAL STAND-IN" in r.stdout
+
+
+def test_doctor_json_lists_arm64_and_the_containerd_store() -> None:
+    report = buildorch_json("doctor")
+    assert report["ok"] is True
+    assert "linux/arm64" in report["platforms"] and "linux/amd64" in report["platforms"]
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["containerd-store"]["ok"] and checks["containerd-store"]["detail"] == "on"
+    assert checks["registry"]["ok"]
+
+
+def test_doctor_with_the_daemon_down_is_one_line() -> None:
+    r = buildorch("doctor", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert r.returncode == 1
+    assert "FAIL engine" in r.stdout and "not reachable" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_multiplatform_scratch_build_load_and_push(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nARG TARGETARCH\nCOPY hello-${TARGETARCH}.txt /hello.txt\n")
+    for arch in ("amd64", "arm64"):
+        (tmp_path / f"hello-{arch}.txt").write_text(f"hello from {arch}\n")
+    tag = f"{unique()}:scratch"
+    ref = f"localhost:5000/{unique()}:scratch"
+    try:
+        for output in (["--load", "-t", tag], ["--push", "-t", ref]):
+            lines = list(buildx.stream(["buildx", "build", "--platform", "linux/amd64,linux/arm64", *output,
+                                        "--progress", "plain", str(tmp_path)], what="docker buildx build"))
+            assert lines
+        raw = json.loads(docker("buildx", "imagetools", "inspect", "--raw", ref))
+        platforms = {f"{m['platform']['os']}/{m['platform']['architecture']}" for m in raw["manifests"]}
+        assert {"linux/amd64", "linux/arm64"} <= platforms
+        cid = docker("create", "--platform", "linux/arm64", tag, "x").strip()
+        try:
+            docker("cp", f"{cid}:/hello.txt", str(tmp_path / "out.txt"))
+        finally:
+            docker("rm", cid)
+        assert (tmp_path / "out.txt").read_text() == "hello from arm64\n"
+    finally:
+        docker("image", "rm", "-f", tag, check=False)
