@@ -18,11 +18,14 @@ It has no wrapper at all for ``buildx du`` or ``image history``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import IO, Any
 
 from python_on_whales import docker as _docker
 from python_on_whales import utils as _pow_utils
@@ -206,3 +209,48 @@ def registry_reachable(address: str, timeout: float = 3.0) -> tuple[bool, str]:
         except OSError as exc:
             last = f"{url}: {getattr(exc, 'reason', exc)}"
     return False, last
+
+
+# -- binary output and exit codes (inspect, debug, smoke) ----------------------
+# python-on-whales' runners decode stdout as text and hold it whole in memory; a
+# `docker export` or `docker save` is a binary tar that can be gigabytes, and
+# `docker run CMD` must hand back CMD's exit code, so these two use subprocess.
+
+
+@contextlib.contextmanager
+def binary_stdout(args: Sequence[str], *, what: str) -> Iterator[IO[bytes]]:
+    """Run ``docker ARGS...`` and yield its stdout as a binary stream, read as it comes.
+
+    What the caller leaves unread is drained; a non-zero exit raises a BuildorchError.
+    """
+    full = [str(a) for a in (*docker_cmd(), *args)]
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=err)
+        except FileNotFoundError as exc:
+            raise translate(exc, what) from exc
+        assert proc.stdout is not None
+        try:
+            yield proc.stdout
+            while proc.stdout.read(1 << 20):
+                pass
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            proc.stdout.close()
+        code = proc.wait()
+        if code != 0:
+            err.seek(0)
+            raise translate(DockerException(full, code, None, err.read()), what)
+
+
+def run_capture(args: Sequence[str]) -> tuple[int, str, str]:
+    """Run ``docker ARGS...``; return ``(exit code, stdout, stderr)`` whatever the exit code."""
+    full = [str(a) for a in (*docker_cmd(), *args)]
+    try:
+        proc = subprocess.run(full, capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise translate(exc, "docker") from exc
+    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")

@@ -42,12 +42,22 @@ def _root(
     """
 
 
+from buildorch.commands import bake as _bake  # noqa: E402
 from buildorch.commands import build as _build  # noqa: E402
 from buildorch.commands import cache as _cache  # noqa: E402
+from buildorch.commands import compare as _compare  # noqa: E402
+from buildorch.commands import debug as _debug  # noqa: E402
 from buildorch.commands import doctor as _doctor  # noqa: E402
+from buildorch.commands import inspect as _inspect  # noqa: E402
+from buildorch.commands import smoke as _smoke  # noqa: E402
 
 app.command()(_doctor.doctor)
 app.command()(_build.build)
+app.command()(_bake.bake)
+app.command()(_debug.debug)
+app.command()(_inspect.inspect)
+app.command()(_compare.compare)
+app.command()(_smoke.smoke)
 app.add_typer(_cache.app, name="cache")
 
 

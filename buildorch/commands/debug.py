@@ -1,0 +1,94 @@
+"""``buildorch debug``."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from buildorch.commands.common import JsonOpt, pairs, validated
+
+
+def split_args(args: list[str]) -> tuple[Path, list[str]]:
+    """``[CONTEXT] [CMD...]``: the first word is the context when it is a directory (click drops the ``--``)."""
+    if args and Path(args[0]).is_dir():
+        return Path(args[0]), args[1:]
+    return Path("."), args
+
+
+def debug(
+    args: Annotated[
+        list[str] | None, typer.Argument(metavar="[CONTEXT] [-- CMD...]", help="Build context directory, then the command.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Stage to build and debug (builder, test, runtime...).")] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="One platform, e.g. linux/arm64 (runs under QEMU when foreign). Default: the builder's.")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")] = None,
+    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")] = None,
+    version: Annotated[str | None, typer.Option(help="VERSION build arg (default: git describe, else 0.0.0-dev).")] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="Write the stage's filesystem to this directory instead of running anything.")
+    ] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the throwaway image (its tag is printed).")] = False,
+    user: Annotated[str | None, typer.Option(help="Run as this user (e.g. 0 for root), instead of the image's USER.")] = None,
+    cache: Annotated[str, typer.Option(help="Cache: auto, local[:DIR], registry[:REF], inline or none.")] = "auto",
+    progress: Annotated[str, typer.Option(help="auto, plain, tty, rawjson or quiet (build progress, on stderr).")] = "auto",
+    json_out: JsonOpt = False,
+) -> None:
+    """Build one stage, then run CMD in it, open a shell (on a terminal), or --export its files.
+
+    The exit code is CMD's. Examples:
+
+      buildorch debug app --target builder -- ls -la /build/main
+
+      buildorch debug app --target builder --platform linux/arm64 -- /build/main -version
+
+      buildorch debug app --target runtime --export out/
+    """
+    from buildorch.containers import throwaway_tag
+    from buildorch.errors import InputError
+    from buildorch.models import BuildSpec, CachePolicy, parse_pairs
+    from buildorch.render import emit_json
+
+    context, command = split_args(args or [])
+    if not target:
+        raise InputError("--target STAGE is required", "name the stage to debug, e.g. --target builder")
+    if export is not None and command:
+        raise InputError("--export writes files and runs nothing: drop the command, or drop --export")
+    if json_out and export is None and not command:
+        raise InputError("--json needs a command after -- (its output goes into the JSON), or --export DIR")
+    common = dict(
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=[platform] if platform else [],
+        build_args=pairs(parse_pairs, build_arg, "build arg"),
+        version=version,
+        progress=progress,
+        cache=validated(CachePolicy.parse, cache),
+    )
+    if export is not None:
+        from buildorch.debug import export_stage
+
+        export.mkdir(parents=True, exist_ok=True)
+        spec = validated(BuildSpec, **common, output=f"type=local,dest={export}")
+        outcome = export_stage(spec, export)
+        if json_out:
+            emit_json(outcome.model_dump(mode="json"))
+        else:
+            typer.echo(f"exported stage {spec.target} ({outcome.platform or 'builder default platform'}) to {export}: "
+                       f"{outcome.exported_files} files")
+        return
+    spec = validated(BuildSpec, **common, tags=[throwaway_tag("buildorch-debug", context, target)], load=True)
+    from buildorch.debug import debug_stage
+
+    call = shlex.join(["buildorch", "debug", str(context), "--target", spec.target or target]
+                      + (["--platform", platform] if platform else []) + (["-f", str(file)] if file else []))
+    outcome = debug_stage(spec, command, interactive=sys.stdin.isatty(), capture=json_out, user=user, keep=keep, call=call)
+    if json_out:
+        emit_json(outcome.model_dump(mode="json"))
+    raise typer.Exit(outcome.exit_code)
