@@ -44,6 +44,7 @@ demo: venv stack
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/demo
 
 bench: venv stack
+	$(VENV)/bin/pip install -q -e '.[bench]'
 	$(PY) -m bench $(if $(BENCH),--only $(BENCH),)
 
 clean:

@@ -1,3 +1,3 @@
-from buildorch.cli import main
+from buildorch.entry import main
 
 main()

@@ -15,7 +15,7 @@ def build(
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")] = None,
     target: Annotated[str | None, typer.Option(help="Stage to build (builder, test, runtime...).")] = None,
     platform: Annotated[
-        list[str] | None, typer.Option(help="os/arch[/variant], comma-separated or repeated. Default: the builder's.")
+        list[str] | None, typer.Option(help="os/arch or os/arch/variant, comma-separated or repeated. Default: the builder's.")
     ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Image reference; repeatable.")] = None,
     build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable. Never secrets: use --secret.")] = None,

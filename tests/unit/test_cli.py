@@ -53,3 +53,23 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["frobnicate"]) == 2
     assert "No such command" in capsys.readouterr().err
+
+
+def _command_paths() -> list[list[str]]:
+    import typer.main
+
+    from buildorch.cli import app
+
+    root = typer.main.get_command(app)
+    paths = []
+    for name, cmd in getattr(root, "commands", {}).items():
+        subs = getattr(cmd, "commands", None)
+        paths += [[name, sub] for sub in subs] if subs else [[name]]
+    return paths
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=" ".join)
+def test_every_help_renders(path: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # Help text is rich markup: "os/arch[/variant]" once crashed `build --help` with exit 3.
+    assert main([*path, "--help"]) == 0
+    assert "Usage" in capsys.readouterr().out
