@@ -42,6 +42,7 @@ def _root(
     """
 
 
+from buildorch.commands import bake as _bake  # noqa: E402
 from buildorch.commands import build as _build  # noqa: E402
 from buildorch.commands import cache as _cache  # noqa: E402
 from buildorch.commands import compare as _compare  # noqa: E402
@@ -52,6 +53,7 @@ from buildorch.commands import smoke as _smoke  # noqa: E402
 
 app.command()(_doctor.doctor)
 app.command()(_build.build)
+app.command()(_bake.bake)
 app.command()(_debug.debug)
 app.command()(_inspect.inspect)
 app.command()(_compare.compare)

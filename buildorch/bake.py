@@ -1,0 +1,145 @@
+"""``bake()``: run a planned bake, show its progress, and return one typed result per target.
+
+The plan (``buildorch.bake_plan``) says what runs; here it runs with
+``--progress rawjson --metadata-file``. python-on-whales' ``bake()`` returns
+only the printed config (its issue #504), so results come from the metadata
+file (one key per target) and the progress stream.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from typing import IO, Any
+
+from buildorch import buildx, cache
+from buildorch.bake_models import BakeSpec
+from buildorch.bake_plan import BakePlan, plan_bake
+from buildorch.bake_progress import BakeTracker
+from buildorch.errors import BuildFailed, BuildorchError, EngineError, PushFailed
+from buildorch.models import BuildResult
+from buildorch.progress import Renderer, make_renderer
+
+__all__ = ["BakePlan", "BakeSpec", "bake", "plan_bake", "run_plan"]
+
+_PUSH_FAILURE = re.compile(r"failed to push|failed to do request|push access denied|server gave HTTP response", re.I)
+
+
+def bake(spec: BakeSpec, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> dict[str, BuildResult]:
+    """Bake ``spec`` and return one :class:`BuildResult` per target.
+
+    >>> from buildorch.bake import bake                # doctest: +SKIP
+    >>> from buildorch.bake_models import BakeSpec
+    >>> results = bake(BakeSpec(files=["bakefiles/docker-bake.hcl"], targets=["default"], version="1.2.3"))
+    >>> {name: (r.steps_cached, r.steps_total) for name, r in results.items()}
+    """
+    return run_plan(plan_bake(spec), renderer=renderer, log=log)
+
+
+def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> dict[str, BuildResult]:
+    out = log or sys.stderr
+    for w in plan.warnings:
+        out.write(f"warning: {w}\n")
+    tracker = BakeTracker(plan.definition.target)
+    shown = renderer or make_renderer(plan.spec.progress, out)
+    caches = [tp.cache for tp in plan.targets.values() if tp.cache is not None]
+    for c in caches:
+        cache.stage(c)
+    t0 = time.monotonic()
+    try:
+        for src, raw in buildx.stream(plan.argv, what="docker buildx bake", env=plan.env):
+            text = raw.decode("utf-8", errors="replace")
+            if src == "stderr":
+                shown.update(tracker, tracker.feed(text), text)
+    except EngineError:
+        _abandon(caches, shown, tracker)
+        raise
+    except BuildorchError as exc:
+        _abandon(caches, shown, tracker)
+        raise _failure(tracker, exc) from exc
+    except BaseException:
+        _abandon(caches, shown, tracker)
+        raise
+    tracker.finish()
+    shown.close(tracker)
+    for c in caches:
+        cache.commit(c)
+    elapsed = round(time.monotonic() - t0, 3)
+    try:
+        meta = json.loads(plan.metadata_file.read_text())
+    except (OSError, ValueError):
+        meta = {}
+    if plan.spec.metadata_file is None:
+        plan.metadata_file.unlink(missing_ok=True)
+    return {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
+
+
+def _abandon(caches: list[cache.CachePlan], shown: Renderer, tracker: BakeTracker) -> None:
+    tracker.finish()
+    shown.close(tracker)
+    for c in caches:
+        cache.discard(c)  # every previous cache stays as it was
+
+
+def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[str, Any], elapsed: float) -> BuildResult:
+    """One target's result, from the definition that ran, its progress and its metadata entry."""
+    from buildorch.build import platform_digests
+
+    t = plan.definition.target[name]
+    args = {k: v for k, v in t.args.items() if v is not None}
+    steps = tracker.view(name)
+    result = BuildResult(
+        tags=list(t.tags),
+        platforms=list(t.platforms),
+        target=t.target,
+        build_args=args,
+        version=args.get("VERSION", plan.version.version),
+        build_time=args.get("BUILD_TIME", plan.version.build_time),
+        digest=meta.get("containerimage.digest"),
+        pushed=t.pushes,
+        # the docker driver stores an image with no output given (metadata then names it)
+        loaded=t.loads or (not t.output and "image.name" in meta),
+        steps_total=steps.steps_total,
+        steps_cached=steps.steps_cached,
+        steps=steps.step_results(),
+        duration_seconds=tracker.span(name) or elapsed,
+        cache_from=[str(c) for c in t.cache_from],
+        cache_to=[str(c) for c in t.cache_to],
+        warnings=[*_cache_warnings(plan, name), *tracker.warnings],
+        command=["docker", *plan.argv],
+        metadata=meta,
+    )
+    if result.pushed and result.tags:
+        result.platform_digests = platform_digests(buildx.imagetools_raw(result.tags[0]))
+    if result.loaded and result.tags:
+        img = buildx.image_inspect(result.tags[0])
+        if img:
+            result.image_id = img.get("Id")
+            result.size_bytes = img.get("Size")
+    return result
+
+
+def _cache_warnings(plan: BakePlan, name: str) -> list[str]:
+    tp = plan.targets.get(name)
+    return list(tp.cache.warnings) if tp is not None and tp.cache is not None else []
+
+
+def _failure(tracker: BakeTracker, exc: BuildorchError) -> BuildorchError:
+    failed = tracker.failed()
+    summary = tracker.error_summary() or exc.message
+    if failed is None:
+        if _PUSH_FAILURE.search(summary):
+            return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
+        return BuildFailed(f"bake failed: {summary}", details=tracker.messages[-20:])
+    target = tracker.target_of.get(failed.digest)
+    step = tracker.bare(failed).name
+    step = step if len(step) <= 140 else step[:137] + "..."
+    code = re.search(r"exit code: (\d+)", failed.error or "")
+    why = "" if "did not complete successfully" in (failed.error or "") else f": {failed.error}"
+    return BuildFailed(
+        f"target {target or '?'}: step {step} failed{f' (exit code {code.group(1)})' if code else ''}{why}",
+        "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE",
+        details=tracker.log_tail(failed),
+    )

@@ -1,0 +1,208 @@
+"""Typed views of buildx bake: the resolved definition (``bake --print``) and what buildorch is asked to bake.
+
+buildx stays the authority on what a bake file means: buildorch never parses
+HCL, it validates the JSON that ``docker buildx bake --print`` prints. The
+models declare the fields buildorch reads and keep every other one
+(``extra="allow"``), so a definition survives a round trip unchanged, fields
+of newer buildx versions included.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from buildorch import platforms
+from buildorch.models import Progress
+
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# "TARGET.KEY=VALUE"; TARGET may be a pattern (``*``), KEY may be dotted (``args.NAME``).
+_SET = re.compile(r"^(?P<target>[^.=]+)\.(?P<key>[^=]+)=(?P<value>.*)$", re.S)
+
+
+class BakeGroup(BaseModel):
+    """A ``group`` block: the targets (or groups) it builds."""
+
+    model_config = ConfigDict(extra="allow")
+
+    targets: list[str] = Field(default_factory=list)
+
+
+class BakeTarget(BaseModel):
+    """One resolved ``target``: ``inherits``, variables, functions and matrix already applied by buildx.
+
+    Field names follow buildx's JSON (``cache-from``), reached in Python as ``cache_from``.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    context: str | None = None
+    dockerfile: str | None = None
+    target: str | None = None
+    args: dict[str, str | None] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    platforms: list[str] = Field(default_factory=list)
+    # Strings in buildx 0.13; newer versions may print objects: both are kept as they are.
+    cache_from: list[Any] = Field(default_factory=list, alias="cache-from")
+    cache_to: list[Any] = Field(default_factory=list, alias="cache-to")
+    output: list[Any] = Field(default_factory=list)
+    contexts: dict[str, str] = Field(default_factory=dict)
+
+    def dump(self) -> dict[str, Any]:
+        """The target as buildx prints it (only the fields it printed, in buildx's spelling)."""
+        return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+
+    @property
+    def outputs_cache_only(self) -> bool:
+        return bool(self.output) and all(str(o).replace(" ", "") == "type=cacheonly" for o in self.output)
+
+    @property
+    def pushes(self) -> bool:
+        return any("push=true" in str(o) or str(o).startswith("type=registry") for o in self.output)
+
+    @property
+    def loads(self) -> bool:
+        return any(str(o) == "type=docker" or str(o).startswith("type=docker,") for o in self.output)
+
+
+class BakeDefinition(BaseModel):
+    """What ``docker buildx bake --print`` prints: groups and the targets that will be built."""
+
+    model_config = ConfigDict(extra="allow")
+
+    group: dict[str, BakeGroup] = Field(default_factory=dict)
+    target: dict[str, BakeTarget] = Field(default_factory=dict)
+
+    def dump(self) -> dict[str, Any]:
+        """The definition as buildx printed it: unknown fields included, nothing added."""
+        out: dict[str, Any] = self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        if "target" in out:
+            out["target"] = {name: t.dump() for name, t in self.target.items()}
+        return out
+
+    def resolve_group(self, name: str, seen: set[str] | None = None) -> list[str]:
+        """The targets a group (or target) name stands for, groups of groups flattened, each once, in order."""
+        seen = set() if seen is None else seen
+        if name in seen:
+            return []
+        seen.add(name)
+        if name not in self.group:
+            return [name]
+        out: list[str] = []
+        for member in self.group[name].targets:
+            out.extend(t for t in self.resolve_group(member, seen) if t not in out)
+        return out
+
+
+def definition_diff(before: BakeDefinition, after: BakeDefinition) -> dict[str, dict[str, Any]]:
+    """Per target, the fields ``after`` adds or changes relative to ``before`` (``None`` for a removed field).
+
+    Maps (``args``, ``labels``...) are compared key by key, so an added build
+    arg shows as that one arg; any other changed field shows with its new value.
+    """
+    diff: dict[str, dict[str, Any]] = {}
+    old_targets = {n: t.dump() for n, t in before.target.items()}
+    for name, target in after.target.items():
+        old, new = old_targets.get(name, {}), target.dump()
+        changed: dict[str, Any] = {}
+        for key in sorted(set(old) | set(new)):
+            a, b = old.get(key), new.get(key)
+            if a == b:
+                continue
+            if isinstance(a, dict) and isinstance(b, dict):
+                changed[key] = {k: b.get(k) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+            else:
+                changed[key] = b
+        if changed:
+            diff[name] = changed
+    return diff
+
+
+def split_override(item: str) -> tuple[str, str, str]:
+    """``"app.args.X=1"`` -> ``("app", "args.X", "1")``; ``ValueError`` if it is not TARGET.KEY=VALUE."""
+    m = _SET.match(item)
+    if not m:
+        raise ValueError(f"--set {item!r} is not TARGET.KEY=VALUE (e.g. app.args.GO_VERSION=1.26, *.platform=linux/arm64)")
+    return m.group("target"), m.group("key"), m.group("value")
+
+
+class BakeSpec(BaseModel):
+    """What to bake, validated before buildx runs.
+
+    ``variables`` become environment variables of ``docker buildx bake`` (that
+    is how bake variables are overridden); ``overrides`` are passed as
+    ``--set`` as they are.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    targets: list[str] = Field(default_factory=list, description="targets or groups; none: the 'default' group")
+    files: list[Path] = Field(default_factory=list, description="none: bake's own defaults, else bakefiles/docker-bake.hcl")
+    overrides: list[str] = Field(default_factory=list)
+    variables: dict[str, str] = Field(default_factory=dict)
+    platforms: list[str] = Field(default_factory=list)
+    load: bool = False
+    push: bool = False
+    version: str | None = None
+    build_time: str | None = None
+    cache: Literal["local", "none"] = "local"
+    cache_mode: Literal["min", "max"] = "max"
+    builder: str | None = None
+    progress: Progress = "auto"
+    metadata_file: Path | None = None
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _platforms(cls, v: Any) -> list[str]:
+        return platforms.parse_list(v or [])
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides(cls, v: list[str]) -> list[str]:
+        for item in v:
+            split_override(item)
+        return v
+
+    @field_validator("variables")
+    @classmethod
+    def _variables(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if not _VAR_NAME.match(name):
+                raise ValueError(f"bake variable name {name!r} is not valid: use letters, digits and _")
+        return v
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, v: list[Path]) -> list[Path]:
+        for f in v:
+            if not f.is_file():
+                raise ValueError(f"bake file {f} not found")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> BakeSpec:
+        if self.load and self.push:
+            raise ValueError("--load and --push exclude each other: choose one output")
+        for opt, var in ((self.version, "VERSION"), (self.build_time, "BUILD_TIME")):
+            given = self.variables.get(var)
+            if opt is not None and given is not None and given != opt:
+                raise ValueError(f"--{var.lower().replace('_', '-')} {opt!r} and --var {var}={given!r} disagree: give one")
+        if self.version is not None and not self.version.strip():
+            raise ValueError("--version is empty")
+        if self.explicit_build_time:
+            from buildorch.versioning import parse_time
+
+            parse_time(self.explicit_build_time)
+        return self
+
+    @property
+    def explicit_version(self) -> str | None:
+        """``--version``, else ``--var VERSION=...``: both name the same value."""
+        return self.version or self.variables.get("VERSION") or None
+
+    @property
+    def explicit_build_time(self) -> str | None:
+        return self.build_time or self.variables.get("BUILD_TIME") or None

@@ -1,0 +1,294 @@
+"""From a bake request to the exact ``docker buildx bake`` command: resolve, derive, inject.
+
+buildx stays the authority on what a bake file means. buildorch asks
+``docker buildx bake --print`` for the resolved definition (variables,
+functions, ``inherits``, ``matrix``, ``contexts`` with ``target:``), then adds
+only what bake lacks:
+
+* VERSION and BUILD_TIME, derived as for ``buildorch build``, are passed as
+  bake *variables* (environment variables of ``docker buildx bake``), so a file
+  that declares them (``args = { VERSION = VERSION }``) uses them; a target
+  whose args lack VERSION, BUILD_TIME or SOURCE_DATE_EPOCH gets them with
+  ``--set TARGET.args.NAME=VALUE``. An arg the file (or a --set) sets stays.
+* a local cache per target (cache-from if valid, cache-to into a staging
+  directory swapped in after success, see ``buildorch.cache``), unless the
+  target sets cache-from or cache-to itself.
+* ``--load`` gives ``output=type=docker`` to the targets that set no output
+  (plain ``bake --load`` would also load a ``type=cacheonly`` test target).
+
+Everything is injected with ``--set`` rather than an extra ``-f override.json``:
+bake merges files *before* it resolves ``inherits``, so an override of target A
+also lands in every target that inherits from A (seen with buildx 0.13.1 on
+tests/data/bake/inherits.hcl). ``--set`` applies to resolved targets, so
+``--print`` then differs from plain bake by exactly the injected fields.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from buildorch import buildx, cache, versioning
+from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget, definition_diff
+from buildorch.errors import BuildorchError, EngineError, InputError
+from buildorch.models import BuildSpec, CachePolicy
+
+# What ``docker buildx bake`` reads when no -f is given (buildx 0.13), in its order.
+BAKE_DEFAULT_FILES = (
+    "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml",
+    "docker-bake.json", "docker-bake.override.json", "docker-bake.hcl", "docker-bake.override.hcl",
+)
+# buildorch's own fallback when the current directory has none of those.
+FALLBACK_FILE = Path("bakefiles/docker-bake.hcl")
+INJECTED_ARGS = ("VERSION", "BUILD_TIME", "SOURCE_DATE_EPOCH")
+# The keys ``--set`` takes in buildx 0.13 (bake.go, Target.AddOverrides).
+SET_KEYS = (
+    "args.NAME", "labels.NAME", "contexts.NAME", "context", "dockerfile", "target", "tags", "platform", "output",
+    "cache-from", "cache-to", "secrets", "ssh", "no-cache", "no-cache-filter", "pull", "push", "load",
+    "shm-size", "ulimits", "annotations", "attest",
+)
+
+
+@dataclass
+class TargetPlan:
+    """What buildorch adds to one target."""
+
+    name: str
+    sets: list[str] = field(default_factory=list)  # "--set" values, "app.args.VERSION=1.2.3"
+    cache: cache.CachePlan | None = None
+
+
+@dataclass
+class BakePlan:
+    """The bake buildorch will run: the exact command, its environment, and both definitions."""
+
+    spec: BakeSpec
+    version: versioning.VersionInfo
+    files: list[Path]
+    env: dict[str, str]  # bake variables, passed as environment variables
+    base_flags: list[str]  # ``buildx bake ...`` as the user asked (targets aside), without buildorch's additions
+    baseline: BakeDefinition  # ``--print`` of base_args with env: plain bake
+    definition: BakeDefinition  # ``--print`` with buildorch's --set added: what will run
+    targets: dict[str, TargetPlan]
+    metadata_file: Path
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def injected_sets(self) -> list[str]:
+        return [s for tp in self.targets.values() for s in tp.sets]
+
+    @property
+    def base_args(self) -> list[str]:
+        """Plain bake: what the user asked for, in bake's own terms."""
+        return [*self.base_flags, *self.spec.targets]
+
+    @property
+    def argv(self) -> list[str]:
+        """``docker`` argv (without ``docker``) of the real run."""
+        sets = [a for s in self.injected_sets for a in ("--set", s)]
+        return [
+            *self.base_flags, *sets, "--progress", "rawjson", "--metadata-file", str(self.metadata_file), *self.spec.targets,
+        ]
+
+    def command_line(self, args: list[str] | None = None) -> str:
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
+        return f"{env} {shlex.join(['docker', *(self.argv if args is None else args)])}".strip()
+
+    def injected(self) -> dict[str, dict[str, Any]]:
+        """The fields buildorch adds, per target: ``definition`` minus ``baseline``."""
+        return definition_diff(self.baseline, self.definition)
+
+    def report(self) -> dict[str, Any]:
+        """What ``--dry-run`` prints."""
+        return {
+            "command": self.command_line(),
+            "variables": self.env,
+            "definition": self.definition.dump(),
+            "injected": self.injected(),
+            "compared_with": self.command_line([*self.base_args, "--print"]),
+            "warnings": self.warnings,
+        }
+
+
+def default_files(cwd: Path | None = None) -> list[Path]:
+    """No -f: bake's own default files if the directory has one, else bakefiles/docker-bake.hcl if it exists."""
+    here = cwd or Path(".")
+    if any((here / n).is_file() for n in BAKE_DEFAULT_FILES):
+        return []
+    return [FALLBACK_FILE] if (here / FALLBACK_FILE).is_file() else []
+
+
+def print_definition(args: list[str], env: dict[str, str], *, files: list[Path] | None = None) -> BakeDefinition:
+    """``docker buildx bake ARGS --print``, validated; a bake error becomes one InputError line."""
+    try:
+        out = buildx.run([*args, "--print"], what="docker buildx bake --print", env=env)
+    except EngineError:
+        raise
+    except BuildorchError as exc:
+        raise bake_input_error(exc, args, files or []) from exc
+    try:
+        return BakeDefinition.model_validate(json.loads(out))
+    except (ValueError, ValidationError) as exc:
+        raise BuildorchError(
+            "docker buildx bake --print printed a definition buildorch cannot read",
+            "is this buildx supported? (checked with 0.13)",
+            details=[str(exc).splitlines()[0]],
+        ) from exc
+
+
+def names_in(files: Iterable[Path]) -> tuple[list[str], list[str]]:
+    """The (targets, groups) a bake file declares, for error hints only (buildx stays the parser).
+
+    Names starting with ``_`` are left out: by convention they are only inherited.
+    """
+    targets: list[str] = []
+    groups: list[str] = []
+    for f in files:
+        try:
+            text = f.read_text()
+        except OSError:
+            continue
+        if f.suffix == ".json":
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                continue
+            found = [("target", n) for n in doc.get("target") or {}] + [("group", n) for n in doc.get("group") or {}]
+        else:
+            found = re.findall(r'^\s*(target|group)\s+"([^"]+)"', text, re.M)
+        for kind, name in found:
+            bucket = targets if kind == "target" else groups
+            if not name.startswith("_") and name not in bucket:
+                bucket.append(name)
+    return targets, groups
+
+
+def bake_input_error(exc: BuildorchError, args: list[str], files: list[Path]) -> BuildorchError:
+    """buildx's complaint about a bake file or its arguments, as one line that says what to do."""
+    lines = [ln.strip() for ln in [*exc.details, exc.message] if ln.strip()]
+    errors = [ln.split("ERROR:", 1)[1].strip() for ln in lines if "ERROR:" in ln]
+    why = errors[-1] if errors else (lines[-1] if lines else exc.message)
+    listed = files or [Path(n) for n in BAKE_DEFAULT_FILES if Path(n).is_file()]
+    where = ", ".join(str(f) for f in listed) or "the bake files"
+    if m := re.search(r"failed to find target (\S+)", why):
+        targets, groups = names_in(listed)
+        known = "; ".join(x for x in (f"targets: {', '.join(targets)}" if targets else "",
+                                       f"groups: {', '.join(groups)}" if groups else "") if x)
+        return InputError(f"no target or group {m.group(1)!r} in {where}", f"choose one of {known}" if known else None)
+    if m := re.search(r"could not find any target matching '([^']*)'", why):
+        pattern = m.group(1)
+        sets = [a for a in args if a.startswith(f"{pattern}.")]
+        return InputError(
+            f"--set {sets[0] if sets else pattern + '...'}: no target being built matches {pattern!r}",
+            "name a target of this bake (or * for all); --dry-run lists them",
+        )
+    if m := re.search(r"unknown key: (\S+)", why):
+        key = m.group(1)
+        sets = [a for a in args if re.match(rf"^[^.=]+\.{re.escape(key)}[.=]", a)]
+        return InputError(
+            f"--set {sets[0] if sets else '...' + key}: unknown key {key!r}", f"buildx knows: {', '.join(SET_KEYS)}"
+        )
+    if m := re.search(r"open (\S+): no such file or directory", why):
+        return InputError(f"bake file {m.group(1)} not found", "pass -f PATH to an existing file")
+    if "couldn't find a bake definition" in why:
+        return InputError("no bake file here", f"pass -f FILE, or run where {FALLBACK_FILE} or docker-bake.hcl is")
+    if m := re.match(r"(\S+?:\d+(?:,\d+(?:-\d+)?)?): (.*)", why):  # HCL diagnostics: "file.hcl:4,1-2: message"
+        return InputError(f"bake file {m.group(1)}: {m.group(2)}", "fix the file; `docker buildx bake --print` shows the same")
+    return InputError(f"docker buildx bake: {why}", "check the bake file and the --set/--var values")
+
+
+def _base_flags(spec: BakeSpec, files: list[Path]) -> list[str]:
+    args = ["buildx", "bake"]
+    if spec.builder:
+        args += ["--builder", spec.builder]
+    for f in files:
+        args += ["--file", str(f)]
+    for s in spec.overrides:
+        args += ["--set", s]
+    for p in spec.platforms:  # repeated --set accumulate; one comma-joined value would print as one entry
+        args += ["--set", f"*.platform={p}"]
+    if spec.push:
+        args.append("--push")  # bake's own --push keeps type=cacheonly targets cache-only
+    return args
+
+
+def _version_context(defn: BakeDefinition) -> Path:
+    """The directory VERSION is derived from: the first target's local context, else the current directory."""
+    for t in defn.target.values():
+        ctx = Path(t.context or ".")
+        if ctx.is_dir():
+            return ctx
+    return Path(".")
+
+
+def cache_plan_for(name: str, target: BakeTarget, mode: Literal["min", "max"]) -> cache.CachePlan:
+    """A local cache for one bake target: ``cache.plan_cache`` on a BuildSpec-shaped view of it.
+
+    ``model_construct`` skips BuildSpec's checks (Dockerfile path, stage): bake
+    resolves those itself, relative to the context.
+    """
+    view = BuildSpec.model_construct(
+        context=Path(target.context or "."),
+        target=f"bake-{name}",  # directory <context>-bake-<target>: one per bake target
+        tags=list(target.tags),
+        push=False,
+        cache=CachePolicy(kind="local", mode=mode),
+    )
+    return cache.plan_cache(view)
+
+
+def injections(
+    name: str, target: BakeTarget, vinfo: versioning.VersionInfo, spec: BakeSpec
+) -> TargetPlan:
+    """The ``--set`` values buildorch adds to one resolved target (never over what the file or the user set)."""
+    tp = TargetPlan(name=name)
+    values = {"VERSION": vinfo.version, "BUILD_TIME": vinfo.build_time, "SOURCE_DATE_EPOCH": str(vinfo.source_date_epoch)}
+    for arg in INJECTED_ARGS:
+        if arg not in target.args:
+            tp.sets.append(f"{name}.args.{arg}={values[arg]}")
+    if spec.cache == "local" and not target.cache_from and not target.cache_to:
+        tp.cache = cache_plan_for(name, target, spec.cache_mode)
+        tp.sets += [f"{name}.cache-from={c}" for c in tp.cache.cache_from]
+        tp.sets += [f"{name}.cache-to={c}" for c in tp.cache.cache_to]
+    if spec.load and not target.output:
+        tp.sets.append(f"{name}.output=type=docker")
+    return tp
+
+
+def plan_bake(spec: BakeSpec) -> BakePlan:
+    """Resolve the definition with buildx, derive version args, and decide what to inject."""
+    files = list(spec.files) or default_files()
+    flags = _base_flags(spec, files)
+    base = [*flags, *spec.targets]
+    first = print_definition(base, spec.variables, files=files)
+    try:
+        vinfo = versioning.resolve(_version_context(first), spec.explicit_version, spec.explicit_build_time)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    env = {**spec.variables, "VERSION": vinfo.version, "BUILD_TIME": vinfo.build_time}
+    baseline = print_definition(base, env, files=files) if env != spec.variables else first
+    targets: dict[str, TargetPlan] = {}
+    warnings: list[str] = []
+    for name, target in baseline.target.items():
+        try:
+            targets[name] = injections(name, target, vinfo, spec)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        c = targets[name].cache
+        warnings += c.warnings if c else []
+    sets = [a for tp in targets.values() for s in tp.sets for a in ("--set", s)]
+    definition = print_definition([*flags, *sets, *spec.targets], env, files=files)
+    meta = spec.metadata_file or Path(tempfile.gettempdir()) / f"buildorch-bake-metadata-{os.getpid()}.json"
+    return BakePlan(
+        spec=spec, version=vinfo, files=files, env=env, base_flags=flags, baseline=baseline,
+        definition=definition, targets=targets, metadata_file=meta, warnings=warnings,
+    )

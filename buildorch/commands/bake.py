@@ -1,0 +1,126 @@
+"""``buildorch bake``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from buildorch.commands.common import JsonOpt, pairs, validated
+
+
+def bake(
+    targets: Annotated[list[str] | None, typer.Argument(help="Targets or groups (default: the 'default' group).")] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", "-f", help="Bake file; repeatable (default: bake's own, else bakefiles/docker-bake.hcl)."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="TARGET.KEY=VALUE override, as buildx takes it; repeatable.")
+    ] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="NAME=VALUE bake variable; repeatable.")] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option(help="Platforms for every target (os/arch, comma-separated or repeated).")
+    ] = None,
+    load: Annotated[bool, typer.Option("--load", help="Load the targets that set no output into Docker.")] = False,
+    push: Annotated[bool, typer.Option("--push", help="Push the images (cache-only targets stay cache-only).")] = False,
+    version: Annotated[str | None, typer.Option(help="VERSION (default: git describe, else 0.0.0-dev).")] = None,
+    build_time: Annotated[
+        str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
+    ] = None,
+    cache: Annotated[
+        str, typer.Option(help="local: a cache per target, unless the file sets one; none: only what the file sets.")
+    ] = "local",
+    cache_mode: Annotated[str, typer.Option(help="Cache export mode: min or max.")] = "max",
+    builder: Annotated[str | None, typer.Option(help="buildx builder to use.")] = None,
+    progress: Annotated[str, typer.Option(help="auto, plain, tty, rawjson or quiet.")] = "auto",
+    metadata_file: Annotated[Path | None, typer.Option(help="Keep buildx's metadata file here.")] = None,
+    json_out: JsonOpt = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the resolved definition and what buildorch adds to it; build nothing.")
+    ] = False,
+) -> None:
+    """Build the targets of a buildx bake file, with VERSION/BUILD_TIME and a cache per target; one result each.
+
+    Example: buildorch bake -f bakefiles/docker-bake.hcl release --version 1.2.3 --push
+    """
+    from buildorch.bake_models import BakeSpec
+    from buildorch.models import parse_pairs
+    from buildorch.render import emit_json
+
+    spec = validated(
+        BakeSpec,
+        targets=targets or [],
+        files=file or [],
+        overrides=set_ or [],
+        variables=pairs(parse_pairs, var, "bake variable"),
+        platforms=platform or [],
+        load=load,
+        push=push,
+        version=version,
+        build_time=build_time,
+        cache=cache,
+        cache_mode=cache_mode,
+        builder=builder,
+        progress=progress,
+        metadata_file=metadata_file,
+    )
+    from buildorch.bake import plan_bake, run_plan
+
+    plan = plan_bake(spec)
+    if dry_run:
+        report = plan.report()
+        if json_out:
+            emit_json(report)
+            return
+        typer.echo(report["command"])
+        emit_json(report["definition"])
+        typer.echo(f"buildorch adds to `{report['compared_with']}`:")
+        for line in injected_lines(report["injected"]):
+            typer.echo(f"  {line}")
+        return
+    results = run_plan(plan)
+    if json_out:
+        emit_json({name: r.model_dump(mode="json") for name, r in results.items()})
+        return
+    for line in summary_lines(results):
+        typer.echo(line)
+
+
+def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:
+    """``app.args.SOURCE_DATE_EPOCH = "1767323045"``: one line per injected field."""
+    import json
+
+    out = []
+    for target, fields in injected.items():
+        for key, value in fields.items():
+            if isinstance(value, dict):
+                out += [f"{target}.{key}.{k} = {json.dumps(v)}" for k, v in value.items()]
+            else:
+                out.append(f"{target}.{key} = {json.dumps(value)}")
+    return out or ["(nothing: the file sets the version args and caches of every target)"]
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """The closing lines of ``buildorch bake``: one block per target."""
+    from buildorch.render import human_size
+
+    width = max((len(n) for n in results), default=0)
+    lines = []
+    for name, r in results.items():
+        plats = ", ".join(r.platforms) or "host platform"
+        lines.append(
+            f"{name:<{width}}  {plats}: {r.steps_cached}/{r.steps_total} steps cached, {r.duration_seconds:.1f}s"
+            + (f", VERSION={r.version}" if r.version else "")
+        )
+        if r.tags:
+            how = "pushed" if r.pushed else ("loaded" if r.loaded else "tagged")
+            lines.append(f"{'':<{width}}  {how}: {', '.join(r.tags)}")
+        if r.digest:
+            lines.append(f"{'':<{width}}  digest: {r.digest}")
+        for p, d in r.platform_digests.items():
+            lines.append(f"{'':<{width}}    {p}: {d}")
+        if r.size_bytes is not None:
+            lines.append(f"{'':<{width}}  image size: {human_size(r.size_bytes)}")
+    return lines

@@ -1,0 +1,4 @@
+target "app" {
+  context = "ctx"
+  tags = ["x:1"
+}

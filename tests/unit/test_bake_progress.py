@@ -1,0 +1,108 @@
+"""Bake progress and results, against rawjson and metadata recorded from buildx 0.13.1 (tests/data/bake)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from buildorch import bake, buildx
+from buildorch.bake_models import BakeDefinition, BakeSpec
+from buildorch.bake_plan import BakePlan
+from buildorch.bake_progress import BakeTracker
+from buildorch.errors import BuildFailed, BuildorchError
+from buildorch.progress import PlainRenderer
+from buildorch.versioning import VersionInfo
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "bake"
+TARGETS = ["app", "app-test", "ok", "bad"]
+
+
+def track(name: str, out: io.StringIO | None = None) -> BakeTracker:
+    t = BakeTracker(TARGETS, started_at=0.0)
+    r = PlainRenderer(out) if out is not None else None
+    with open(DATA / f"{name}.rawjson") as f:
+        for line in f:
+            changed = t.feed(line)
+            if r is not None:
+                r.update(t, changed, line)
+    t.finish()
+    return t
+
+
+def test_vertex_names_carry_the_target() -> None:
+    t = track("default_group")
+    assert {t.target_of.get(k) for k in t.vertexes} == {"app", "app-test", None}  # None: "[internal] load local bake definitions"
+    step = next(v for v in t.vertexes.values() if v.name.startswith("[app linux/amd64->arm64 builder 6/6]"))
+    bare = t.bare(step)
+    assert bare.name.startswith("[linux/amd64->arm64 builder 6/6] RUN") and bare.platform == "linux/amd64->arm64"
+    export = next(v for v in t.vertexes.values() if v.name == "[app] exporting to image")
+    assert t.bare(export).name == "exporting to image"
+
+
+def test_a_vertex_shared_by_two_targets_counts_for_both() -> None:
+    t = track("default_group")
+    digest = next(k.split(" ")[1] for k in t.vertexes if t.vertexes[k].name.startswith("[app builder 2/6] WORKDIR"))
+    # one BuildKit vertex, reported in both targets' streams: one tracked vertex per target
+    assert {t.target_of[k] for k in t.vertexes if k.endswith(f" {digest}")} == {"app", "app-test"}
+
+
+def test_steps_per_target_on_a_partly_cached_run() -> None:
+    t = track("default_group")
+    app, test = t.view("app"), t.view("app-test")
+    # builder 2/6..5/6 once (built on the build platform), 6/6 per platform, runtime 1/2 and 2/2 per platform
+    assert (app.steps_total, app.steps_cached) == (10, 5)
+    assert {s.platform for s in app.step_results()} == {None, "linux/amd64", "linux/amd64->arm64", "linux/arm64"}
+    # builder 2/6..6/6 and test 1/1; the go build and COPY . . ran in a vertex shared with app
+    assert (test.steps_total, test.steps_cached) == (6, 3)
+    ran = sorted(s.name.split("]")[0] + "]" for s in test.step_results() if not s.cached)
+    assert ran == ["[builder 5/6]", "[builder 6/6]", "[test 1/1]"]
+    go_test = next(s for s in test.step_results() if s.name.startswith("[test 1/1]"))
+    assert go_test.duration_seconds is not None and go_test.duration_seconds > 60
+
+
+def test_steps_per_target_on_a_cached_rerun() -> None:
+    t = track("default_group_cached")
+    app, test = t.view("app"), t.view("app-test")
+    assert app.steps_total == 10 and test.steps_total == 6
+    # a canceled twin ("context canceled") is not counted; one tiny COPY did run again
+    assert app.steps_cached == 9 and test.steps_cached == 5
+    assert all(s.cached for s in test.step_results() if s.name.startswith(("[test 1/1]", "[builder 6/6]")))
+    assert 0 < (t.span("app") or 0) < 10
+
+
+def test_failed_target_is_named_with_its_step_and_log(tmp_path: Path) -> None:
+    out = io.StringIO()
+    t = track("failing", out)
+    err = bake._failure(t, BuildorchError("docker buildx bake failed: ERROR: failed to solve"))
+    assert isinstance(err, BuildFailed) and err.exit_code == 1
+    assert err.message == "target bad: step [2/2] RUN echo about to fail && exit 3 failed (exit code 3)"
+    assert err.details == ["about to fail"]
+    log = out.getvalue()
+    assert "ERROR [bad 2/2] RUN echo about to fail && exit 3" in log and "  | about to fail" in log
+    assert "DONE  [ok 2/2] RUN echo fine" in log or "RUN   [ok 2/2] RUN echo fine" in log
+    assert t.view("ok").steps_total == t.view("bad").steps_total == 1
+
+
+def test_one_result_per_target_from_the_metadata_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(buildx, "image_inspect", lambda ref: {"Id": "sha256:" + "1" * 64, "Size": 3_078_285})
+    definition = BakeDefinition.model_validate_json((DATA / "bakefile_injected.print.json").read_text())
+    plan = BakePlan(
+        spec=BakeSpec(), version=VersionInfo("1.2.3", "2026-01-02T03:04:05Z", 1767323045, "explicit", "explicit"),
+        files=[], env={}, base_flags=["buildx", "bake"], baseline=definition, definition=definition, targets={},
+        metadata_file=Path("/nonexistent"),
+    )
+    meta = json.loads((DATA / "default_group.metadata.json").read_text())
+    t = track("default_group")
+    results = {n: bake.target_result(plan, n, t, meta.get(n) or {}, 99.0) for n in definition.target}
+    app, test = results["app"], results["app-test"]
+    assert app.digest == meta["app"]["containerimage.digest"] and app.loaded and not app.pushed
+    assert app.platforms == ["linux/amd64", "linux/arm64"] and app.target == "runtime"
+    assert app.tags == ["localhost:5000/buildorch-app:1.2.3"] and app.size_bytes == 3_078_285
+    assert app.build_args["SOURCE_DATE_EPOCH"] == "1767323045" and app.version == "1.2.3"
+    assert app.cache_from == ["type=local,src=/cache/app-bake-app"]
+    assert test.digest is None and not test.loaded and test.tags == [] and test.target == "test"
+    assert (test.steps_total, test.steps_cached) == (6, 3)
+    assert app.command[:3] == ["docker", "buildx", "bake"]
