@@ -1,0 +1,183 @@
+"""``buildorch bake`` against the real stack: one result per target, both platforms, --dry-run vs plain bake, bad input.
+
+VERSION and BUILD_TIME are fixed so that BuildKit's cache serves the expensive
+steps (go build, go test) after the first run; tags are unique per module via
+the REGISTRY bake variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.helpers import ROOT, buildorch, buildorch_json, docker, unique
+
+pytestmark = pytest.mark.integration
+
+VERSION = "1.2.3"
+BUILD_TIME = "2026-01-02T03:04:05Z"
+DATA = ROOT / "tests" / "data" / "bake"
+FIXED = ("--version", VERSION, "--build-time", BUILD_TIME)
+
+
+@pytest.fixture(scope="module")
+def cache_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return {"BUILDORCH_CACHE_DIR": str(tmp_path_factory.mktemp("bake-cache"))}
+
+
+@pytest.fixture(scope="module")
+def registry() -> str:
+    return f"localhost:5000/{unique('bake')}"
+
+
+@pytest.fixture(scope="module")
+def baked(cache_env: dict[str, str], registry: str) -> Any:
+    """The default group of bakefiles/docker-bake.hcl (found without -f), built once for the module."""
+    results = buildorch_json("bake", *FIXED, "--var", f"REGISTRY={registry}", env=cache_env)
+    yield results
+    docker("image", "rm", "-f", f"{registry}/buildorch-app:{VERSION}", check=False)
+
+
+def plain_print(args: list[str], variables: dict[str, str], cwd: Path = ROOT) -> dict[str, Any]:
+    r = subprocess.run(
+        ["docker", "buildx", "bake", *args, "--print"], capture_output=True, text=True, cwd=cwd,
+        env={**os.environ, **variables}, check=True, timeout=60,
+    )
+    return dict(json.loads(r.stdout))
+
+
+def same_order(definition: dict[str, Any]) -> dict[str, Any]:
+    """buildx 0.13 lists a matrix's targets in Go map order, which changes from run to run."""
+    for g in definition.get("group", {}).values():
+        g["targets"] = sorted(g["targets"])
+    return definition
+
+
+def without_injected(definition: dict[str, Any], injected: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out = json.loads(json.dumps(definition))
+    for name, fields in injected.items():
+        target = out["target"][name]
+        for key, value in fields.items():
+            if isinstance(value, dict):
+                for k in value:
+                    target[key].pop(k)
+            else:
+                target.pop(key)
+    return out
+
+
+def test_default_group_gives_one_result_per_target(baked: dict[str, Any], cache_env: dict[str, str], registry: str) -> None:
+    assert sorted(baked) == ["app", "app-test"]
+    app, test = baked["app"], baked["app-test"]
+    assert app["target"] == "runtime" and test["target"] == "test"
+    assert app["tags"] == [f"{registry}/buildorch-app:{VERSION}"] and test["tags"] == []
+    for r in (app, test):
+        assert r["version"] == VERSION and r["build_time"] == BUILD_TIME
+        assert r["build_args"] == {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME, "SOURCE_DATE_EPOCH": "1767323045"}
+        assert r["steps_total"] > 0 and 0 <= r["steps_cached"] <= r["steps_total"]
+        assert r["duration_seconds"] > 0 and "buildx.build.ref" in r["metadata"]
+    # app-test only proves that go test passed: cache only, no image
+    assert test["digest"] is None and not test["loaded"] and "cache.manifest" in test["metadata"]
+    assert any(s["name"].startswith("[test 1/1] RUN") for s in test["steps"])
+    # a local cache per target, swapped in after the build
+    root = Path(cache_env["BUILDORCH_CACHE_DIR"])
+    for name in ("app", "app-test"):
+        index = json.loads((root / f"app-bake-{name}" / "index.json").read_text())
+        assert index["manifests"]
+    assert not list(root.glob("*.new-*"))
+
+
+def test_app_is_built_for_both_platforms(baked: dict[str, Any]) -> None:
+    app = baked["app"]
+    assert app["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert app["loaded"] and app["digest"].startswith("sha256:") and app["image_id"]
+    assert app["metadata"]["containerimage.digest"] == app["digest"]
+    assert {s["platform"] for s in app["steps"]} >= {"linux/amd64", "linux/arm64", "linux/amd64->arm64"}
+    for platform in ("linux/amd64", "linux/arm64"):
+        out = docker("run", "--rm", "--platform", platform, app["tags"][0], "-version")
+        assert out.splitlines()[0] == VERSION
+
+
+def test_a_rebuild_uses_each_targets_cache(baked: dict[str, Any], cache_env: dict[str, str], registry: str) -> None:
+    again = buildorch_json("bake", *FIXED, "--var", f"REGISTRY={registry}", "--progress", "quiet", env=cache_env)
+    root = cache_env["BUILDORCH_CACHE_DIR"]
+    for name in ("app", "app-test"):
+        assert again[name]["cache_from"] == [f"type=local,src={root}/app-bake-{name}"]
+        assert again[name]["steps_cached"] >= again[name]["steps_total"] - 1  # see test_bake_progress: a twin may rerun
+    go_test = next(s for s in again["app-test"]["steps"] if s["name"].startswith("[test 1/1]"))
+    assert go_test["cached"]
+
+
+def test_push_gives_per_platform_digests(baked: dict[str, Any], cache_env: dict[str, str], registry: str) -> None:
+    pushed = buildorch_json("bake", "app", *FIXED, "--var", f"REGISTRY={registry}", "--push", "--progress", "quiet",
+                            env=cache_env)
+    app = pushed["app"]
+    assert list(pushed) == ["app"] and app["pushed"] and not app["loaded"]
+    assert set(app["platform_digests"]) == {"linux/amd64", "linux/arm64"}
+    raw = json.loads(docker("buildx", "imagetools", "inspect", "--raw", app["tags"][0]))
+    listed = {m["digest"] for m in raw["manifests"]}
+    assert set(app["platform_digests"].values()) <= listed and app["digest"] == app["metadata"]["containerimage.digest"]
+
+
+@pytest.mark.parametrize(
+    ("args", "cwd", "file"),
+    [
+        ((), ROOT, "bakefiles/docker-bake.hcl"),
+        (("release", "app-builder"), ROOT, "bakefiles/docker-bake.hcl"),
+        (("api", "api-debug"), DATA, "inherits.hcl"),
+        (("svc",), DATA, "matrix.hcl"),
+    ],
+)
+def test_dry_run_is_plain_bake_plus_the_injected_fields(args: tuple[str, ...], cwd: Path, file: str, tmp_path: Path) -> None:
+    env = {"BUILDORCH_CACHE_DIR": str(tmp_path)}
+    report = buildorch_json("bake", "-f", file, *args, *FIXED, "--dry-run", cwd=cwd, env=env)
+    assert report["variables"] == {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME}
+    plain = plain_print(["-f", file, *args], report["variables"], cwd)
+    assert same_order(without_injected(report["definition"], report["injected"])) == same_order(plain)
+    for name, fields in report["injected"].items():
+        assert set(fields) <= {"args", "cache-from", "cache-to"}, name
+        assert set(fields.get("args", {})) <= {"VERSION", "BUILD_TIME", "SOURCE_DATE_EPOCH"}
+        assert "cache-from" not in fields  # empty cache dir: nothing to import yet
+        if plain["target"][name].get("cache-from") or plain["target"][name].get("cache-to"):
+            assert "cache-to" not in fields  # the file's own cache stays
+        else:
+            (cache_to,) = fields["cache-to"]
+            ctx = Path(cwd / plain["target"][name]["context"]).resolve().name
+            assert cache_to.startswith(f"type=local,dest={tmp_path}/{ctx}-bake-{name}.new-") and cache_to.endswith(",mode=max")
+    if "api" in args:
+        assert report["injected"]["api"] == {"args": {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME,
+                                                      "SOURCE_DATE_EPOCH": "1767323045"}}
+        assert report["injected"]["api-debug"] == {"args": {"BUILD_TIME": BUILD_TIME, "SOURCE_DATE_EPOCH": "1767323045"}}
+
+
+def test_a_failing_target_is_named_and_its_cache_left_alone(tmp_path: Path) -> None:
+    r = buildorch("bake", "-f", "failing.hcl", "--progress", "plain", cwd=DATA, env={"BUILDORCH_CACHE_DIR": str(tmp_path)})
+    assert r.returncode == 1, r.stderr[-2000:]
+    assert "error: target bad: step [2/2] RUN echo about to fail && exit 3 failed (exit code 3)" in r.stderr
+    assert "  | about to fail" in r.stderr and "Traceback" not in r.stderr
+    assert "[ok 2/2] RUN echo fine" in r.stderr  # progress names the target on each step
+    assert not list(tmp_path.glob("*.new-*"))  # staged exports were discarded
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("-f", "tests/data/bake/broken.hcl"),
+         "error: bake file tests/data/bake/broken.hcl:4,1-2: Missing item separator; Expected a comma"),
+        (("nope",), "error: no target or group 'nope' in bakefiles/docker-bake.hcl"),
+        (("--set", "app.foo=1", "app"), "error: --set app.foo=1: unknown key 'foo'"),
+        (("--set", "nope.args.X=1", "app"), "error: --set nope.args.X=1: no target being built matches 'nope'"),
+        (("-f", "missing.hcl"), "error: files: bake file missing.hcl not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:
+    r = buildorch("bake", *args, "--dry-run")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines()[0].startswith(message) and "Traceback" not in r.stderr
+    if "nope" in args:
+        assert "hint: choose one of targets: app, app-single, app-builder, app-test; groups: default, release" in r.stderr
