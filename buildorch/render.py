@@ -32,13 +32,19 @@ def build_summary(result: Any) -> list[str]:
         + f" in {result.duration_seconds:.1f}s: {result.steps_cached}/{result.steps_total} steps cached"
     ]
     lines.append(f"  VERSION={result.version}  BUILD_TIME={result.build_time}")
+    return lines + output_lines(result, "  ", " (compressed content, host platform)")
+
+
+def output_lines(result: Any, indent: str, size_note: str = "") -> list[str]:
+    """Where a result went: tags, digests per platform, size (shared by build and bake summaries)."""
+    lines = []
     if result.tags:
         how = "pushed" if result.pushed else ("loaded" if result.loaded else "tagged")
-        lines.append(f"  {how}: {', '.join(result.tags)}")
+        lines.append(f"{indent}{how}: {', '.join(result.tags)}")
     if result.digest:
-        lines.append(f"  digest: {result.digest}")
+        lines.append(f"{indent}digest: {result.digest}")
     for p, d in result.platform_digests.items():
-        lines.append(f"    {p}: {d}")
+        lines.append(f"{indent}  {p}: {d}")
     if result.size_bytes is not None:
-        lines.append(f"  image size: {human_size(result.size_bytes)} (compressed content, host platform)")
+        lines.append(f"{indent}image size: {human_size(result.size_bytes)}{size_note}")
     return lines

@@ -104,7 +104,7 @@ def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
     """The closing lines of ``buildorch bake``: one block per target."""
-    from buildorch.render import human_size
+    from buildorch.render import output_lines
 
     width = max((len(n) for n in results), default=0)
     lines = []
@@ -114,13 +114,5 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"{name:<{width}}  {plats}: {r.steps_cached}/{r.steps_total} steps cached, {r.duration_seconds:.1f}s"
             + (f", VERSION={r.version}" if r.version else "")
         )
-        if r.tags:
-            how = "pushed" if r.pushed else ("loaded" if r.loaded else "tagged")
-            lines.append(f"{'':<{width}}  {how}: {', '.join(r.tags)}")
-        if r.digest:
-            lines.append(f"{'':<{width}}  digest: {r.digest}")
-        for p, d in r.platform_digests.items():
-            lines.append(f"{'':<{width}}    {p}: {d}")
-        if r.size_bytes is not None:
-            lines.append(f"{'':<{width}}  image size: {human_size(r.size_bytes)}")
+        lines += output_lines(r, f"{'':<{width}}  ")
     return lines
