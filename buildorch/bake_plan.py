@@ -221,6 +221,23 @@ def _base_flags(spec: BakeSpec, files: list[Path]) -> list[str]:
     return args
 
 
+def _is_local(context: str) -> bool:
+    """A directory context, not a Git/HTTP URL or stdin (buildx decides the same way, roughly)."""
+    return context != "-" and "://" not in context and not context.startswith(("git@", "github.com/"))
+
+
+def check_contexts(defn: BakeDefinition) -> None:
+    """Every local context exists: bake resolves them from the current directory, not from the bake file's."""
+    for name, t in defn.target.items():
+        ctx = t.context or "."
+        if _is_local(ctx) and not Path(ctx).is_dir():
+            raise InputError(
+                f"target {name}: build context {ctx!r} is not a directory here ({Path.cwd()})",
+                "bake resolves contexts from the current directory: run where the bake file expects "
+                "(the repository root for bakefiles/docker-bake.hcl), or --set '*.context=DIR'",
+            )
+
+
 def _version_context(defn: BakeDefinition) -> Path:
     """The directory VERSION is derived from: the first target's local context, else the current directory."""
     for t in defn.target.values():
@@ -270,6 +287,7 @@ def plan_bake(spec: BakeSpec) -> BakePlan:
     flags = _base_flags(spec, files)
     base = [*flags, *spec.targets]
     first = print_definition(base, spec.variables, files=files)
+    check_contexts(first)
     try:
         vinfo = versioning.resolve(_version_context(first), spec.explicit_version, spec.explicit_build_time)
     except ValueError as exc:

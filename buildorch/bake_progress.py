@@ -17,12 +17,14 @@ class BakeTracker(ProgressTracker):
     same step and reports it in each target's stream under that target's name
     with one digest; the base tracker keys vertexes by digest, so here a vertex
     is keyed ``TARGET DIGEST`` and counts for every target it served. Logs carry
-    no target: they go to the first target that showed the vertex.
+    no target: they go to the first target that showed the vertex. A bake of
+    one target has no prefixes (buildx prefixes only when several build).
     """
 
     def __init__(self, targets: Iterable[str], started_at: float | None = None) -> None:
         super().__init__(started_at)
         self.targets = sorted(targets, key=len, reverse=True)
+        self._only = self.targets[0] if len(self.targets) == 1 else None
         self.target_of: dict[str, str] = {}  # key -> target
         self._keys: dict[str, str] = {}  # digest -> the first key it got
 
@@ -35,7 +37,7 @@ class BakeTracker(ProgressTracker):
     def apply(self, doc: dict[str, Any]) -> list[Vertex]:
         vertexes = []
         for v in doc.get("vertexes") or []:
-            t = self._target(v.get("name") or "")
+            t = self._target(v.get("name") or "") or self._only
             key = f"{t} {v['digest']}" if t else self._keys.get(v["digest"], v["digest"])
             self._keys.setdefault(v["digest"], key)
             if t:
@@ -48,6 +50,8 @@ class BakeTracker(ProgressTracker):
         """A copy of ``v`` named as in a plain build: ``[linux/amd64 builder 3/6] ...``."""
         t = self.target_of.get(v.digest)
         c = copy.copy(v)
+        if t == self._only:
+            return c
         if t and v.name.startswith(f"[{t} "):
             c.name = "[" + v.name[len(t) + 2 :]
         elif t and v.name.startswith(f"[{t}]"):

@@ -118,6 +118,7 @@ def test_push_gives_per_platform_digests(baked: dict[str, Any], cache_env: dict[
                             env=cache_env)
     app = pushed["app"]
     assert list(pushed) == ["app"] and app["pushed"] and not app["loaded"]
+    assert app["steps_total"] == 10 and app["steps_cached"] >= 9  # one target: buildx prefixes no step names
     assert set(app["platform_digests"]) == {"linux/amd64", "linux/arm64"}
     raw = json.loads(docker("buildx", "imagetools", "inspect", "--raw", app["tags"][0]))
     listed = {m["digest"] for m in raw["manifests"]}
@@ -173,10 +174,14 @@ def test_a_failing_target_is_named_and_its_cache_left_alone(tmp_path: Path) -> N
         (("--set", "app.foo=1", "app"), "error: --set app.foo=1: unknown key 'foo'"),
         (("--set", "nope.args.X=1", "app"), "error: --set nope.args.X=1: no target being built matches 'nope'"),
         (("-f", "missing.hcl"), "error: files: bake file missing.hcl not found"),
+        (("-f", str(ROOT / "bakefiles/docker-bake.hcl"), "--cwd-elsewhere"),
+         "error: target app: build context 'app' is not a directory here"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:
-    r = buildorch("bake", *args, "--dry-run")
+def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    elsewhere = "--cwd-elsewhere" in args
+    args = tuple(a for a in args if a != "--cwd-elsewhere")
+    r = buildorch("bake", *args, "--dry-run", cwd=tmp_path if elsewhere else ROOT)
     assert r.returncode == 2, r.stderr
     assert r.stderr.splitlines()[0].startswith(message) and "Traceback" not in r.stderr
     if "nope" in args:

@@ -141,3 +141,16 @@ def test_buildx_errors_become_one_input_line(case: str, args: list[str], message
     assert isinstance(err, InputError) and err.exit_code == 2
     assert err.message.startswith(message) and "\n" not in err.message
     assert err.hint is not None and hint in err.hint
+
+
+def test_contexts_are_checked_from_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = printed("bakefile_default")
+    monkeypatch.chdir(ROOT)
+    bake_plan.check_contexts(d)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="target app: build context 'app' is not a directory here") as err:
+        bake_plan.check_contexts(d)
+    assert err.value.hint is not None and "repository root" in err.value.hint
+    remote = BakeDefinition(target={"r": BakeTarget(context="https://github.com/docker/buildx.git#v0.13.1"),
+                                    "s": BakeTarget(context="git@github.com:docker/buildx.git")})
+    bake_plan.check_contexts(remote)
