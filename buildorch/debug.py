@@ -96,6 +96,7 @@ def debug_stage(
         meta = containers.require_image(tag)
         platform = spec.platforms[0] if spec.platforms else containers.default_platform(meta)
         stage = spec.target or "the last stage"
+        out.write(f"debug: built {stage} ({platform}) as {tag}\n")
         if not command:
             shell = find_shell(tag, platform)
             if shell is None:
@@ -110,7 +111,7 @@ def debug_stage(
                 )
             command = [shell]
         outcome = DebugOutcome(image=tag, platform=platform, command=command, kept=keep, build=result)
-        out.write(f"debug: {stage} ({platform}) as {tag}: running {' '.join(command)}\n")
+        out.write(f"debug: running {' '.join(command)}\n")
         out.flush()
         tty = interactive and not capture and sys.stdout.isatty()
         # A shell on a terminal gets -it; piped stdin (`-- sh < script`) is forwarded with -i.
