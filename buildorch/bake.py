@@ -129,6 +129,10 @@ def _cache_warnings(plan: BakePlan, name: str) -> list[str]:
 def _failure(tracker: BakeTracker, exc: BuildorchError) -> BuildorchError:
     failed = tracker.failed()
     summary = tracker.error_summary() or exc.message
+    panic = next((m for m in tracker.messages if m.startswith("panic:")), None)
+    if failed is None and panic:  # buildx itself crashed (0.13.1 does on a target: context with an empty result)
+        return BuildFailed(f"docker buildx crashed: {panic}", "a buildx bug: try another buildx version, or simplify the bake",
+                           details=tracker.messages[-5:])
     if failed is None:
         if _PUSH_FAILURE.search(summary):
             return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")

@@ -156,6 +156,24 @@ def test_dry_run_is_plain_bake_plus_the_injected_fields(args: tuple[str, ...], c
         assert report["injected"]["api-debug"] == {"args": {"BUILD_TIME": BUILD_TIME, "SOURCE_DATE_EPOCH": "1767323045"}}
 
 
+def test_a_target_context_builds_the_linked_target_too(tmp_path: Path) -> None:
+    registry = f"localhost:5000/{unique('bake-ctx')}"
+    results = buildorch_json("bake", "-f", "contexts.hcl", "app", "--var", f"REGISTRY={registry}", "--progress", "quiet",
+                             cwd=DATA, env={"BUILDORCH_CACHE_DIR": str(tmp_path)})
+    try:
+        assert sorted(results) == ["app", "base"]  # base comes in through contexts = { base = "target:base" }
+        app, base = results["app"], results["base"]
+        assert app["tags"] == [f"{registry}/buildorch-bake-fixture:1.0", f"{registry}/buildorch-bake-fixture:2026"]
+        assert app["platforms"] == base["platforms"] == ["linux/amd64", "linux/arm64"]
+        assert app["digest"].startswith("sha256:") and base["digest"].startswith("sha256:")
+        assert any(s["name"] == "[stage-0 1/2] COPY --from=certs . /certs" for s in app["steps"])
+        assert [s["name"] for s in base["steps"]] == ["[1/1] COPY certs /base-certs"]
+        assert (tmp_path / "ctx-bake-app" / "index.json").is_file() and (tmp_path / "ctx-bake-base" / "index.json").is_file()
+    finally:
+        docker("image", "rm", "-f", *results["app"]["tags"], check=False)
+        docker("image", "rm", "-f", results["base"]["digest"], check=False)  # stored untagged by the docker driver
+
+
 def test_a_failing_target_is_named_and_its_cache_left_alone(tmp_path: Path) -> None:
     r = buildorch("bake", "-f", "failing.hcl", "--progress", "plain", cwd=DATA, env={"BUILDORCH_CACHE_DIR": str(tmp_path)})
     assert r.returncode == 1, r.stderr[-2000:]

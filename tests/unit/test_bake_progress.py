@@ -125,3 +125,13 @@ def test_a_single_target_bake_has_no_prefixes() -> None:
     assert len(steps) == 6
     # recorded with plain bake (no SOURCE_DATE_EPOCH arg): go test ran again, the rest came from the cache
     assert [s.name.split("]")[0] for s in steps if not s.cached] == ["[test 1/1"]
+
+
+def test_a_buildx_crash_is_named_as_such() -> None:
+    t = BakeTracker(["app", "base"])
+    for line in ["panic: runtime error: invalid memory address or nil pointer dereference\n",
+                 "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0xfccdb3]\n",
+                 "golang.org/x/sync/errgroup/errgroup.go:75 +0x93\n"]:
+        t.feed(line)
+    err = bake._failure(t, BuildorchError("docker buildx bake failed: golang.org/x/sync/errgroup/errgroup.go:75 +0x93"))
+    assert err.message == "docker buildx crashed: panic: runtime error: invalid memory address or nil pointer dereference"

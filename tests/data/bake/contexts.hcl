@@ -26,7 +26,7 @@ target "app" {
   }
   dockerfile-inline = "FROM base\nCOPY --from=certs . /certs\n"
   platforms = [for p in split(",", PLATFORMS) : trimspace(p)]
-  tags      = [image("App", "1.0"), image("App", formatdate("YYYY", "2026-11-28T00:00:00Z"))]
+  tags      = [image("Buildorch-Bake-Fixture", "1.0"), image("Buildorch-Bake-Fixture", formatdate("YYYY", "2026-11-28T00:00:00Z"))]
   secret    = ["id=token,env=HOME"]
   annotations = ["index:org.opencontainers.image.title=app"]
 }

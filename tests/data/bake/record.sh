@@ -27,7 +27,7 @@ docker buildx bake -f groups.hcl --print nope 2> errors/unknown_target.txt >/dev
 docker buildx bake -f groups.hcl --print --set one.foo=1 one 2> errors/unknown_key.txt >/dev/null
 docker buildx bake -f groups.hcl --print --set nope.args.X=1 one 2> errors/unknown_set_target.txt >/dev/null
 docker buildx bake -f missing.hcl --print 2> errors/missing_file.txt >/dev/null
-# Progress and metadata of real runs are recorded by hand (see README-bake): default_group*.rawjson,
+# Progress and metadata of real runs are recorded by hand: default_group*.rawjson, single_target.rawjson (app-test),
 # default_group.metadata.json (docker buildx bake -f bakefiles/docker-bake.hcl --progress rawjson
 # --metadata-file ...), failing.rawjson (failing.hcl).
 true
