@@ -67,10 +67,22 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     try:
         for inv in plan.invocations:
             _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
-    except BaseException:
+    except BuildorchError as exc:
         cache.discard(plan.cache)  # the previous cache stays as it was
+        from buildorch.builder_ops import explain_failure
+
+        named = explain_failure(spec.builder, spec.platforms, exc)  # a node that did not answer, by name
+        if named is exc:
+            raise
+        raise named from exc
+    except BaseException:
+        cache.discard(plan.cache)
         raise
     cache.commit(plan.cache)
+    if spec.builder or len(spec.platforms) > 1:
+        from buildorch.builder_ops import nodes_for_build
+
+        result.nodes = nodes_for_build(spec.builder, spec.platforms)
     result.duration_seconds = round(time.monotonic() - t0, 3)
     result.loaded = plan.output == "load"
     result.pushed = plan.output == "push"

@@ -44,6 +44,7 @@ def _root(
 
 from buildorch.commands import bake as _bake  # noqa: E402
 from buildorch.commands import build as _build  # noqa: E402
+from buildorch.commands import builder as _builder  # noqa: E402
 from buildorch.commands import cache as _cache  # noqa: E402
 from buildorch.commands import compare as _compare  # noqa: E402
 from buildorch.commands import debug as _debug  # noqa: E402
@@ -59,6 +60,7 @@ app.command()(_inspect.inspect)
 app.command()(_compare.compare)
 app.command()(_smoke.smoke)
 app.add_typer(_cache.app, name="cache")
+app.add_typer(_builder.app, name="builder")
 
 
 def main(argv: list[str] | None = None) -> int:

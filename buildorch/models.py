@@ -209,6 +209,7 @@ class BuildResult(BaseModel):
     build_time: str = ""
     digest: str | None = None
     platform_digests: dict[str, str] = Field(default_factory=dict)
+    nodes: dict[str, str] = Field(default_factory=dict)  # platform -> builder node that built it
     image_id: str | None = None
     size_bytes: int | None = None
     loaded: bool = False

@@ -45,6 +45,9 @@ def output_lines(result: Any, indent: str, size_note: str = "") -> list[str]:
         lines.append(f"{indent}digest: {result.digest}")
     for p, d in result.platform_digests.items():
         lines.append(f"{indent}  {p}: {d}")
+    nodes = getattr(result, "nodes", None) or {}
+    if len(set(nodes.values())) > 1:  # only worth a line when several nodes shared the work
+        lines.append(f"{indent}built on: " + ", ".join(f"{p} by node {n}" for p, n in nodes.items()))
     if result.size_bytes is not None:
         lines.append(f"{indent}image size: {human_size(result.size_bytes)}{size_note}")
     return lines
