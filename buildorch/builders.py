@@ -183,9 +183,10 @@ def _spec_from_table(name: str, body: dict[str, Any], f: Path) -> BuilderSpec:
 
     body = {**body, "name": body.get("name", name)}
     for node in body.get("nodes") or []:
-        tls = node.get("tls") if isinstance(node, dict) else None
-        if isinstance(tls, dict):
-            node["tls"] = {k: (_relative_to(f, v) if k in TLS_OPTS else v) for k, v in tls.items()}
+        for table in ("tls", "driver_opts"):  # TLS files are named relative to the config file
+            sub = node.get(table) if isinstance(node, dict) else None
+            if isinstance(sub, dict):
+                node[table] = {k: (_relative_to(f, v) if k in TLS_OPTS else v) for k, v in sub.items()}
     try:
         return BuilderSpec(**body)
     except ValidationError as exc:
