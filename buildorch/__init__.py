@@ -21,6 +21,9 @@ _LAZY = {
     "build": "buildorch.build",
     "doctor": "buildorch.doctor",
     "BuildorchError": "buildorch.errors",
+    "ReleaseSpec": "buildorch.release_models",
+    "ReleaseResult": "buildorch.release_models",
+    "release": "buildorch.release",
 }
 
 if TYPE_CHECKING:
@@ -30,8 +33,14 @@ if TYPE_CHECKING:
     from buildorch.models import BuildResult as BuildResult
     from buildorch.models import BuildSpec as BuildSpec
     from buildorch.models import CachePolicy as CachePolicy
+    from buildorch.release import release as release
+    from buildorch.release_models import ReleaseResult as ReleaseResult
+    from buildorch.release_models import ReleaseSpec as ReleaseSpec
 
-__all__ = ["BuildResult", "BuildSpec", "BuildorchError", "CachePolicy", "__version__", "build", "doctor"]
+__all__ = [
+    "BuildResult", "BuildSpec", "BuildorchError", "CachePolicy", "ReleaseResult", "ReleaseSpec", "__version__", "build", "doctor",
+    "release",
+]
 
 
 def __getattr__(name: str) -> Any:

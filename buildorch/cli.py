@@ -50,6 +50,7 @@ from buildorch.commands import compare as _compare  # noqa: E402
 from buildorch.commands import debug as _debug  # noqa: E402
 from buildorch.commands import doctor as _doctor  # noqa: E402
 from buildorch.commands import inspect as _inspect  # noqa: E402
+from buildorch.commands import release as _release  # noqa: E402
 from buildorch.commands import smoke as _smoke  # noqa: E402
 
 app.command()(_doctor.doctor)
@@ -59,6 +60,7 @@ app.command()(_debug.debug)
 app.command()(_inspect.inspect)
 app.command()(_compare.compare)
 app.command()(_smoke.smoke)
+app.command()(_release.release)
 app.add_typer(_cache.app, name="cache")
 app.add_typer(_builder.app, name="builder")
 

@@ -1,0 +1,117 @@
+"""``buildorch release``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from buildorch.commands.common import JsonOpt, pairs, validated
+
+
+def release(
+    version: Annotated[str, typer.Option(help="Semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7 (tagged 1.2.3-build.7).")],
+    image: Annotated[str, typer.Option(help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app.")],
+    context: Annotated[Path, typer.Argument(help="Build context directory.")] = Path("."),
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")] = None,
+    target: Annotated[str | None, typer.Option(help="Stage to release (default: the last one).")] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option(help="os/arch, comma-separated or repeated. Default: linux/amd64,linux/arm64.")
+    ] = None,
+    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable (VERSION and BUILD_TIME are set).")] = None,
+    latest: Annotated[
+        bool | None,
+        typer.Option(
+            "--latest/--no-latest", help="Force or forbid latest (default: unless a pre-release or a higher version exists)."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Move an existing X.Y.Z tag to different content.")] = False,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Release from a git tree with uncommitted changes.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan (tags, build, checks); touch nothing.")] = False,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Where release.json and release.md go (default: .buildorch/releases/VERSION/).")
+    ] = None,
+    build_time: Annotated[
+        str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
+    ] = None,
+    health_path: Annotated[list[str] | None, typer.Option(help="Path to GET, expecting 2xx; repeatable (/health).")] = None,
+    port: Annotated[int | None, typer.Option(help="Container port (default: the image's EXPOSEd port, else 8080).")] = None,
+    verify_timeout: Annotated[float, typer.Option(help="Seconds a platform may take to answer.")] = 60.0,
+    push_attempts: Annotated[int, typer.Option(help="Tries for each registry write before giving up (exit 4).")] = 4,
+    retry_delay: Annotated[float, typer.Option(help="First wait between tries, doubling each time (seconds).")] = 1.0,
+    builder: Annotated[str | None, typer.Option(help="buildx builder to use.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild every step (to check reproducibility).")] = False,
+    progress: Annotated[str, typer.Option(help="Build progress: auto, plain, tty, rawjson or quiet.")] = "auto",
+    json_out: JsonOpt = False,
+) -> None:
+    """Build every platform, push by digest, verify the pushed images, and only then tag them.
+
+    Tags: X.Y.Z, X.Y, X, latest (stable releases only, and only when no higher
+    version is in the registry) and sha-<commit>. Before any tag exists, every
+    platform is pulled by digest and run (arm64 under QEMU): /health must answer
+    2xx and `-version` must print X.Y.Z. release.json and release.md are written.
+
+    Exit codes: 0 released; 1 build failed; 2 bad input (bad version or image,
+    dirty git tree, X.Y.Z already holds other content without --force);
+    4 push or tagging failed after retries; 5 verification failed.
+    On every failure no tag was changed.
+
+    Example: buildorch release --version 1.2.3 --image localhost:5000/team/app app
+    """
+    from buildorch.models import parse_pairs
+    from buildorch.release_models import ReleaseSpec
+
+    spec = validated(
+        ReleaseSpec,
+        version=version,
+        image=image,
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=platform or [],
+        build_args=pairs(parse_pairs, build_arg, "build arg"),
+        build_time=build_time,
+        latest=latest,
+        force=force,
+        allow_dirty=allow_dirty,
+        output_dir=output_dir,
+        health_paths=health_path or ["/health"],
+        port=port,
+        verify_timeout=verify_timeout,
+        push_attempts=push_attempts,
+        retry_base_seconds=retry_delay,
+        builder=builder,
+        no_cache=no_cache,
+        progress=progress,
+    )
+    from buildorch.render import emit_json
+
+    if dry_run:
+        from buildorch.build import prepare
+        from buildorch.release import prepare_release
+        from buildorch.release_report import plan_lines
+
+        plan = prepare_release(spec)
+        commands = prepare(plan.build).command_lines()
+        if json_out:
+            emit_json({
+                "image": spec.image, "version": spec.version, "tags": plan.tags, "references": plan.references,
+                "tag_notes": plan.tag_notes, "platforms": spec.platforms, "labels": plan.labels,
+                "build_commands": commands, "push_method": plan.push_method,
+                "verification": plan.verification_steps(), "existing_tags": plan.existing_tags, "warnings": plan.warnings,
+            })
+        else:
+            for line in plan_lines(plan, commands):
+                typer.echo(line)
+        return
+    from buildorch.release import release as run_release
+
+    result = run_release(spec)
+    if json_out:
+        emit_json(result.model_dump(mode="json"))
+    else:
+        from buildorch.release_report import summary_lines
+
+        for line in summary_lines(result):
+            typer.echo(line)

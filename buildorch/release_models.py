@@ -1,0 +1,168 @@
+"""What a release asks for (:class:`ReleaseSpec`) and what it produced (:class:`ReleaseResult`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from buildorch import platforms, references
+from buildorch.models import Progress, looks_secret
+from buildorch.semver import SemVer
+
+DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"]
+
+
+class ReleaseSpec(BaseModel):
+    """One release: build, push by digest, verify, then tag. Validated before anything runs.
+
+    >>> ReleaseSpec(version="1.2.3", image="localhost:5000/team/app", context="app").platforms
+    ['linux/amd64', 'linux/arm64']
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(description="semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7")
+    image: str = Field(description="REGISTRY/NAME, without a tag")
+    context: Path = Path(".")
+    dockerfile: Path | None = None
+    target: str | None = None
+    platforms: list[str] = Field(default_factory=lambda: list(DEFAULT_PLATFORMS))
+    build_args: dict[str, str] = Field(default_factory=dict)
+    build_time: str | None = Field(default=None, description="default: SOURCE_DATE_EPOCH, else the commit time")
+    latest: bool | None = Field(default=None, description="None: tag latest unless a pre-release or a higher version exists")
+    force: bool = Field(default=False, description="move an existing X.Y.Z tag to different content")
+    allow_dirty: bool = False
+    output_dir: Path | None = Field(default=None, description="default: .buildorch/releases/<version>/")
+    source: str | None = Field(default=None, description="org.opencontainers.image.source (default: git remote origin)")
+    title: str | None = Field(default=None, description="org.opencontainers.image.title (default: the image's last name part)")
+    health_paths: list[str] = Field(default_factory=lambda: ["/health"])
+    port: int | None = Field(default=None, description="container port (default: the image's EXPOSEd port, else 8080)")
+    verify_timeout: float = 60.0
+    version_args: list[str] = Field(default_factory=lambda: ["-version"], description="[] skips the version check")
+    push_attempts: int = 4
+    retry_base_seconds: float = 1.0
+    builder: str | None = None
+    no_cache: bool = Field(default=False, description="rebuild every step (e.g. to check reproducibility)")
+    progress: Progress = "auto"
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        return str(SemVer.parse(v))
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        references.check(v)
+        name, tag = references.split(v)
+        if tag is not None or "@" in v:
+            raise ValueError(f"image {v!r} carries a tag or digest: give REGISTRY/NAME only, buildorch chooses the tags")
+        if references.registry_of(name) is None:
+            raise ValueError(f"image {v!r} names no registry: use REGISTRY/NAME, e.g. localhost:5000/team/app")
+        return name
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _platforms(cls, v: Any) -> list[str]:
+        plats = platforms.parse_list(v or [])
+        return plats or list(DEFAULT_PLATFORMS)
+
+    @field_validator("build_args")
+    @classmethod
+    def _build_args(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if name in ("VERSION", "BUILD_TIME", "SOURCE_DATE_EPOCH"):
+                raise ValueError(f"build arg {name} is set by the release: use --version or SOURCE_DATE_EPOCH")
+            if looks_secret(name):
+                raise ValueError(f"build arg {name!r} looks like a secret; build args are stored in the image history")
+        return v
+
+    @field_validator("health_paths")
+    @classmethod
+    def _paths(cls, v: list[str]) -> list[str]:
+        return [p if p.startswith("/") else "/" + p for p in v]
+
+    @model_validator(mode="after")
+    def _check(self) -> ReleaseSpec:
+        if self.push_attempts < 1:
+            raise ValueError("push_attempts must be at least 1")
+        if self.verify_timeout <= 0:
+            raise ValueError(f"verify_timeout must be positive (got {self.verify_timeout})")
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ValueError(f"port {self.port} is not a port number")
+        if not self.context.is_dir():
+            raise ValueError(f"build context {self.context} is not a directory")
+        return self
+
+    @property
+    def semver(self) -> SemVer:
+        return SemVer.parse(self.version)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.output_dir or Path(".buildorch") / "releases" / self.version
+
+
+class PlatformVerification(BaseModel):
+    """What verifying one platform of the pushed index found."""
+
+    platform: str
+    digest: str | None = None
+    ok: bool = False
+    health_ok: bool = False
+    health: dict[str, Any] = Field(default_factory=dict, description="buildorch.smoke's PlatformSmoke")
+    version_output: str | None = None
+    version_ok: bool | None = None
+    error: str | None = None
+
+
+class Verification(BaseModel):
+    ok: bool = False
+    index_platforms: list[str] = Field(default_factory=list)
+    missing_platforms: list[str] = Field(default_factory=list)
+    platforms: list[PlatformVerification] = Field(default_factory=list)
+
+    def failure(self) -> str | None:
+        if self.missing_platforms:
+            return f"the pushed index lacks {', '.join(self.missing_platforms)} (it has {', '.join(self.index_platforms)})"
+        bad = next((p for p in self.platforms if not p.ok), None)
+        return f"{bad.platform}: {bad.error}" if bad else None
+
+
+class PlatformImage(BaseModel):
+    digest: str
+    size_bytes: int = Field(description="sum of the layer sizes in the manifest (compressed)")
+    attestation_digest: str | None = None
+
+
+class ReleaseResult(BaseModel):
+    """What a release did: a release script can trust every field (also written as release.json)."""
+
+    status: str = "released"  # "released" | "failed"
+    error: str | None = None
+    image: str
+    version: str
+    tags: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    previous_tags: dict[str, str | None] = Field(default_factory=dict, description="tag -> index digest before the release")
+    index_digest: str | None = Field(default=None, description="the index the tags point at")
+    built_index_digest: str | None = Field(default=None, description="the index this run pushed (differs when reused)")
+    platforms: dict[str, PlatformImage] = Field(default_factory=dict)
+    build_time: str = ""
+    source_date_epoch: int = 0
+    revision: str | None = None
+    dirty: bool = False
+    labels: dict[str, str] = Field(default_factory=dict)
+    push_method: str = ""
+    verification: Verification = Field(default_factory=Verification)
+    steps_cached: int = 0
+    steps_total: int = 0
+    duration_seconds: float = 0.0
+    warnings: list[str] = Field(default_factory=list)
+    output_dir: str | None = None
+
+    @property
+    def platform_digests(self) -> dict[str, str]:
+        return {p: img.digest for p, img in self.platforms.items()}

@@ -1,0 +1,255 @@
+"""Planning a release: which tags, which labels, which build, which checks. Reads, never writes.
+
+The floating tags follow what users of ``image:1.2`` expect: ``X.Y``, ``X`` and
+``latest`` go to a stable release only, and only when no higher stable version
+in their range is already in the registry (a 1.2.4 hotfix after 1.3.0 moves
+``1.2`` but neither ``1`` nor ``latest``). Pre-releases get their exact tag only.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from buildorch import versioning
+from buildorch.errors import InputError
+from buildorch.models import BuildSpec, CachePolicy
+from buildorch.release_models import ReleaseSpec
+from buildorch.semver import SemVer
+
+SHORT_SHA = 7
+
+
+@dataclass
+class TagPlan:
+    tags: list[str]
+    notes: list[str] = field(default_factory=list)  # why a floating tag is (not) moved
+
+
+def plan_tags(
+    version: SemVer, existing: list[str], *, latest: bool | None = None, revision: str | None = None
+) -> TagPlan:
+    """The tags a release of ``version`` gets, given the tags already in the repository.
+
+    >>> plan_tags(SemVer.parse("1.2.4"), ["1.2.3", "1.3.0", "latest"], revision="0123456789ab").tags
+    ['1.2.4', '1.2', 'sha-0123456']
+    """
+    tags = [version.tag]
+    notes: list[str] = []
+    stable = [v for v in (SemVer.try_parse(t) for t in existing) if v is not None and not v.is_prerelease]
+    if version.is_prerelease:
+        notes.append(f"{version} is a pre-release: no {version.major}.{version.minor}, {version.major} or latest tag")
+    else:
+        for tag, width in ((f"{version.major}.{version.minor}", 2), (f"{version.major}", 1)):
+            higher = max((v for v in stable if v.core[:width] == version.core[:width] and v > version), default=None)
+            if higher is None:
+                tags.append(tag)
+            else:
+                notes.append(f"no {tag} tag: {higher} is already released")
+    highest = max((v for v in stable if v > version), default=None)
+    if latest is True:
+        tags.append("latest")
+        if highest is not None or version.is_prerelease:
+            notes.append("latest: moved because --latest was given")
+    elif latest is False:
+        notes.append("no latest tag: --no-latest")
+    elif version.is_prerelease:
+        pass
+    elif highest is not None:
+        notes.append(f"no latest tag: {highest} is higher (pass --latest to move it anyway)")
+    else:
+        tags.append("latest")
+    if revision:
+        tags.append(f"sha-{revision[:SHORT_SHA]}")
+    return TagPlan(tags=tags, notes=notes)
+
+
+# -- git ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GitState:
+    repo: bool
+    revision: str | None
+    dirty_files: list[str]
+    remote: str | None
+
+
+def git_state(context: Path) -> GitState:
+    """Revision, uncommitted files (``git status --porcelain``) and origin URL of the repo holding ``context``."""
+    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(["git", "-C", str(context), *args], capture_output=True, text=True, timeout=20, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    status = git("status", "--porcelain")
+    if status is None or status.returncode != 0:
+        return GitState(repo=False, revision=None, dirty_files=[], remote=None)
+    rev = git("rev-parse", "HEAD")
+    remote = git("config", "--get", "remote.origin.url")
+    return GitState(
+        repo=True,
+        revision=rev.stdout.strip() if rev and rev.returncode == 0 and rev.stdout.strip() else None,
+        dirty_files=[ln[3:] for ln in status.stdout.splitlines() if ln.strip()],
+        remote=public_url(remote.stdout.strip()) if remote and remote.returncode == 0 and remote.stdout.strip() else None,
+    )
+
+
+def public_url(url: str) -> str:
+    """A remote URL fit for a label: credentials dropped, ``git@host:org/repo.git`` as https.
+
+    >>> public_url("https://user:secret@github.com/org/app.git")
+    'https://github.com/org/app'
+    >>> public_url("git@github.com:org/app.git")
+    'https://github.com/org/app'
+    """
+    m = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", url)
+    if m:
+        url = f"https://{m.group(1)}/{m.group(2)}"
+    url = re.sub(r"^(\w+://)[^/@]*@", r"\1", url)
+    return url.removesuffix(".git")
+
+
+# -- the plan -------------------------------------------------------------------
+
+
+@dataclass
+class ReleasePlan:
+    """Everything a release will do, computed without touching the registry's tags."""
+
+    spec: ReleaseSpec
+    semver: SemVer
+    tags: list[str]
+    tag_notes: list[str]
+    existing_tags: list[str] | None  # None: the registry could not be read
+    labels: dict[str, str]
+    build: BuildSpec
+    push_method: str  # "buildkit" (push-by-digest) | "upload" (OCI layout, then registry API by digest)
+    version: versioning.VersionInfo
+    git: GitState
+    layout_dir: Path | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def references(self) -> list[str]:
+        return [f"{self.spec.image}:{t}" for t in self.tags]
+
+    def verification_steps(self) -> list[str]:
+        ref = f"{self.spec.image}@<index digest>"
+        steps = [f"imagetools inspect {ref}: the index lists {', '.join(self.spec.platforms)}"]
+        for p in self.spec.platforms:
+            steps.append(
+                f"{p}: docker pull --platform {p} {ref}; run it, GET {', '.join(self.spec.health_paths)} -> 2xx"
+                + (f"; `{' '.join(self.spec.version_args)}` prints {self.semver} first" if self.spec.version_args else "")
+            )
+        return steps
+
+
+def check_git(spec: ReleaseSpec) -> GitState:
+    """The git state of the context; an InputError for a dirty tree unless ``allow_dirty``."""
+    state = git_state(spec.context)
+    if spec.allow_dirty:
+        return state
+    if not state.repo:
+        raise InputError(
+            f"{spec.context} is not in a git repository: a release records the commit it was built from",
+            "commit the sources, or pass --allow-dirty to release without a revision",
+        )
+    if state.dirty_files:
+        more = len(state.dirty_files) - 5
+        shown = ", ".join(state.dirty_files[:5]) + (f" and {more} more" if more > 0 else "")
+        raise InputError(
+            f"the git tree has uncommitted changes ({shown}): a release must match its commit",
+            "commit or stash them, or pass --allow-dirty",
+        )
+    return state
+
+
+def release_labels(spec: ReleaseSpec, vinfo: versioning.VersionInfo, git: GitState) -> dict[str, str]:
+    labels = {
+        "org.opencontainers.image.version": spec.version,
+        "org.opencontainers.image.created": vinfo.build_time,
+        "org.opencontainers.image.title": spec.title or spec.image.rsplit("/", 1)[-1],
+    }
+    if git.revision:
+        labels["org.opencontainers.image.revision"] = git.revision
+    source = spec.source or git.remote
+    if source:
+        labels["org.opencontainers.image.source"] = source
+    return labels
+
+
+def image_output(method: str, image: str, layout_dir: Path | None) -> str:
+    # rewrite-timestamp (BuildKit >= 0.13) clamps file times in the layers to SOURCE_DATE_EPOCH:
+    # without it, two builds of one commit differ in every layer a RUN step wrote.
+    if method == "buildkit":
+        return f"type=image,name={image},push-by-digest=true,name-canonical=true,push=true,rewrite-timestamp=true"
+    return f"type=oci,tar=false,dest={layout_dir},rewrite-timestamp=true"
+
+
+def plan_release(
+    spec: ReleaseSpec,
+    *,
+    existing_tags: list[str] | None,
+    push_method: str,
+    git: GitState,
+    layout_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> ReleasePlan:
+    """Plan ``spec``: tags from ``existing_tags`` (the repository's), labels, and the BuildSpec to run."""
+    from buildorch.commands.common import validation_message  # pydantic message as one line
+
+    try:
+        vinfo = versioning.resolve(spec.context, spec.version, spec.build_time, env=env)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    warnings: list[str] = []
+    revision = git.revision if git.repo and not git.dirty_files else None
+    if git.repo and git.dirty_files:
+        warnings.append(f"releasing a dirty tree ({len(git.dirty_files)} changed files): no sha- tag")
+    if existing_tags is None:
+        warnings.append("the registry's tags could not be read: latest and X.Y/X are decided when releasing")
+    tag_plan = plan_tags(spec.semver, existing_tags or [], latest=spec.latest, revision=revision)
+    if spec.semver.build:
+        tag_plan.notes.insert(0, f"'+' is not allowed in a Docker tag: {spec.version} is tagged {spec.semver.tag}")
+    labels = release_labels(spec, vinfo, git)
+    if push_method == "upload" and layout_dir is None:
+        layout_dir = Path("<temporary directory>")  # a plan for --dry-run; release() passes a real one
+    from pydantic import ValidationError
+
+    try:
+        build = BuildSpec(
+            context=spec.context,
+            dockerfile=spec.dockerfile,
+            target=spec.target,
+            platforms=spec.platforms,
+            build_args=spec.build_args,
+            version=spec.version,
+            build_time=vinfo.build_time,
+            labels=labels,
+            output=image_output(push_method, spec.image, layout_dir),
+            builder=spec.builder,
+            no_cache=spec.no_cache,
+            progress=spec.progress,
+            cache=CachePolicy(kind="registry", ref=f"{spec.image}:buildcache"),
+            provenance=True,
+        )
+    except ValidationError as exc:
+        raise InputError(validation_message(exc)) from exc
+    return ReleasePlan(
+        spec=spec,
+        semver=spec.semver,
+        tags=tag_plan.tags,
+        tag_notes=tag_plan.notes,
+        existing_tags=existing_tags,
+        labels=labels,
+        build=build,
+        push_method=push_method,
+        version=vinfo,
+        git=git,
+        layout_dir=layout_dir,
+        warnings=warnings,
+    )

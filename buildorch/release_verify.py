@@ -1,0 +1,114 @@
+"""Verifying a pushed, untagged index before any tag points at it.
+
+The checks read what the registry holds, not what the builder produced: the
+index is fetched by digest, each platform is pulled by digest and run (arm64
+under QEMU), its health path is probed through :func:`buildorch.smoke.smoke`
+and its ``-version`` output is compared with the release version.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from typing import IO
+
+from buildorch import buildx, containers
+from buildorch.build import platform_digests
+from buildorch.errors import BuildorchError
+from buildorch.release_models import PlatformVerification, ReleaseSpec, Verification
+from buildorch.retry import Backoff, is_transient, with_retries
+from buildorch.smoke import container_state, smoke
+
+_POLL = 0.2  # s between state checks of the -version container
+
+
+def verify(spec: ReleaseSpec, index_digest: str, *, log: IO[str] | None = None) -> Verification:
+    """Check ``IMAGE@index_digest`` on every platform of ``spec``; never raises for a failed check."""
+    out = log or sys.stderr
+    ref = f"{spec.image}@{index_digest}"
+    result = Verification()
+    index = buildx.imagetools_raw(ref)
+    digests = platform_digests(index)
+    result.index_platforms = sorted(digests)
+    result.missing_platforms = [p for p in spec.platforms if p not in digests]
+    if result.missing_platforms:
+        return result
+    backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
+    had_image = buildx.image_inspect(ref) is not None
+    try:
+        for p in spec.platforms:
+            out.write(f"verify: pulling {p} of {ref}\n")
+            with_retries(
+                functools.partial(buildx.run, ["pull", "--quiet", "--platform", p, ref], what=f"docker pull {p}"),
+                what=f"pull {p}",
+                backoff=backoff,
+                transient=lambda exc: is_transient(str(exc)),
+                log=out,
+            )
+        for p in spec.platforms:
+            result.platforms.append(verify_platform(spec, ref, p, digests[p], out))
+    finally:
+        if not had_image:  # ours: pulled for the checks only
+            containers.remove_image(ref)
+    result.ok = all(p.ok for p in result.platforms)
+    return result
+
+
+def verify_platform(spec: ReleaseSpec, ref: str, platform: str, digest: str, out: IO[str]) -> PlatformVerification:
+    check = PlatformVerification(platform=platform, digest=digest)
+    out.write(f"verify: {platform}: running it, GET {', '.join(spec.health_paths)}\n")
+    try:
+        report = smoke(ref, [platform], port=spec.port, paths=spec.health_paths, timeout=spec.verify_timeout)
+    except BuildorchError as exc:
+        check.error = f"could not run the image: {exc.message}"
+        return check
+    ran = report.platforms[0]
+    check.health = ran.model_dump(mode="json")
+    check.health_ok = ran.ok
+    if not ran.ok:
+        failed = [c for c in ran.checks if not c.ok]
+        check.error = ran.error or (f"GET {failed[0].path}: {failed[0].error}" if failed else "health check failed")
+        if ran.logs:
+            check.error += f" (last log line: {ran.logs[-1][:200]})"
+        return check
+    if spec.version_args:
+        out.write(f"verify: {platform}: {' '.join(spec.version_args)} must print {spec.version}\n")
+        code, stdout, stderr = run_once(ref, platform, spec.version_args, spec.verify_timeout)
+        first = next((ln.strip() for ln in stdout.splitlines() if ln.strip()), "")
+        check.version_output = first
+        check.version_ok = code == 0 and first == spec.version
+        if not check.version_ok:
+            said = f"printed {first!r}" if first else "printed nothing on stdout"
+            why = f"exit code {code}" if code is not None else f"no exit within {spec.verify_timeout:.0f}s"
+            extra = f"; stderr: {stderr.strip().splitlines()[-1][:200]}" if stderr.strip() else ""
+            check.error = f"{' '.join(spec.version_args)} {said} ({why}), want {spec.version!r} as its first line{extra}"
+            return check
+    check.ok = True
+    return check
+
+
+def run_once(ref: str, platform: str, args: list[str], timeout: float) -> tuple[int | None, str, str]:
+    """Run ``ref ARGS...`` to completion (detached, so a hang is cut off); ``(exit code, stdout, stderr)``.
+
+    The exit code is None when it did not end within ``timeout``. The container is always removed.
+    """
+    code, out, err = buildx.run_capture(["run", "-d", "--pull", "never", "--platform", platform, ref, *args])
+    cid = out.strip().splitlines()[-1] if code == 0 and out.strip() else None
+    if cid is None:
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        return code, "", lines[-1] if lines else ""
+    try:
+        deadline = time.monotonic() + timeout
+        exit_code: int | None = None
+        while time.monotonic() < deadline:
+            state = container_state(cid)
+            if state and not state.get("Running", False):
+                raw = state.get("ExitCode")
+                exit_code = raw if isinstance(raw, int) else None
+                break
+            time.sleep(_POLL)
+        _, stdout, stderr = buildx.run_capture(["logs", cid])
+        return exit_code, stdout, stderr
+    finally:
+        containers.remove(cid)
