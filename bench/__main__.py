@@ -46,11 +46,12 @@ def measure(name: str, runs: int, warmup: int) -> dict[str, Any]:
     others = max((p.get("other_builds", 0) for p in pairs), default=0)
     entry.update(duration_s=round(time.monotonic() - t0, 1), prunes=bench.prunes)
     entry["load"] = {"min": round(min(loads), 2), "max": round(max(loads), 2), "other_builds_max": others}
-    if max(loads) >= 1.0 or others:
+    timed = any(r["unit"] == "s" for r in entry.get("ratios", []))
+    if timed and (max(loads) >= 1.0 or others):
+        builds = f", up to {others} other builds at once" if others else ""
         entry["notes"].append(
-            f"Measured on a busy shared machine (load {min(loads):.1f}-{max(loads):.1f}, up to {others} other builds at "
-            "once): absolute times are inflated, but A and B alternate, so both sides of a pair saw about the same load "
-            "and the ratios stay meaningful."
+            f"Measured on a busy shared machine (load {min(loads):.1f}-{max(loads):.1f}{builds}): absolute times are "
+            "inflated, but A and B alternate, so both sides of a pair saw about the same load and the ratios stay meaningful."
         )
     return entry
 

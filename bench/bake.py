@@ -49,7 +49,8 @@ def run(b: Bench) -> list[Ratio]:
     def measure(commands: Callable[[str], list[list[str]]]) -> Callable[[], Sample]:
         def once() -> Sample:
             run_id = f"{b.uid}.{next(counter)}"
-            return Sample(sum(b.run(argv).value for argv in commands(run_id)))
+            samples = [b.run(argv) for argv in commands(run_id)]
+            return Sample(sum(s.value for s in samples), {"slowest": [s.extra.get("slowest") for s in samples]})
 
         return once
 

@@ -178,11 +178,15 @@ class Bench:
                 list(argv), cwd=cwd, stdout=subprocess.PIPE, stderr=err, env={**os.environ, **(env or {})}, check=False
             )
             elapsed = time.perf_counter() - t0
-            if proc.returncode != 0:
-                err.seek(0)
-                tail = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()][-8:]
-                raise BenchError(f"{shlex.join(argv)} exited {proc.returncode}: " + " | ".join(tail))
-        return Sample(elapsed, {"stdout": proc.stdout.decode(errors="replace")})
+            err.seek(0)
+            log = err.read().decode(errors="replace")
+        if proc.returncode != 0:
+            tail = [ln for ln in log.splitlines() if ln.strip()][-8:]
+            raise BenchError(f"{shlex.join(argv)} exited {proc.returncode}: " + " | ".join(tail))
+        extra: dict[str, Any] = {"stdout": proc.stdout.decode(errors="replace")}
+        if slow := slowest(log):
+            extra["slowest"] = slow
+        return Sample(elapsed, extra)
 
     def timed(self, argv: Sequence[str], *, before: Callable[[], None] | None = None, **kw: Any) -> Callable[[], Sample]:
         """A measure function: run ``before`` (untimed, e.g. a prune), then time ``argv``."""
@@ -236,6 +240,33 @@ def shown(argv: Sequence[str]) -> str:
     text = shlex.join(str(a) for a in argv)
     text = text.replace(str(Path(sys.executable).parent) + "/", "")
     return re.sub(r"/tmp/bench-[0-9a-f]{8}-[^/ ]+", "$WORKDIR", text)
+
+
+_PLAIN_DONE = re.compile(r"^\[\s*[\d.]+s\] DONE\s+(?P<name>.*) (?P<secs>[\d.]+)s$")
+
+
+def slowest(log: str, n: int = 3) -> list[list[Any]]:
+    """The ``n`` slowest BuildKit vertexes of a build's progress (rawjson, or buildorch's plain lines): [name, seconds].
+
+    Where a build's time went, per run, without re-running it: BuildKit's own per-step timings.
+    """
+    times: dict[str, float] = {}
+    if '"vertexes"' in log:
+        from buildorch.progress import ProgressTracker
+
+        tracker = ProgressTracker()
+        for line in log.splitlines():
+            tracker.feed(line + "\n")
+        tracker.finish()
+        for v in tracker.vertexes.values():
+            if v.duration is not None and not v.cached:
+                times[v.name] = max(times.get(v.name, 0.0), v.duration)
+    else:
+        for line in log.splitlines():
+            if m := _PLAIN_DONE.match(line):
+                times[m["name"]] = max(times.get(m["name"], 0.0), float(m["secs"]))
+    top = sorted(times.items(), key=lambda kv: -kv[1])[:n]
+    return [[name[:90], round(secs, 2)] for name, secs in top]
 
 
 # -- Dockerfile variants -------------------------------------------------------
