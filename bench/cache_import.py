@@ -27,7 +27,8 @@ def run(b: Bench) -> list[Ratio]:
             b.prune()
             s = b.run(argv)
             result = json.loads(s.extra.pop("stdout"))
-            s.extra = {"steps_cached": result["steps_cached"], "steps_total": result["steps_total"]}
+            s.extra["steps_cached"], s.extra["steps_total"] = result["steps_cached"], result["steps_total"]
+            s.extra["not_cached"] = [st["name"][:90] for st in result["steps"] if not st.get("cached")]
             return s
 
         return measure
@@ -37,6 +38,17 @@ def run(b: Bench) -> list[Ratio]:
     pairs = b.alternate(a, c)
     fractions = [p["a_extra"]["steps_cached"] / max(1, p["a_extra"]["steps_total"]) for p in pairs]
     check = {"name": "steps cached", "value": round(min(fractions), 3), "min": 0.9}
+    missed = sorted({name for p in pairs for name in p["a_extra"]["not_cached"]})
+    notes = [f"Steps the import did not restore (re-run): {'; '.join(missed)}."] if missed else []
     return [
-        Ratio("cache-import", "fresh builder importing buildorch's local cache / cold", a, c, pairs, goal=0.3, checks=[check])
+        Ratio(
+            "cache-import",
+            "fresh builder importing buildorch's local cache / cold",
+            a,
+            c,
+            pairs,
+            goal=0.3,
+            checks=[check],
+            notes=notes,
+        )
     ]

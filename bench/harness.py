@@ -184,8 +184,7 @@ class Bench:
             tail = [ln for ln in log.splitlines() if ln.strip()][-8:]
             raise BenchError(f"{shlex.join(argv)} exited {proc.returncode}: " + " | ".join(tail))
         extra: dict[str, Any] = {"stdout": proc.stdout.decode(errors="replace")}
-        if slow := slowest(log):
-            extra["slowest"] = slow
+        extra.update(build_facts(log))
         return Sample(elapsed, extra)
 
     def timed(self, argv: Sequence[str], *, before: Callable[[], None] | None = None, **kw: Any) -> Callable[[], Sample]:
@@ -242,18 +241,20 @@ def shown(argv: Sequence[str]) -> str:
     return re.sub(r"/tmp/bench-[0-9a-f]{8}-[^/ ]+", "$WORKDIR", text)
 
 
-_PLAIN_DONE = re.compile(r"^\[\s*[\d.]+s\] DONE\s+(?P<name>.*) (?P<secs>[\d.]+)s$")
+_PLAIN = re.compile(r"^\[\s*[\d.]+s\] (?P<state>DONE|CACHED)\s+(?P<name>.*?)(?: (?P<secs>[\d.]+)s)?$")
 
 
-def slowest(log: str, n: int = 3) -> list[list[Any]]:
-    """The ``n`` slowest BuildKit vertexes of a build's progress (rawjson, or buildorch's plain lines): [name, seconds].
+def build_facts(log: str, n: int = 3) -> dict[str, Any]:
+    """What a build's progress (rawjson, or buildorch's plain lines) says: its slowest vertexes and its cached steps.
 
-    Where a build's time went, per run, without re-running it: BuildKit's own per-step timings.
+    Where a build's time went, per run, without re-running it (BuildKit's own per-step timings),
+    and whether a "cold" run really was: ``{"slowest": [[name, seconds], ...], "cached": "k/n"}``.
     """
-    times: dict[str, float] = {}
-    if '"vertexes"' in log:
-        from buildorch.progress import ProgressTracker
+    from buildorch.progress import ProgressTracker, Vertex
 
+    times: dict[str, float] = {}
+    steps: dict[str, bool] = {}  # step name -> cached
+    if '"vertexes"' in log:
         tracker = ProgressTracker()
         for line in log.splitlines():
             tracker.feed(line + "\n")
@@ -261,12 +262,19 @@ def slowest(log: str, n: int = 3) -> list[list[Any]]:
         for v in tracker.vertexes.values():
             if v.duration is not None and not v.cached:
                 times[v.name] = max(times.get(v.name, 0.0), v.duration)
+            if v.is_step:
+                steps[v.name] = steps.get(v.name, True) and v.state == "cached"
     else:
         for line in log.splitlines():
-            if m := _PLAIN_DONE.match(line):
-                times[m["name"]] = max(times.get(m["name"], 0.0), float(m["secs"]))
+            if m := _PLAIN.match(line):
+                if m["secs"]:
+                    times[m["name"]] = max(times.get(m["name"], 0.0), float(m["secs"]))
+                if Vertex(digest="", name=m["name"]).is_step:
+                    steps[m["name"]] = steps.get(m["name"], True) and m["state"] == "CACHED"
+    if not times and not steps:
+        return {}
     top = sorted(times.items(), key=lambda kv: -kv[1])[:n]
-    return [[name[:90], round(secs, 2)] for name, secs in top]
+    return {"slowest": [[name[:90], round(secs, 2)] for name, secs in top], "cached": f"{sum(steps.values())}/{len(steps)}"}
 
 
 # -- Dockerfile variants -------------------------------------------------------

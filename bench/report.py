@@ -126,7 +126,8 @@ def markdown(data: dict[str, Any]) -> str:
             )
         load = comp.get("load", {})
         info = f"{comp.get('date')}, {comp.get('duration_s', 0):.0f} s, load {load.get('min')}-{load.get('max')}"
-        notes.append(f"- **{name}** ({info}): " + " ".join(comp.get("notes", [])))
+        extra = [n for r in comp["ratios"] for n in r.get("notes", [])]
+        notes.append(f"- **{name}** ({info}): " + " ".join([*comp.get("notes", []), *extra]))
     lines += ["", "## Notes", "", *notes, ""]
     lines += ["Commands (A, then B) are in `latest.json`, with every run's figure, the load average and the number of other"]
     lines += ["builds running on the shared engine when each pair started.", ""]
