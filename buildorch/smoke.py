@@ -96,10 +96,6 @@ def start_failure(stderr: str) -> str | None:
     return m.group(1) if m else last
 
 
-def port_of(url: str) -> str:
-    return url.rsplit(":", 1)[-1].split("/", 1)[0]
-
-
 def container_state(cid: str) -> dict[str, object]:
     code, out, _ = buildx.run_capture(["container", "inspect", "--format", "{{json .State}}", cid])
     if code != 0:
@@ -123,7 +119,8 @@ def last_logs(cid: str, n: int = LOG_LINES) -> list[str]:
 
 
 def wait_ready(
-    cid: str, base_url: str, first_path: str, timeout: float, clock: Callable[[], float] = time.monotonic
+    cid: str, base_url: str, first_path: str, timeout: float, *, what: str = "the port",
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Literal["http", "healthcheck"] | None, float, str | None]:
     """Poll until the port answers HTTP or the healthcheck says healthy.
 
@@ -143,7 +140,7 @@ def wait_ready(
         except (OSError, ValueError, http.client.HTTPException):
             pass  # refused, reset or cut short while the server starts
         if clock() - t0 >= timeout:
-            return None, clock() - t0, f"port {port_of(base_url)} did not answer HTTP within {timeout:g}s"
+            return None, clock() - t0, f"{what} did not answer HTTP within {timeout:g}s"
         time.sleep(_POLL)
 
 
@@ -174,7 +171,7 @@ def smoke_platform(image: str, platform: str, port: int, paths: list[str], timeo
             result.logs = last_logs(name)
             return result
         base = f"http://127.0.0.1:{result.host_port}"
-        how, waited, why = wait_ready(name, base, paths[0], timeout)
+        how, waited, why = wait_ready(name, base, paths[0], timeout, what=f"port {port} (127.0.0.1:{result.host_port})")
         result.waited_seconds = round(waited, 2)
         if how is None:
             result.error = why
