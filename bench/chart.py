@@ -39,6 +39,7 @@ def draw(data: dict[str, Any], path: Path) -> None:
         if on_ratio:
             ax.vlines(r["goal"]["max"], y - 0.42, y + 0.42, colors="black", lw=2.5)
         label = f"{q['median']:.3g}" + (f"  (goal ≤ {r['goal']['max']:g})" if on_ratio else "")
+        label += "  (goal on A - B: below)" if r in diffs else ""
         ax.text(1.01, y, label, va="center", fontsize=8, transform=ax.get_yaxis_transform())
     ax.axvline(1.0, color="#555555", ls="--", lw=0.8)
     ax.set_xscale("log")

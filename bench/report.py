@@ -112,7 +112,7 @@ def markdown(data: dict[str, Any]) -> str:
     notes: list[str] = []
     for name, comp in data.get("comparisons", {}).items():
         if comp.get("status") != "measured":
-            lines.append(f"| {name} | {comp.get('status')}: {comp.get('reason', '')} | | | | | | | | |")
+            lines.append(f"| {name} | {comp.get('status')}: {comp.get('reason', '')[:300]} | | | | | | | | |")
             continue
         for r in comp["ratios"]:
             unit, ratio = r["unit"], r["ratio"]
