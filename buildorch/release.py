@@ -103,24 +103,31 @@ def _client(spec: ReleaseSpec, log: IO[str] | None) -> registry.Client:
 def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:
     """``buildorch.build`` the plan, again on a transient registry failure (the rerun is cached)."""
     bplan = prepare(plan.build)
-
-    def transient(exc: Exception) -> bool:
-        text = " ".join([str(exc), *getattr(exc, "details", [])])
-        registry_side = isinstance(exc, PushFailed) or re.search(r"failed to push|failed to do request|buildcache", text)
-        return bool(registry_side) and is_transient(text)
-
     backoff = Backoff(attempts=plan.spec.push_attempts, base=plan.spec.retry_base_seconds)
+
     def run() -> BuildResult:
         return run_plan(bplan, log=out)
 
     try:
-        return with_retries(run, what="build", backoff=backoff, transient=transient, log=out)
+        return with_retries(run, what="build", backoff=backoff, transient=transient_registry_failure, log=out)
     except BuildFailed as exc:
-        if transient(exc):
-            raise PushFailed(f"push failed after {backoff.attempts} attempts: {exc.message}", _PUSH_HINT) from exc
+        if transient_registry_failure(exc):
+            raise PushFailed(f"push failed after {_attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
         raise
     except PushFailed as exc:
-        raise PushFailed(f"push failed after {backoff.attempts} attempts: {exc.message}", _PUSH_HINT) from exc
+        raise PushFailed(f"push failed after {_attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
+
+
+# A build that failed talking to the registry (the cache export, a push), not in a Dockerfile step.
+_REGISTRY_STEP = re.compile(
+    r"failed to push|failed to do request|exporting cache|exporting to image|pushing|unexpected status from \w+ request", re.I
+)
+
+
+def transient_registry_failure(exc: Exception) -> bool:
+    """Whether a failed build failed talking to the registry, for a reason that may pass (then it is rerun)."""
+    text = " ".join([str(exc), *getattr(exc, "details", [])])
+    return (isinstance(exc, PushFailed) or bool(_REGISTRY_STEP.search(text))) and is_transient(text)
 
 
 _PUSH_HINT = "the registry refused or dropped the upload; nothing was tagged. Check it is up, then release again"
@@ -138,7 +145,7 @@ def _push(plan: ReleasePlan, built: BuildResult, out: IO[str]) -> str:
     try:
         _client(plan.spec, out).push_layout(plan.layout_dir, root)
     except registry.RegistryError as exc:
-        tried = f"after {plan.spec.push_attempts} attempts" if exc.transient else "(not retried: the registry said no)"
+        tried = f"after {_attempts(plan.spec.push_attempts)}" if exc.transient else "(not retried: the registry said no)"
         raise PushFailed(f"push to {plan.spec.image} failed {tried}: {exc.message}", _PUSH_HINT) from exc
     return str(root["digest"])
 
@@ -229,7 +236,7 @@ def _tag(plan: ReleasePlan, result: ReleaseResult, client: registry.Client, out:
         problems = _restore(spec.image, result.previous_tags, client)
         _fail(result, spec, f"tagging failed: {first_line(exc)}")
         raise PushFailed(
-            f"tagging {spec.image} failed after {backoff.attempts} attempts: {first_line(exc)}",
+            f"tagging {spec.image} failed after {_attempts(backoff.attempts)}: {first_line(exc)}",
             "the verified index is pushed but untagged; release again once the registry is back",
             details=problems or ["no tag was changed"],
         ) from exc
@@ -265,3 +272,7 @@ def _fail(result: ReleaseResult, spec: ReleaseSpec, why: str) -> None:
     result.status, result.error = "failed", why
     with contextlib.suppress(OSError):  # the error being raised matters more than its report
         write_reports(result, spec.reports_dir)
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt{'s' if n != 1 else ''}"

@@ -1,0 +1,398 @@
+"""Pure logic of ``buildorch release``: versions, tag rules, retries, reports, and the by-digest upload protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from buildorch.errors import BuildFailed, PushFailed
+from buildorch.registry import Client, RegistryError, _next_link, base_url, split_name
+from buildorch.release import transient_registry_failure
+from buildorch.release_models import PlatformImage, PlatformVerification, ReleaseResult, ReleaseSpec, Verification
+from buildorch.release_plan import GitState, plan_release, plan_tags, public_url
+from buildorch.release_report import plan_lines, render_markdown
+from buildorch.retry import Backoff, is_transient, with_retries
+from buildorch.semver import SemVer
+
+# -- semantic versions ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["1.2.3", "0.0.0", "1.3.0-rc.1", "1.2.3+build.7", "1.0.0-alpha-a.b-c+001", "10.20.30"])
+def test_valid_versions_round_trip(text: str) -> None:
+    assert str(SemVer.parse(text)) == text
+
+
+@pytest.mark.parametrize("text", ["1.2", "1", "01.2.3", "1.2.3-", "1.2.3+", "1.2.3-01", "1.2.3.4", "latest", ""])
+def test_invalid_versions_say_what_a_version_looks_like(text: str) -> None:
+    with pytest.raises(ValueError, match="MAJOR.MINOR.PATCH"):
+        SemVer.parse(text)
+
+
+def test_leading_v_is_refused_with_a_hint() -> None:
+    with pytest.raises(ValueError, match="drop the leading 'v'"):
+        SemVer.parse("v1.2.3")
+
+
+def test_precedence_follows_semver_section_11() -> None:
+    chain = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
+             "1.0.0-rc.1", "1.0.0", "1.0.1", "1.2.0", "1.10.0", "2.0.0"]
+    parsed = [SemVer.parse(v) for v in chain]
+    assert sorted(reversed(parsed)) == parsed
+    assert SemVer.parse("1.2.3+a") == SemVer.parse("1.2.3+b")  # build metadata has no precedence
+
+
+def test_build_metadata_becomes_a_dash_in_the_tag() -> None:
+    v = SemVer.parse("1.2.3+build.7")
+    assert v.tag == "1.2.3-build.7" and str(v) == "1.2.3+build.7" and not v.is_prerelease
+
+
+# -- tag rules ----------------------------------------------------------------------
+
+
+def tags(version: str, existing: list[str], **kw: object) -> list[str]:
+    return plan_tags(SemVer.parse(version), existing, **kw).tags  # type: ignore[arg-type]
+
+
+def test_first_stable_release_gets_every_tag() -> None:
+    assert tags("1.2.3", [], revision="0123456789abcdef") == ["1.2.3", "1.2", "1", "latest", "sha-0123456"]
+
+
+def test_prerelease_gets_its_own_tag_only() -> None:
+    plan = plan_tags(SemVer.parse("1.3.0-rc.1"), ["1.2.3"], revision="abcdef0123")
+    assert plan.tags == ["1.3.0-rc.1", "sha-abcdef0"]
+    assert "pre-release" in plan.notes[0]
+
+
+def test_a_lower_release_moves_only_its_minor_tag() -> None:
+    plan = plan_tags(SemVer.parse("1.2.4"), ["1.2.3", "1.3.0", "latest", "1", "1.3", "buildcache", "sha-abc"])
+    assert plan.tags == ["1.2.4", "1.2"]
+    assert "no 1 tag: 1.3.0 is already released" in plan.notes
+    assert any("1.3.0 is higher" in n for n in plan.notes)
+
+
+def test_prereleases_in_the_registry_do_not_block_latest() -> None:
+    assert tags("1.2.4", ["1.2.3", "1.3.0-rc.1"]) == ["1.2.4", "1.2", "1", "latest"]
+
+
+def test_a_hotfix_below_the_newest_patch_moves_nothing_floating() -> None:
+    assert tags("1.2.2", ["1.2.3", "2.0.0"]) == ["1.2.2"]
+
+
+def test_rereleasing_the_same_version_keeps_its_floating_tags() -> None:
+    assert tags("1.2.3", ["1.2.3", "1.2", "1", "latest"]) == ["1.2.3", "1.2", "1", "latest"]
+
+
+def test_latest_flag_forces_or_forbids() -> None:
+    assert "latest" in tags("1.2.4", ["1.3.0"], latest=True)
+    assert "latest" not in tags("1.2.3", [], latest=False)
+
+
+def test_build_metadata_version_is_tagged_with_a_dash() -> None:
+    assert tags("1.2.3+build.7", []) == ["1.2.3-build.7", "1.2", "1", "latest"]
+
+
+# -- the spec -------------------------------------------------------------------------
+
+
+def test_spec_defaults_and_normalisation(tmp_path: Path) -> None:
+    spec = ReleaseSpec(version="1.2.3", image="localhost:5000/team/app", context=tmp_path)
+    assert spec.platforms == ["linux/amd64", "linux/arm64"]
+    assert spec.reports_dir == Path(".buildorch/releases/1.2.3")
+    assert ReleaseSpec(version="1.2.3", image="r:5000/a", context=tmp_path, platforms=["arm64"]).platforms == ["linux/arm64"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("image", "localhost:5000/app:1.2.3", "give REGISTRY/NAME only"),
+        ("image", "app", "names no registry"),
+        ("image", "Localhost:5000/App", "lower-case"),
+        ("version", "1.2", "not a semantic version"),
+        ("build_args", {"VERSION": "x"}, "set by the release"),
+        ("build_args", {"NPM_TOKEN": "x"}, "looks like a secret"),
+        ("push_attempts", 0, "at least 1"),
+    ],
+)
+def test_spec_refuses_bad_input(tmp_path: Path, field: str, value: object, message: str) -> None:
+    kw: dict[str, object] = {"version": "1.2.3", "image": "localhost:5000/app", "context": tmp_path, field: value}
+    with pytest.raises(ValidationError, match=message):
+        ReleaseSpec(**kw)  # type: ignore[arg-type]
+
+
+def test_public_url_drops_credentials() -> None:
+    assert public_url("https://ci:s3cret@git.example.com/org/app.git") == "https://git.example.com/org/app"
+    assert public_url("git@github.com:org/app.git") == "https://github.com/org/app"
+
+
+# -- plan and reports -------------------------------------------------------------------
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM scratch AS runtime\n")
+    return tmp_path
+
+
+def test_plan_builds_by_digest_with_provenance_cache_and_labels(ctx: Path) -> None:
+    spec = ReleaseSpec(version="1.2.4", image="localhost:5000/team/app", context=ctx, build_time="2026-01-02T03:04:05Z")
+    git = GitState(repo=True, revision="0123456789abcdef", dirty_files=[], remote="https://example.com/team/app")
+    plan = plan_release(spec, existing_tags=["1.3.0"], push_method="upload", git=git, layout_dir=Path("/tmp/x/oci"))
+    assert plan.tags == ["1.2.4", "1.2", "sha-0123456"]
+    b = plan.build
+    assert b.output == "type=oci,tar=false,dest=/tmp/x/oci,rewrite-timestamp=true"
+    assert b.provenance is True and b.cache.kind == "registry" and b.cache.ref == "localhost:5000/team/app:buildcache"
+    assert b.labels == {
+        "org.opencontainers.image.version": "1.2.4",
+        "org.opencontainers.image.created": "2026-01-02T03:04:05Z",
+        "org.opencontainers.image.title": "app",
+        "org.opencontainers.image.revision": "0123456789abcdef",
+        "org.opencontainers.image.source": "https://example.com/team/app",
+    }
+    native = plan_release(spec, existing_tags=[], push_method="buildkit", git=git)
+    assert "push-by-digest=true" in str(native.build.output) and "rewrite-timestamp=true" in str(native.build.output)
+    lines = "\n".join(plan_lines(plan, ["docker buildx build ..."]))
+    assert "-t localhost:5000/team/app:1.2.4 -t localhost:5000/team/app:1.2 -t localhost:5000/team/app:sha-0123456" in lines
+    assert "note: no 1 tag: 1.3.0 is already released" in lines
+    assert "linux/arm64: docker pull --platform linux/arm64" in lines and "`-version` prints 1.2.4" in lines
+
+
+def test_dirty_tree_gets_no_sha_tag(ctx: Path) -> None:
+    spec = ReleaseSpec(version="1.0.0", image="localhost:5000/app", context=ctx, allow_dirty=True, build_time="0")
+    git = GitState(repo=True, revision="abc1234def", dirty_files=["main.go"], remote=None)
+    plan = plan_release(spec, existing_tags=[], push_method="upload", git=git)
+    assert plan.tags == ["1.0.0", "1.0", "1", "latest"]
+    assert any("dirty tree" in w for w in plan.warnings)
+
+
+def sample_result(**kw: object) -> ReleaseResult:
+    base: dict[str, object] = {
+        "image": "localhost:5000/team/app",
+        "version": "1.2.3",
+        "tags": ["1.2.3", "latest"],
+        "references": ["localhost:5000/team/app:1.2.3", "localhost:5000/team/app:latest"],
+        "previous_tags": {"1.2.3": None, "latest": "sha256:" + "a" * 64},
+        "index_digest": "sha256:" + "1" * 64,
+        "platforms": {"linux/amd64": PlatformImage(digest="sha256:" + "2" * 64, size_bytes=3_100_000)},
+        "build_time": "2026-01-02T03:04:05Z",
+        "revision": "0123456789",
+        "push_method": "upload",
+        "verification": Verification(ok=True, platforms=[
+            PlatformVerification(platform="linux/amd64", ok=True, health_ok=True, health={"ready_seconds": 0.4},
+                                 version_output="1.2.3", version_ok=True),
+        ]),
+    }
+    base.update(kw)
+    return ReleaseResult(**base)  # type: ignore[arg-type]
+
+
+def test_release_md_lists_tags_platforms_and_checks() -> None:
+    md = render_markdown(sample_result())
+    assert md.startswith("# localhost:5000/team/app 1.2.3\n")
+    assert "- `localhost:5000/team/app:1.2.3` (new)" in md
+    assert "- `localhost:5000/team/app:latest` (moved from `sha256:aaaaaaaaaaaa`)" in md
+    assert "| linux/amd64 | `sha256:2222" in md and "| 3.1 MB | yes |" in md
+    assert "- linux/amd64: health ok, ready after 0.4s; `-version` printed `1.2.3`" in md
+    assert md.endswith("\n") and not md.endswith("\n\n")
+
+
+def test_release_md_of_a_failed_release_says_no_tag_changed() -> None:
+    failed = PlatformVerification(platform="linux/arm64", error="the container exited with code 1 after 0.3s")
+    md = render_markdown(sample_result(status="failed", error="verification failed: linux/arm64: exited",
+                                       verification=Verification(platforms=[failed])))
+    assert "**Release failed:** verification failed" in md and "No tag was changed." in md
+    assert "## Tags" not in md and "health failed" in md
+
+
+# -- retries ------------------------------------------------------------------------------
+
+# Recorded from real failures on the stack (buildx 0.13.1, the registry behind a 503 proxy).
+TRANSIENT = [
+    'ERROR: failed commit on ref "index-sha256:f18d": unexpected status from PUT request to '
+    "http://localhost:38637/v2/rel-caf75eb1/app/manifests/1.2.4: 503 Service Unavailable",
+    "step exporting cache to registry failed: error writing config blob: failed to open writer: unexpected status "
+    "from POST request to http://localhost:44841/v2/rel-caf75eb1/app/blobs/uploads/: 503 Service Unavailable",
+    'failed to do request: Head "http://localhost:5999/v2/a/manifests/1": dial tcp 127.0.0.1:5999: connect: connection refused',
+    "HTTP 502 Bad Gateway from PUT http://r/v2/a/blobs/uploads/x",
+    "GET http://localhost:5000/v2/a/tags/list: timed out",
+    "429 Too Many Requests",
+]
+PERMANENT = [
+    "unexpected status from PUT request to https://r/v2/a/manifests/1: 401 Unauthorized",
+    "HTTP 404 Not Found from GET http://r/v2/a/tags/list: NAME_UNKNOWN repository name not known to registry",
+    "denied: requested access to the resource is denied",
+    "step [builder 5/5] RUN go build failed (exit code 1)",
+    "dial tcp 10.0.0.1:443: connect: no such host",
+]
+
+
+@pytest.mark.parametrize("text", TRANSIENT)
+def test_transient_failures_are_retried(text: str) -> None:
+    assert is_transient(text)
+
+
+@pytest.mark.parametrize("text", PERMANENT)
+def test_permanent_failures_are_not(text: str) -> None:
+    assert not is_transient(text)
+
+
+def test_build_failures_are_retried_only_when_the_registry_failed() -> None:
+    assert transient_registry_failure(BuildFailed(TRANSIENT[1]))
+    assert transient_registry_failure(PushFailed("push failed: failed to push x: 503 Service Unavailable"))
+    assert not transient_registry_failure(BuildFailed("step [builder 5/5] RUN go build failed (exit code 1): timeout in test"))
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    assert Backoff(attempts=5, base=1, cap=5).delays() == [1, 2, 4, 5]
+    assert Backoff(attempts=1).delays() == []
+
+
+def test_with_retries_retries_transient_then_gives_up() -> None:
+    calls: list[int] = []
+    slept: list[float] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RegistryError("HTTP 503 Service Unavailable from PUT x", 503)
+        return "ok"
+
+    log: list[str] = []
+
+    class Out:
+        def write(self, s: str) -> None:
+            log.append(s)
+
+    transient = lambda e: isinstance(e, RegistryError) and e.transient  # noqa: E731
+    assert with_retries(flaky, what="push", backoff=Backoff(4, 0.5), transient=transient, sleep=slept.append, log=Out()) == "ok"  # type: ignore[arg-type]
+    assert slept == [0.5, 1.0] and "retry 1/3 in 0.5s" in log[0]
+    calls.clear()
+    with pytest.raises(RegistryError):
+        with_retries(flaky, what="push", backoff=Backoff(2, 0.5), transient=transient, sleep=slept.append, log=Out())  # type: ignore[arg-type]
+    with pytest.raises(RegistryError, match="401"):
+        with_retries(lambda: (_ for _ in ()).throw(RegistryError("HTTP 401", 401)), what="x", backoff=Backoff(4),
+                     transient=transient, sleep=lambda s: pytest.fail("a 401 is not retried"))
+
+
+# -- the registry API client, against an in-memory registry --------------------------------
+
+
+def test_names_and_links() -> None:
+    assert split_name("localhost:5000/team/app") == ("localhost:5000", "team/app")
+    assert split_name("docker.io/library/app")[1] == "library/app"
+    assert base_url("localhost:5000") == "http://localhost:5000" and base_url("ghcr.io") == "https://ghcr.io"
+    link = '</v2/a/tags/list?last=b&n=2>; rel="next"'
+    assert _next_link(link, "http://r:5000/v2/a") == "http://r:5000/v2/a/tags/list?last=b&n=2"
+    assert _next_link(None, "http://r") is None
+
+
+class FakeRegistry(ThreadingHTTPServer):
+    """Blobs and manifests in dicts; the first ``fail`` write requests answer 503."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _FakeHandler)
+        self.blobs: dict[str, bytes] = {}
+        self.manifests: dict[str, tuple[str, bytes]] = {}
+        self.tags = [f"t{i}" for i in range(5)]
+        self.fail = 0
+
+
+class _FakeHandler(BaseHTTPRequestHandler):
+    server: FakeRegistry
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, code: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if "/tags/list" in self.path:
+            last = self.path.split("last=")[1].split("&")[0] if "last=" in self.path else None
+            start = self.server.tags.index(last) + 1 if last else 0
+            page = self.server.tags[start : start + 2]
+            more = {"Link": f'</v2/a/tags/list?last={page[-1]}&n=2>; rel="next"'} if start + 2 < len(self.server.tags) else {}
+            return self._send(200, json.dumps({"tags": page}).encode(), more)
+        return self._send(404)
+
+    def do_HEAD(self) -> None:
+        digest = self.path.rsplit("/", 1)[1]
+        return self._send(200 if digest in self.server.blobs else 404)
+
+    def _failing(self) -> bool:
+        if self.server.fail > 0:
+            self.server.fail -= 1
+            self._send(503, b'{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}')
+            return True
+        return False
+
+    def do_POST(self) -> None:
+        if not self._failing():
+            self._send(202, headers={"Location": "/v2/a/blobs/uploads/u1?_state=x"})
+
+    def do_PUT(self) -> None:
+        if self._failing():
+            return
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if "/blobs/uploads/" in self.path:
+            digest = self.path.split("digest=")[1].replace("%3A", ":")
+            assert digest == "sha256:" + hashlib.sha256(body).hexdigest()
+            self.server.blobs[digest] = body
+            return self._send(201)
+        ref = self.path.rsplit("/", 1)[1]
+        assert ref.startswith("sha256:"), "a release pushes manifests by digest only"
+        self.server.manifests[ref] = (self.headers["Content-Type"], body)
+        return self._send(201)
+
+
+@pytest.fixture
+def fake_registry() -> Iterator[FakeRegistry]:
+    server = FakeRegistry()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def write_blob(layout: Path, data: bytes) -> dict[str, object]:
+    digest = hashlib.sha256(data).hexdigest()
+    (layout / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+    (layout / "blobs" / "sha256" / digest).write_bytes(data)
+    return {"digest": f"sha256:{digest}", "size": len(data)}
+
+
+def test_push_layout_uploads_children_first_by_digest_and_retries(fake_registry: FakeRegistry, tmp_path: Path) -> None:
+    layer, config = write_blob(tmp_path, b"layer bytes"), write_blob(tmp_path, b"{}")
+    mt = "application/vnd.oci.image.manifest.v1+json"
+    manifest = write_blob(tmp_path, json.dumps({"mediaType": mt, "config": config, "layers": [layer]}).encode())
+    it = "application/vnd.oci.image.index.v1+json"
+    index = write_blob(tmp_path, json.dumps({"mediaType": it, "manifests": [{**manifest, "mediaType": mt}]}).encode())
+    fake_registry.fail = 2  # two 503s: retried
+    client = Client(f"localhost:{fake_registry.server_address[1]}/a", Backoff(attempts=3, base=0.01))
+    client.log = open("/dev/null", "w")  # noqa: SIM115
+    assert client.push_layout(tmp_path, {**index, "mediaType": it}) == 2
+    assert set(fake_registry.blobs) == {layer["digest"], config["digest"]}
+    assert list(fake_registry.manifests) == [manifest["digest"], index["digest"]]  # the index last
+    assert fake_registry.manifests[str(index["digest"])][0] == it
+
+
+def test_tags_follow_pages_and_503_gives_up(fake_registry: FakeRegistry) -> None:
+    client = Client(f"localhost:{fake_registry.server_address[1]}/a", Backoff(attempts=2, base=0.01))
+    assert client.tags() == ["t0", "t1", "t2", "t3", "t4"]
+    fake_registry.fail = 5
+    client.log = open("/dev/null", "w")  # noqa: SIM115
+    with pytest.raises(RegistryError) as err:
+        client.put_manifest("sha256:" + "0" * 64, "x", b"{}")
+    assert err.value.status == 503 and err.value.transient and "UNAVAILABLE try later" in err.value.message
