@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 from typing import IO, Any
 
@@ -276,3 +277,15 @@ def _fail(result: ReleaseResult, spec: ReleaseSpec, why: str) -> None:
 
 def _attempts(n: int) -> str:
     return f"{n} attempt{'s' if n != 1 else ''}"
+
+
+class _CallableModule(types.ModuleType):
+    """This module shares its name with :func:`release`, so ``from buildorch import release``
+    binds the module (the import system sets ``buildorch.release`` to it); calling it releases.
+    """
+
+    def __call__(self, spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
+        return release(spec, log=log)
+
+
+sys.modules[__name__].__class__ = _CallableModule
