@@ -14,31 +14,48 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first access (PEP 562).
+# Modules are named apart from these functions (runner, diagnosis, bake_runner,
+# release_runner): importing a submodule binds its name on the package, which
+# would shadow a function of the same name.
 _LAZY = {
     "BuildSpec": "buildorch.models",
     "BuildResult": "buildorch.models",
     "CachePolicy": "buildorch.models",
-    "build": "buildorch.build",
-    "doctor": "buildorch.doctor",
+    "build": "buildorch.runner",
+    "doctor": "buildorch.diagnosis",
     "BuildorchError": "buildorch.errors",
     "ReleaseSpec": "buildorch.release_models",
     "ReleaseResult": "buildorch.release_models",
-    "release": "buildorch.release",
+    "release": "buildorch.release_runner",
+    "bake": "buildorch.bake_runner",
+    "BakeSpec": "buildorch.bake_models",
 }
 
 if TYPE_CHECKING:
-    from buildorch.build import build as build
-    from buildorch.doctor import doctor as doctor
+    from buildorch.bake_models import BakeSpec as BakeSpec
+    from buildorch.bake_runner import bake as bake
+    from buildorch.diagnosis import doctor as doctor
     from buildorch.errors import BuildorchError as BuildorchError
     from buildorch.models import BuildResult as BuildResult
     from buildorch.models import BuildSpec as BuildSpec
     from buildorch.models import CachePolicy as CachePolicy
-    from buildorch.release import release as release
     from buildorch.release_models import ReleaseResult as ReleaseResult
     from buildorch.release_models import ReleaseSpec as ReleaseSpec
+    from buildorch.release_runner import release as release
+    from buildorch.runner import build as build
 
 __all__ = [
-    "BuildResult", "BuildSpec", "BuildorchError", "CachePolicy", "ReleaseResult", "ReleaseSpec", "__version__", "build", "doctor",
+    "BakeSpec",
+    "BuildResult",
+    "BuildSpec",
+    "BuildorchError",
+    "CachePolicy",
+    "ReleaseResult",
+    "ReleaseSpec",
+    "__version__",
+    "bake",
+    "build",
+    "doctor",
     "release",
 ]
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from buildorch.builders import TLS_OPTS, BuilderSpec
-from buildorch.doctor import parse_buildx_inspect
+from buildorch.diagnosis import parse_buildx_inspect
 
 
 class LiveNode(BaseModel):

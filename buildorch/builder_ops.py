@@ -39,7 +39,7 @@ class BuilderRow(BaseModel):
 
 def list_builders() -> list[BuilderRow]:
     """Every builder of this Docker config (``buildx ls``), the current one and ours marked."""
-    from buildorch.doctor import parse_buildx_ls
+    from buildorch.diagnosis import parse_buildx_ls
 
     infos = parse_buildx_ls(buildx.buildx_ls())
     current = current_builder()

@@ -57,7 +57,7 @@ def compare_builds(spec_a: BuildSpec, spec_b: BuildSpec, *, keep: bool = False, 
 
     ``keep`` leaves the images in the store (their tags are in the reports).
     """
-    from buildorch.build import build
+    from buildorch.runner import build
 
     out = log or sys.stderr
     with containers.removed_after([], keep=keep) as made:

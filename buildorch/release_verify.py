@@ -14,10 +14,10 @@ import time
 from typing import IO
 
 from buildorch import buildx, containers
-from buildorch.build import platform_digests
 from buildorch.errors import BuildorchError
 from buildorch.release_models import PlatformVerification, ReleaseSpec, Verification
 from buildorch.retry import Backoff, is_transient, with_retries
+from buildorch.runner import platform_digests
 from buildorch.smoke import container_state, smoke
 
 _POLL = 0.2  # s between state checks of the -version container

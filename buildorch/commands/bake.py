@@ -66,7 +66,7 @@ def bake(
         progress=progress,
         metadata_file=metadata_file,
     )
-    from buildorch.bake import plan_bake, run_plan
+    from buildorch.bake_runner import plan_bake, run_plan
 
     plan = plan_bake(spec)
     if dry_run:

@@ -79,7 +79,7 @@ def build(
         metadata_file=metadata_file,
         cache=validated(CachePolicy.parse, cache, cache_mode, cache_from or [], cache_required),
     )
-    from buildorch.build import prepare, run_plan
+    from buildorch.runner import prepare, run_plan
 
     plan = prepare(spec)
     if dry_run:

@@ -8,7 +8,9 @@ import typer
 
 from buildorch.commands.common import JsonOpt
 
-app = typer.Typer(help="Inspect and prune build caches: the project's exported caches and the builder's own.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect and prune build caches: the project's exported caches and the builder's own.", no_args_is_help=True
+)
 
 
 @app.command("ls")

@@ -18,7 +18,7 @@ def doctor(
 
     Exits 1 when a required check fails; each failing line says what to do.
     """
-    from buildorch.doctor import doctor as run_doctor
+    from buildorch.diagnosis import doctor as run_doctor
     from buildorch.render import emit_json
 
     report = run_doctor(registry=registry, builder=builder)

@@ -88,9 +88,9 @@ def release(
     from buildorch.render import emit_json
 
     if dry_run:
-        from buildorch.build import prepare
-        from buildorch.release import prepare_release
         from buildorch.release_report import plan_lines
+        from buildorch.release_runner import prepare_release
+        from buildorch.runner import prepare
 
         plan = prepare_release(spec)
         commands = prepare(plan.build).command_lines()
@@ -105,7 +105,7 @@ def release(
             for line in plan_lines(plan, commands):
                 typer.echo(line)
         return
-    from buildorch.release import release as run_release
+    from buildorch.release_runner import release as run_release
 
     result = run_release(spec)
     if json_out:

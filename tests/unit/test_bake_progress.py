@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch import bake, buildx
+from buildorch import bake_runner, buildx
 from buildorch.bake_models import BakeDefinition, BakeSpec
 from buildorch.bake_plan import BakePlan
 from buildorch.bake_progress import BakeTracker
@@ -86,7 +86,7 @@ def test_steps_per_target_on_a_cached_rerun() -> None:
 def test_failed_target_is_named_with_its_step_and_log(tmp_path: Path) -> None:
     out = io.StringIO()
     t = track("failing", out)
-    err = bake._failure(t, BuildorchError("docker buildx bake failed: ERROR: failed to solve"))
+    err = bake_runner._failure(t, BuildorchError("docker buildx bake failed: ERROR: failed to solve"))
     assert isinstance(err, BuildFailed) and err.exit_code == 1
     assert err.message == "target bad: step [2/2] RUN echo about to fail && exit 3 failed (exit code 3)"
     assert err.details == ["about to fail"]
@@ -106,7 +106,7 @@ def test_one_result_per_target_from_the_metadata_file(monkeypatch: pytest.Monkey
     )
     meta = json.loads((DATA / "default_group.metadata.json").read_text())
     t = track("default_group")
-    results = {n: bake.target_result(plan, n, t, meta.get(n) or {}, 99.0) for n in definition.target}
+    results = {n: bake_runner.target_result(plan, n, t, meta.get(n) or {}, 99.0) for n in definition.target}
     app, test = results["app"], results["app-test"]
     assert app.digest == meta["app"]["containerimage.digest"] and app.loaded and not app.pushed
     assert app.platforms == ["linux/amd64", "linux/arm64"] and app.target == "runtime"
@@ -133,5 +133,5 @@ def test_a_buildx_crash_is_named_as_such() -> None:
                  "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0xfccdb3]\n",
                  "golang.org/x/sync/errgroup/errgroup.go:75 +0x93\n"]:
         t.feed(line)
-    err = bake._failure(t, BuildorchError("docker buildx bake failed: golang.org/x/sync/errgroup/errgroup.go:75 +0x93"))
+    err = bake_runner._failure(t, BuildorchError("docker buildx bake failed: golang.org/x/sync/errgroup/errgroup.go:75 +0x93"))
     assert err.message == "docker buildx crashed: panic: runtime error: invalid memory address or nil pointer dereference"

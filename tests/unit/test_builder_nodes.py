@@ -10,7 +10,7 @@ import pytest
 from buildorch.builder_nodes import LiveNode, assign_platforms, differences, parse_inspect, probe_reachable, tls_state
 from buildorch.builder_state import created_by_buildorch, remember
 from buildorch.builders import BuilderSpec
-from buildorch.doctor import parse_buildx_inspect
+from buildorch.diagnosis import parse_buildx_inspect
 
 TLS = "/var/lib/buildorch-stack/buildkit/tls"
 OPTS = {"cacert": f"{TLS}/ca.pem", "cert": f"{TLS}/client.pem", "key": f"{TLS}/client-key.pem", "servername": "127.0.0.1"}

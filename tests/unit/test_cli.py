@@ -73,3 +73,14 @@ def test_every_help_renders(path: list[str], capsys: pytest.CaptureFixture[str])
     # Help text is rich markup: "os/arch[/variant]" once crashed `build --help` with exit 3.
     assert main([*path, "--help"]) == 0
     assert "Usage" in capsys.readouterr().out
+
+
+def test_public_api_names_are_functions_even_after_their_modules_load() -> None:
+    import buildorch.bake_runner
+    import buildorch.diagnosis
+    import buildorch.release_runner
+    import buildorch.runner  # noqa: F401
+    from buildorch import bake, build, doctor, release
+
+    assert all(callable(f) and f.__module__.startswith("buildorch.") for f in (bake, build, doctor, release))
+    assert build.__name__ == "build" and release.__name__ == "release"

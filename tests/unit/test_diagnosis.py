@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from buildorch.doctor import containerd_store, parse_buildx_inspect, parse_buildx_ls, version_tuple
+from buildorch.diagnosis import containerd_store, parse_buildx_inspect, parse_buildx_ls, version_tuple
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -26,7 +26,7 @@ def prepare(spec: BuildSpec) -> BuildPlan:
     """Plan ``spec`` against this engine (checks the image store only when it matters)."""
     store = True
     if needs_store_check(spec):
-        from buildorch.doctor import containerd_store
+        from buildorch.diagnosis import containerd_store
 
         store = containerd_store(buildx.engine_info())
     return plan_build(spec, containerd_store=store)

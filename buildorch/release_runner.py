@@ -17,12 +17,10 @@ import re
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 from typing import IO, Any
 
 from buildorch import buildx, registry
-from buildorch.build import platform_digests, prepare, run_plan
 from buildorch.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
 from buildorch.models import BuildResult
 from buildorch.release_models import PlatformImage, ReleaseResult, ReleaseSpec
@@ -30,6 +28,7 @@ from buildorch.release_plan import ReleasePlan, check_git, plan_release
 from buildorch.release_report import write_reports
 from buildorch.release_verify import verify
 from buildorch.retry import Backoff, first_line, is_transient, with_retries
+from buildorch.runner import platform_digests, prepare, run_plan
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
 
@@ -102,7 +101,7 @@ def _client(spec: ReleaseSpec, log: IO[str] | None) -> registry.Client:
 
 
 def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:
-    """``buildorch.build`` the plan, again on a transient registry failure (the rerun is cached)."""
+    """``buildorch.runner`` the plan, again on a transient registry failure (the rerun is cached)."""
     bplan = prepare(plan.build)
     backoff = Backoff(attempts=plan.spec.push_attempts, base=plan.spec.retry_base_seconds)
 
@@ -277,15 +276,3 @@ def _fail(result: ReleaseResult, spec: ReleaseSpec, why: str) -> None:
 
 def _attempts(n: int) -> str:
     return f"{n} attempt{'s' if n != 1 else ''}"
-
-
-class _CallableModule(types.ModuleType):
-    """This module shares its name with :func:`release`, so ``from buildorch import release``
-    binds the module (the import system sets ``buildorch.release`` to it); calling it releases.
-    """
-
-    def __call__(self, spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
-        return release(spec, log=log)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -30,7 +30,7 @@ _PUSH_FAILURE = re.compile(r"failed to push|failed to do request|push access den
 def bake(spec: BakeSpec, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> dict[str, BuildResult]:
     """Bake ``spec`` and return one :class:`BuildResult` per target.
 
-    >>> from buildorch.bake import bake                # doctest: +SKIP
+    >>> from buildorch.bake_runner import bake                # doctest: +SKIP
     >>> from buildorch.bake_models import BakeSpec
     >>> results = bake(BakeSpec(files=["bakefiles/docker-bake.hcl"], targets=["default"], version="1.2.3"))
     >>> {name: (r.steps_cached, r.steps_total) for name, r in results.items()}
@@ -85,7 +85,7 @@ def _abandon(caches: list[cache.CachePlan], shown: Renderer, tracker: BakeTracke
 
 def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[str, Any], elapsed: float) -> BuildResult:
     """One target's result, from the definition that ran, its progress and its metadata entry."""
-    from buildorch.build import platform_digests
+    from buildorch.runner import platform_digests
 
     t = plan.definition.target[name]
     args = {k: v for k, v in t.args.items() if v is not None}
