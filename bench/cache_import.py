@@ -3,52 +3,44 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from bench.harness import BUILD_TIME, VERSION, Bench, Ratio, Sample, Side, shown
 
 NOTES = [
-    "linux/amd64. Before every run of either side the builder cache is pruned (`docker buildx prune -af`).",
-    "A: `buildorch build --cache local:DIR`: imports the cache a first build exported there,",
-    "and exports it again, as every user's build does.",
-    "B: `--cache none`. Steps cached are read from `buildorch build --json` (steps_cached / steps_total).",
+    "linux/amd64, on a copy of app/ whose cache mounts have their own id (no other build shares its cache records).",
+    "A: `docker buildx prune -af`, then `buildorch build --cache local:DIR`: imports the cache a first build exported",
+    "there, and exports it again, as every user's build does.",
+    "B: cold, a fresh copy of app/ (cache mounts of its own), `--no-cache --cache none`.",
+    "Steps cached are read from `buildorch build --json` (steps_cached / steps_total).",
 ]
 
 
 def run(b: Bench) -> list[Ratio]:
-    common = ["build", "app", "--platform", "linux/amd64", "--version", VERSION, "--build-time", BUILD_TIME, "--json"]
+    common = ["--platform", "linux/amd64", "--version", VERSION, "--build-time", BUILD_TIME, "--json"]
     common += ["-t", b.tag("cache-import")]
-    imported = [b.buildorch, *common, "--cache", f"local:{b.workdir / 'cache'}"]
-    cold = [b.buildorch, *common, "--cache", "none"]
+    imported = [b.buildorch, "build", str(b.app_copy()), *common, "--cache", f"local:{b.workdir / 'cache'}"]
     b.run(imported)  # fills the local cache
 
-    def with_steps(argv: list[str]) -> Callable[[], Sample]:
-        def measure() -> Sample:
-            b.prune()
-            s = b.run(argv)
-            result = json.loads(s.extra.pop("stdout"))
-            s.extra["steps_cached"], s.extra["steps_total"] = result["steps_cached"], result["steps_total"]
-            s.extra["not_cached"] = [st["name"][:90] for st in result["steps"] if not st.get("cached")]
-            return s
+    def result(argv: list[str]) -> Sample:
+        s = b.run(argv)
+        r = json.loads(s.extra.pop("stdout"))
+        s.extra["steps_cached"], s.extra["steps_total"] = r["steps_cached"], r["steps_total"]
+        s.extra["not_cached"] = [st["name"][:90] for st in r["steps"] if not st.get("cached")]
+        return s
 
-        return measure
+    def fresh_import() -> Sample:
+        b.prune()
+        return result(imported)
 
-    a = Side("import local cache", shown(imported), with_steps(imported))
-    c = Side("cold build", shown(cold), with_steps(cold))
+    def cold() -> Sample:
+        return result([b.buildorch, "build", str(b.app_copy()), *common, "--cache", "none", "--no-cache"])
+
+    a = Side("import local cache", "docker buildx prune -af; " + shown(imported), fresh_import)
+    c = Side("cold build", shown([b.buildorch, "build", "$WORKDIR/app-N", *common, "--cache", "none", "--no-cache"]), cold)
     pairs = b.alternate(a, c)
     fractions = [p["a_extra"]["steps_cached"] / max(1, p["a_extra"]["steps_total"]) for p in pairs]
     check = {"name": "steps cached", "value": round(min(fractions), 3), "min": 0.9}
     missed = sorted({name for p in pairs for name in p["a_extra"]["not_cached"]})
     notes = [f"Steps the import did not restore (re-run): {'; '.join(missed)}."] if missed else []
-    return [
-        Ratio(
-            "cache-import",
-            "fresh builder importing buildorch's local cache / cold",
-            a,
-            c,
-            pairs,
-            goal=0.3,
-            checks=[check],
-            notes=notes,
-        )
-    ]
+    title = "fresh builder importing buildorch's local cache / cold"
+    return [Ratio("cache-import", title, a, c, pairs, goal=0.3, checks=[check], notes=notes)]

@@ -8,6 +8,7 @@ meaningful where absolute seconds do not.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
@@ -157,6 +158,7 @@ class Bench:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.uid}-"))
         self.images: list[str] = []
         self.prunes = 0
+        self._copies = itertools.count()
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
 
     def tag(self, what: str) -> str:
@@ -198,6 +200,24 @@ class Bench:
             return s
 
         return measure
+
+    def app_copy(self, dockerfile: str | None = None, *, fresh: bool = True) -> Path:
+        """A copy of app/ (with ``dockerfile`` as its Dockerfile), whose cache mounts no build has used yet.
+
+        With ``--no-cache`` a build of it is cold whatever else the shared engine runs: a prune
+        cannot promise that, as it keeps what running builds hold, and every build of app/Dockerfile
+        shares its cache mounts (their id defaults to the target path).
+        """
+        n = next(self._copies)
+        ctx = self.workdir / f"app-{n}"
+        shutil.copytree(ROOT / "app", ctx)
+        text = (ROOT / "app" / "Dockerfile").read_text() if dockerfile is None else dockerfile
+        (ctx / "Dockerfile").write_text(own_cache_mounts(text, f"bench-{self.uid}-{n}") if fresh else text)
+        return ctx
+
+    def dry_run(self, argv: Sequence[str]) -> list[str]:
+        """The raw ``docker buildx build`` argv that ``buildorch build ARGS --dry-run`` prints (its first line)."""
+        return shlex.split(self.run([*argv, "--dry-run"]).extra["stdout"].splitlines()[0])
 
     def prune(self) -> None:
         """Empty the builder's cache, cache mounts included (``--no-cache`` keeps those)."""
@@ -255,7 +275,7 @@ def build_facts(log: str, n: int = 3) -> dict[str, Any]:
     times: dict[str, float] = {}
     steps: dict[str, bool] = {}  # step name -> cached
     if '"vertexes"' in log:
-        tracker = ProgressTracker()
+        tracker = ProgressTracker(started_at=0)  # read after the fact: no vertex counts as replayed
         for line in log.splitlines():
             tracker.feed(line + "\n")
         tracker.finish()
@@ -286,6 +306,11 @@ def emulated(dockerfile: str) -> str:
     if out == dockerfile:
         raise BenchError("app/Dockerfile has no 'FROM --platform=$BUILDPLATFORM': the emulated variant would be the same")
     return out
+
+
+def own_cache_mounts(dockerfile: str, prefix: str) -> str:
+    """Give every ``--mount=type=cache,target=X`` the id ``PREFIX`` + X: cache mounts no other build shares."""
+    return re.sub(r"--mount=type=cache,target=(\S+)", rf"--mount=type=cache,id={prefix}\1,target=\1", dockerfile)
 
 
 def without_cache_mounts(dockerfile: str) -> str:

@@ -2,34 +2,52 @@
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import BUILD_TIME, VERSION, Bench, Ratio, Side, shown
+from bench.harness import BUILD_TIME, VERSION, Bench, Ratio, Sample, Side, shown
 
 NOTES = [
     "`--cache none` on both sides, so the figure is orchestration alone (argv, progress parsing, result),",
     "not buildorch's cache import/export (measured by cache-import).",
-    "Cold: the builder cache is pruned (`docker buildx prune -af`) before every run of either side.",
+    "Cold: every run builds a fresh copy of app/ whose cache mounts have their own id, with `--no-cache`:",
+    "nothing is cached, whatever other builds the shared engine runs (a `docker buildx prune -af` keeps what running",
+    "builds hold, and every build of app/Dockerfile shares its Go cache mounts). Fully cached: app/ itself.",
 ]
 
 
 def run(b: Bench) -> list[Ratio]:
-    args = ["build", "app", "--platform", "linux/amd64", "--cache", "none", "--version", VERSION, "--build-time", BUILD_TIME]
+    args = ["--platform", "linux/amd64", "--cache", "none", "--version", VERSION, "--build-time", BUILD_TIME]
     args += ["-t", b.tag("overhead")]
-    ours = [b.buildorch, *args]
-    dry = b.run([*ours, "--dry-run"]).extra["stdout"].splitlines()[0]
-    raw = shlex.split(dry)
-    meta = Path(raw[raw.index("--metadata-file") + 1])
+    metas: list[Path] = []
+
+    def cold(raw: bool) -> Callable[[], Sample]:
+        def measure() -> Sample:
+            ours = [b.buildorch, "build", str(b.app_copy()), *args, "--no-cache"]
+            argv = b.dry_run(ours) if raw else ours
+            if raw:
+                metas.append(Path(argv[argv.index("--metadata-file") + 1]))
+            s = b.run(argv)
+            s.extra.pop("stdout", None)
+            return s
+
+        return measure
+
+    ours = [b.buildorch, "build", "app", *args]
+    raw = b.dry_run(ours)
+    metas.append(Path(raw[raw.index("--metadata-file") + 1]))
     try:
-        a = Side("buildorch build", shown(ours), b.timed(ours, before=b.prune))
-        r = Side("docker buildx build", dry, b.timed(raw, before=b.prune))
-        cold = b.alternate(a, r)
+        a = Side("buildorch build", shown([*ours, "--no-cache"]).replace(" app ", " $WORKDIR/app-N "), cold(raw=False))
+        r = Side("docker buildx build", "its --dry-run command", cold(raw=True))
+        cold_pairs = b.alternate(a, r)
         b.run(raw)  # fully cached from here on
-        cached = b.alternate(Side(a.label, a.command, b.timed(ours)), Side(r.label, dry, b.timed(raw)))
+        ac = Side("buildorch build", shown(ours), b.timed(ours))
+        rc = Side("docker buildx build", shown(raw), b.timed(raw))
+        cached = b.alternate(ac, rc)
     finally:
-        meta.unlink(missing_ok=True)
+        for m in metas:
+            m.unlink(missing_ok=True)
     return [
-        Ratio("overhead.cold", "buildorch build / raw docker buildx build, cold", a, r, cold, goal=1.03),
-        Ratio("overhead.cached", "buildorch build / raw docker buildx build, fully cached", a, r, cached, goal=1.8),
+        Ratio("overhead.cold", "buildorch build / raw docker buildx build, cold", a, r, cold_pairs, goal=1.03),
+        Ratio("overhead.cached", "buildorch build / raw docker buildx build, fully cached", ac, rc, cached, goal=1.8),
     ]
