@@ -40,7 +40,9 @@ class EngineError(BuildorchError):
 
 
 class BuildFailed(BuildorchError):
-    """A build ran and failed: ``details`` holds the failed step's last log lines."""
+    """A build ran and failed: ``details`` holds the failed step's last log lines, ``step`` its name."""
+
+    step: str | None = None
 
 
 class PushFailed(BuildorchError):

@@ -66,7 +66,22 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     cache.stage(plan.cache)
     try:
         for inv in plan.invocations:
-            _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
+            try:
+                _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
+            except BuildFailed as exc:
+                if not _cache_export_failed(exc) or spec.cache.required:
+                    raise
+                # The image was built and exported; only the cache export broke (BuildKit
+                # can lose a blob its live solver graph still refers to after a prune).
+                # The build goes on without exporting the cache, as for any unusable cache.
+                warning = f"cache export failed ({exc.message.split(': ', 1)[-1]}); built again without exporting the cache"
+                out.write(f"warning: {warning}\n")
+                result.warnings.append(warning)
+                cache.discard(plan.cache)
+                plan.cache.staging_dir = None
+                result.cache_to = plan.cache.cache_to = []
+                inv.argv = _without_cache_export(inv.argv)
+                _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
     except BuildorchError as exc:
         cache.discard(plan.cache)  # the previous cache stays as it was
         from buildorch.builder_ops import explain_failure
@@ -93,6 +108,23 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
 
         remember_registry_cache(plan.cache.registry_ref)
     return result
+
+
+def _cache_export_failed(exc: BuildFailed) -> bool:
+    return bool(exc.step and exc.step.startswith("exporting cache"))
+
+
+def _without_cache_export(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--cache-to":
+            skip = True
+        else:
+            out.append(arg)
+    return out
 
 
 def _describe_images(plan: BuildPlan, result: BuildResult) -> None:
@@ -185,9 +217,11 @@ def _failure(tracker: ProgressTracker, exc: BuildorchError) -> BuildorchError:
         # "process ... did not complete successfully" only repeats the command line.
         why = "" if "did not complete successfully" in (failed.error or "") else f": {failed.error}"
         name = failed.name if len(failed.name) <= 140 else failed.name[:137] + "..."
-        return BuildFailed(
+        err = BuildFailed(
             f"step {name} failed{where}{why}",
             "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE",
             details=details,
         )
+        err.step = failed.name
+        return err
     return BuildFailed(f"build failed: {summary}", details=tracker.messages[-20:])

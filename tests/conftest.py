@@ -34,6 +34,11 @@ def stack_problem() -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that prune the builder's cache run last, so they do not turn every later test cold."""
+    items.sort(key=lambda item: item.get_closest_marker("prunes_builder") is not None)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("integration") is None:
         return

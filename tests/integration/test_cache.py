@@ -21,7 +21,7 @@ import pytest
 from buildorch.cache_usage import dir_size, parse_du_verbose
 from tests.integration.helpers import APP, ROOT, buildorch, buildorch_json, docker, unique
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.prunes_builder]
 
 
 def prune_builder() -> None:

@@ -68,3 +68,19 @@ def test_vertexes_finished_before_this_build_began_count_as_reused() -> None:
            '"started":"2026-11-28T15:31:28.633267483Z","completed":"2026-11-28T15:31:28.645556656Z"}]}\n')
     assert t.steps_total == 1 and t.steps_cached == 1
     assert t.step_results()[0].cached is True
+
+
+def test_a_failed_cache_export_is_told_apart_from_a_failed_step() -> None:
+    from buildorch.errors import BuildFailed, BuildorchError
+    from buildorch.runner import _cache_export_failed, _failure, _without_cache_export
+
+    err = _failure(track("failed_step.json"), BuildorchError("docker buildx build failed"))
+    assert isinstance(err, BuildFailed) and err.step and err.step.startswith("[fail 1/1] RUN")
+    assert not _cache_export_failed(err)
+    t = ProgressTracker(started_at=0.0)
+    t.feed('{"vertexes":[{"digest":"d9","name":"exporting cache to client directory",'
+           '"error":"error writing layer blob: content digest sha256:5d64: not found"}]}\n')
+    err = _failure(t, BuildorchError("docker buildx build failed"))
+    assert isinstance(err, BuildFailed) and _cache_export_failed(err)
+    argv = ["buildx", "build", "--cache-from", "type=local,src=a", "--cache-to", "type=local,dest=b", "--load", "ctx"]
+    assert _without_cache_export(argv) == ["buildx", "build", "--cache-from", "type=local,src=a", "--load", "ctx"]
