@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import struct
 import subprocess
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.integration.helpers import http_get
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +106,10 @@ class ElfInfo:
 
 
 def parse_elf(data: bytes) -> ElfInfo:
-    """Parse the ELF file header and program header types from data."""
+    """Parse the ELF file header and program header types from data.
+
+    Deliberately independent of buildorch.elf: these tests check the image, not buildorch.
+    """
     if data[:4] != b"\x7fELF":
         raise ValueError("not an ELF file")
     ei_class, ei_data = data[4], data[5]
@@ -123,14 +125,6 @@ def parse_elf(data: bytes) -> ElfInfo:
         phentsize, phnum = struct.unpack_from(end + "HH", data, 42)
     types = tuple(struct.unpack_from(end + "I", data, phoff + i * phentsize)[0] for i in range(phnum))
     return ElfInfo(bits=64 if ei_class == 2 else 32, little_endian=ei_data == 1, machine=machine, program_header_types=types)
-
-
-def http_get(url: str, timeout: float = 3) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def wait_healthy(base: str, cid: str) -> None:
@@ -152,10 +146,7 @@ def wait_healthy(base: str, cid: str) -> None:
 # ----------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def docker_ready() -> None:
-    if shutil.which("docker") is None:
-        pytest.skip("docker CLI not installed")
-    if subprocess.run(["docker", "buildx", "version"], capture_output=True).returncode != 0:
-        pytest.skip("docker buildx not available (run scripts/stack up)")
+    """The stack itself is checked once in tests/conftest.py (a failure in CI, a skip locally)."""
 
 
 @pytest.fixture(scope="module")
