@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 
-from bench.harness import BUILD_TIME, ROOT, Bench, BenchError, NotMeasured, Ratio, Sample, Side, shown
+from bench.harness import BUILD_TIME, Bench, BenchError, NotMeasured, Ratio, Sample, Side, shown
 
 N = 3
 NOTES = [
     f"{N} targets of app/Dockerfile (runtime stage, linux/amd64) that differ by their VERSION build arg,",
     "`--cache none`, images loaded. Every run uses new VERSION values, so every target's compile step runs on both sides;",
     "the builder cache (Go build cache mounts included) stays warm: this measures running targets together, not a cold start.",
+    "Built from a copy of app/ whose cache mounts have their own id, so that no other build on the shared engine empties them.",
 ]
 
 
-def bakefile(tags: list[str]) -> str:
+def bakefile(context: Path, tags: list[str]) -> str:
     """A bake file of N targets that differ only by VERSION (``${RUN}-i``)."""
     out = [
         'variable "RUN" {\n  default = "0"\n}\n',
@@ -23,7 +25,7 @@ def bakefile(tags: list[str]) -> str:
     ]
     for i, tag in enumerate(tags, 1):
         out.append(
-            f'target "t{i}" {{\n  context = "{ROOT / "app"}"\n  dockerfile = "Dockerfile"\n  target = "runtime"\n'
+            f'target "t{i}" {{\n  context = "{context}"\n  dockerfile = "Dockerfile"\n  target = "runtime"\n'
             f'  platforms = ["linux/amd64"]\n  tags = ["{tag}"]\n'
             f'  args = {{\n    VERSION = "${{RUN}}-{i}"\n    BUILD_TIME = "{BUILD_TIME}"\n  }}\n}}\n'
         )
@@ -32,7 +34,8 @@ def bakefile(tags: list[str]) -> str:
 
 def run(b: Bench) -> list[Ratio]:
     hcl = b.workdir / "docker-bake.hcl"
-    hcl.write_text(bakefile([b.tag(f"bake{i}") for i in range(1, N + 1)]))
+    ctx = b.app_copy()  # cache mounts of its own: warm, and no other build on the engine empties them
+    hcl.write_text(bakefile(ctx, [b.tag(f"bake{i}") for i in range(1, N + 1)]))
     seq_tags = [b.tag(f"seq{i}") for i in range(1, N + 1)]
     counter = itertools.count()
     common = ["--cache", "none", "--build-time", BUILD_TIME]
@@ -42,7 +45,7 @@ def run(b: Bench) -> list[Ratio]:
 
     def sequential(run_id: str) -> list[list[str]]:
         return [
-            [b.buildorch, "build", "app", "--platform", "linux/amd64", *common, "--version", f"{run_id}-{i}", "-t", tag]
+            [b.buildorch, "build", str(ctx), "--platform", "linux/amd64", *common, "--version", f"{run_id}-{i}", "-t", tag]
             for i, tag in enumerate(seq_tags, 1)
         ]
 
