@@ -57,6 +57,10 @@ def test_local_cache_makes_a_pruned_builder_fast(app_copy: Path, cache_dir: dict
 
 
 def test_a_source_change_reruns_only_the_build_step(app_copy: Path, cache_dir: dict[str, str]) -> None:
+    # From a known state: right after a build that imported a local cache into a
+    # pruned builder, BuildKit 0.13 (docker driver) was seen to rerun every step of
+    # the next two builds; from a pruned builder the behaviour is the documented one.
+    prune_builder()
     build(app_copy, cache_dir)
     main = app_copy / "main.go"
     # unique, or BuildKit may already hold this very change from an earlier run
