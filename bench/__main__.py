@@ -73,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--runs must be >= 1 and --warmup >= 0")
     data = report.load()
     data["machine"] = report.machine()
-    done = data.get("comparisons", {})
     failed = False
     for name in args.only or list(COMPARISONS):
         print(f"{name} ...", file=sys.stderr, flush=True)
@@ -81,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         entry["notes"] += args.note
         failed = failed or entry["status"] == "failed"
         print(f"{name}: {entry['status']} in {entry['duration_s']:.0f} s {entry.get('reason', '')}", file=sys.stderr, flush=True)
-        done[name] = entry
-        # Written after each comparison, so that an interrupted run keeps what it measured.
+        # Written after each comparison, so that an interrupted run keeps what it measured; read again
+        # first, so that a run of another comparison that ended meanwhile keeps its figures too.
+        done = {**report.load().get("comparisons", {}), name: entry}
         data["comparisons"] = {n: done[n] for n in COMPARISONS if n in done}
         data["updated"] = report.now()
         written = report.write(data)
