@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import JsonOpt, pairs, validated
+from buildorch.commands.common import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
 
 
 def build(
-    context: Annotated[Path, typer.Argument(help="Build context directory.")] = Path("."),
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")] = None,
+    context: ContextArg = Path("."),
+    file: DockerfileOpt = None,
     target: Annotated[str | None, typer.Option(help="Stage to build (builder, test, runtime...).")] = None,
     platform: Annotated[
         list[str] | None, typer.Option(help="os/arch or os/arch/variant, comma-separated or repeated. Default: the builder's.")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout (logs go to stderr).")]
+ContextArg = Annotated[Path, typer.Argument(help="Build context directory.")]
+DockerfileOpt = Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")]
 
 
 def pairs(parse: Any, items: list[str] | None, what: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import JsonOpt, pairs, validated
+from buildorch.commands.common import DockerfileOpt, JsonOpt, pairs, validated
 
 
 def split_args(args: list[str]) -> tuple[Path, list[str]]:
@@ -27,7 +27,7 @@ def debug(
     platform: Annotated[
         str | None, typer.Option(help="One platform, e.g. linux/arm64 (runs under QEMU when foreign). Default: the builder's.")
     ] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")] = None,
+    file: DockerfileOpt = None,
     build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")] = None,
     version: Annotated[str | None, typer.Option(help="VERSION build arg (default: git describe, else 0.0.0-dev).")] = None,
     export: Annotated[

@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import JsonOpt, pairs, validated
+from buildorch.commands.common import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
 
 
 def release(
     version: Annotated[str, typer.Option(help="Semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7 (tagged 1.2.3-build.7).")],
     image: Annotated[str, typer.Option(help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app.")],
-    context: Annotated[Path, typer.Argument(help="Build context directory.")] = Path("."),
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")] = None,
+    context: ContextArg = Path("."),
+    file: DockerfileOpt = None,
     target: Annotated[str | None, typer.Option(help="Stage to release (default: the last one).")] = None,
     platform: Annotated[
         list[str] | None, typer.Option(help="os/arch, comma-separated or repeated. Default: linux/amd64,linux/arm64.")
