@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from buildorch.bake_models import BakeDefinition, BakeSpec, definition_diff, split_override
+from tests.recorded import BAKE_DATA as DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "bake"
 PRINTS = ["inherits", "matrix", "groups", "contexts", "bakefile_default", "bakefile_injected", "inherits_override"]
 
 

@@ -14,9 +14,9 @@ from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget
 from buildorch.bake_plan import bake_input_error, default_files, injections, names_in, plan_bake
 from buildorch.errors import InputError
 from buildorch.versioning import VersionInfo
+from tests.recorded import BAKE_DATA as DATA
+from tests.recorded import ROOT
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "bake"
-ROOT = DATA.parents[2]
 VINFO = VersionInfo("1.2.3", "2026-01-02T03:04:05Z", 1767323045, "explicit", "explicit")
 
 

@@ -17,8 +17,8 @@ from buildorch.bake_progress import BakeTracker
 from buildorch.errors import BuildFailed, BuildorchError
 from buildorch.progress import PlainRenderer
 from buildorch.versioning import VersionInfo
+from tests.recorded import BAKE_DATA as DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "bake"
 TARGETS = ["app", "app-test", "ok", "bad"]
 
 

@@ -6,8 +6,7 @@ import pytest
 
 from buildorch import cache_usage
 from buildorch.cache_usage import parse_du_verbose, parse_duration, parse_size
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.recorded import DATA
 
 
 @pytest.mark.parametrize(("text", "n"), [("0B", 0), ("694.1MB", 694_100_000), ("1.5GB", 1_500_000_000),

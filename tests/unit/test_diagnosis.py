@@ -1,11 +1,9 @@
 """doctor's parsers against real output recorded on the stack (tests/data)."""
 
 import json
-from pathlib import Path
 
 from buildorch.diagnosis import containerd_store, parse_buildx_inspect, parse_buildx_ls, version_tuple
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.recorded import DATA
 
 
 def test_parse_buildx_inspect() -> None:

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from buildorch import dockerfile
+from tests.recorded import ROOT
 
 TEXT = """\
 ARG GO_VERSION=1.26
@@ -35,7 +36,7 @@ def test_check_target_lists_the_stages() -> None:
 
 
 def test_the_app_dockerfile_has_the_workshop_stages() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     names = [s.name for s in dockerfile.read_stages(root / "app" / "Dockerfile")]
     assert names[-1] == "runtime"
     assert {"builder", "test", "runtime"} <= set(names)

@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from buildorch.progress import PlainRenderer, ProgressTracker
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "rawjson"
+from tests.recorded import RAWJSON_DATA as DATA
 
 
 def track(name: str) -> ProgressTracker:
