@@ -23,7 +23,7 @@ _LAZY = {
     "CachePolicy": "buildorch.models",
     "build": "buildorch.runner",
     "doctor": "buildorch.diagnosis",
-    "BuildorchError": "buildorch.errors",
+    "BuildorchError": "buildorch.core.errors",
     "ReleaseSpec": "buildorch.release_models",
     "ReleaseResult": "buildorch.release_models",
     "release": "buildorch.release_runner",
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from buildorch.bake_models import BakeSpec as BakeSpec
     from buildorch.bake_runner import bake as bake
     from buildorch.diagnosis import doctor as doctor
-    from buildorch.errors import BuildorchError as BuildorchError
+    from buildorch.core.errors import BuildorchError as BuildorchError
     from buildorch.models import BuildResult as BuildResult
     from buildorch.models import BuildSpec as BuildSpec
     from buildorch.models import CachePolicy as CachePolicy

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from buildorch import platforms
+from buildorch.core import platforms
 from buildorch.models import Progress
 
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -193,7 +193,7 @@ class BakeSpec(BaseModel):
         if self.version is not None and not self.version.strip():
             raise ValueError("--version is empty")
         if self.explicit_build_time:
-            from buildorch.versioning import parse_time
+            from buildorch.core.versioning import parse_time
 
             parse_time(self.explicit_build_time)
         return self

@@ -18,7 +18,7 @@ from buildorch import buildx, cache
 from buildorch.bake_models import BakeSpec
 from buildorch.bake_plan import BakePlan, plan_bake
 from buildorch.bake_progress import BakeTracker
-from buildorch.errors import BuildFailed, BuildorchError, EngineError, PushFailed
+from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
 from buildorch.models import BuildResult
 from buildorch.progress import Renderer, make_renderer
 

@@ -22,7 +22,7 @@ from buildorch.builder_nodes import (
 )
 from buildorch.builder_state import created_by_buildorch, remember
 from buildorch.builders import BuilderSpec, create_argvs, endpoint_kind, tls_policy
-from buildorch.errors import BuildorchError, EngineError, InputError
+from buildorch.core.errors import BuildorchError, EngineError, InputError
 
 # -- reading -------------------------------------------------------------------------
 

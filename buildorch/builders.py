@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from buildorch import platforms as platform_names
-from buildorch.errors import InputError
+from buildorch.core import platforms as platform_names
+from buildorch.core.errors import InputError
 
 Driver = Literal["docker", "docker-container", "remote", "kubernetes"]
 TLS_OPTS = ("cacert", "cert", "key")

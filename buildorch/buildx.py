@@ -1,7 +1,7 @@
 """The one module that speaks to Docker, through python-on-whales.
 
 Everything that runs ``docker`` goes through here, so that every failure is
-turned into a :class:`~buildorch.errors.BuildorchError` in one place and the
+turned into a :class:`~buildorch.core.errors.BuildorchError` in one place and the
 rest of buildorch never sees a ``DockerException``.
 
 We use python-on-whales' command runners (``utils.run`` and
@@ -31,7 +31,7 @@ from python_on_whales import docker as _docker
 from python_on_whales import utils as _pow_utils
 from python_on_whales.exceptions import DockerException
 
-from buildorch.errors import BuildorchError, EngineError
+from buildorch.core.errors import BuildorchError, EngineError
 
 _ENGINE_DOWN = re.compile(
     r"Cannot connect to the Docker daemon|Is the docker daemon running|connect: no such file or directory"

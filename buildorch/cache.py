@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildorch import references
+from buildorch.core import references
 from buildorch.models import BuildSpec, CachePolicy
 
 

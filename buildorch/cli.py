@@ -67,7 +67,7 @@ app.add_typer(_builder.app, name="builder")
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every expected failure into one line on stderr."""
-    from buildorch.errors import BuildorchError
+    from buildorch.core.errors import BuildorchError
 
     try:
         rv = app(args=argv, standalone_mode=False)

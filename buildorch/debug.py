@@ -18,7 +18,7 @@ from typing import IO
 from pydantic import BaseModel, Field
 
 from buildorch import buildx, containers
-from buildorch.errors import InputError
+from buildorch.core.errors import InputError
 from buildorch.models import BuildResult, BuildSpec
 from buildorch.runner import build
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from buildorch.errors import BuildorchError
+from buildorch.core.errors import BuildorchError
 
 
 class Check(BaseModel):

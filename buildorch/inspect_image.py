@@ -4,10 +4,10 @@ Sources, for one platform of a local image:
   * ``docker image inspect`` (config, compressed size) and ``docker image history``
     (layers) for the platform the engine describes by default; for another
     platform, or when ``image history`` fails (engine 26 on a non-host image),
-    the config and manifest read from ``docker save`` (see :mod:`buildorch.oci_layout`);
+    the config and manifest read from ``docker save`` (see :mod:`buildorch.core.oci_layout`);
   * ``docker create`` + ``docker export`` streamed through :mod:`tarfile`: file
     counts, largest files, the shell, the OS package database and the main
-    executable, whose ELF facts :func:`buildorch.elf.elf_facts` reads.
+    executable, whose ELF facts :func:`buildorch.core.elf.elf_facts` reads.
 The parsing functions here are pure and tested on recorded data.
 """
 
@@ -23,7 +23,7 @@ from typing import IO, Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
-from buildorch.elf import elf_facts
+from buildorch.core.elf import elf_facts
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DPKG_STATUS = "var/lib/dpkg/status"
@@ -447,7 +447,7 @@ def build_report(
 
 
 def _canonical(platform: str) -> str:
-    from buildorch import platforms
+    from buildorch.core import platforms
 
     try:
         return platforms.normalize(platform)
@@ -460,8 +460,9 @@ def inspect_image(ref: str, platform: str | None = None) -> ImageReport:
 
     Raises InputError for an unknown image or a platform the image lacks (listing those it has).
     """
-    from buildorch import buildx, containers, oci_layout
-    from buildorch.errors import BuildorchError, InputError
+    from buildorch import buildx, containers
+    from buildorch.core import oci_layout
+    from buildorch.core.errors import BuildorchError, InputError
 
     meta = containers.require_image(ref)
     default = _canonical(containers.default_platform(meta))
@@ -513,6 +514,6 @@ def inspect_image(ref: str, platform: str | None = None) -> ImageReport:
 
 
 def _canonical_strict(platform: str) -> str:
-    from buildorch import platforms
+    from buildorch.core import platforms
 
     return platforms.normalize(platform)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from buildorch import dockerfile, platforms, references
+from buildorch.core import dockerfile, platforms, references
 
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Parts of a build-arg name that say "this is a credential". Build args end up in
@@ -178,7 +178,7 @@ class BuildSpec(BaseModel):
         if self.version is not None and not self.version.strip():
             raise ValueError("--version is empty")
         if self.build_time:
-            from buildorch.versioning import parse_time
+            from buildorch.core.versioning import parse_time
 
             parse_time(self.build_time)
         return self

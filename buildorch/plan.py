@@ -8,8 +8,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildorch import cache, platforms, versioning
-from buildorch.errors import InputError
+from buildorch import cache
+from buildorch.core import platforms, versioning
+from buildorch.core.errors import InputError
 from buildorch.models import BuildSpec
 
 
@@ -45,7 +46,7 @@ def default_tag(spec: BuildSpec, version: str) -> str:
     name = spec.context.resolve().name.lower() or "image"
     name = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("._-") or "image"
     if spec.target:
-        from buildorch.dockerfile import read_stages
+        from buildorch.core.dockerfile import read_stages
 
         stages = read_stages(spec.dockerfile_path)
         if not stages or stages[-1].name != spec.target:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from buildorch import references
-from buildorch.retry import Backoff, is_transient, with_retries
+from buildorch.core import references
+from buildorch.core.retry import Backoff, is_transient, with_retries
 
 TIMEOUT = 60.0
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")

@@ -13,11 +13,11 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildorch import versioning
-from buildorch.errors import InputError
+from buildorch.core import versioning
+from buildorch.core.errors import InputError
 from buildorch.models import BuildSpec, CachePolicy
 from buildorch.release_models import ReleaseSpec
-from buildorch.semver import SemVer
+from buildorch.core.semver import SemVer
 
 SHORT_SHA = 7
 

@@ -14,9 +14,9 @@ import time
 from typing import IO
 
 from buildorch import buildx, containers
-from buildorch.errors import BuildorchError
+from buildorch.core.errors import BuildorchError
 from buildorch.release_models import PlatformVerification, ReleaseSpec, Verification
-from buildorch.retry import Backoff, is_transient, with_retries
+from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.runner import platform_digests
 from buildorch.smoke import container_state, smoke
 

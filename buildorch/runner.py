@@ -9,7 +9,7 @@ import time
 from typing import IO, Any
 
 from buildorch import buildx, cache
-from buildorch.errors import BuildFailed, BuildorchError, EngineError, PushFailed
+from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
 from buildorch.models import BuildResult, BuildSpec
 from buildorch.plan import BuildPlan, Invocation, plan_build
 from buildorch.progress import ProgressTracker, Renderer, make_renderer
@@ -35,8 +35,8 @@ def prepare(spec: BuildSpec) -> BuildPlan:
 def build(spec: BuildSpec, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> BuildResult:
     """Build ``spec`` and return a :class:`BuildResult`.
 
-    Raises :class:`~buildorch.errors.BuildFailed` (with the failed step's last log
-    lines), :class:`~buildorch.errors.PushFailed` or another BuildorchError.
+    Raises :class:`~buildorch.core.errors.BuildFailed` (with the failed step's last log
+    lines), :class:`~buildorch.core.errors.PushFailed` or another BuildorchError.
 
     >>> from buildorch import BuildSpec, build          # doctest: +SKIP
     >>> r = build(BuildSpec(context="app", platforms=["linux/amd64", "linux/arm64"]))

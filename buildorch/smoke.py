@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from buildorch import buildx, containers
-from buildorch.errors import BuildorchError
+from buildorch.core.errors import BuildorchError
 
 DEFAULT_PORT = 8080
 DEFAULT_PATHS = ("/health",)

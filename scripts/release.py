@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from buildorch import BuildorchError, ReleaseSpec, release
-    from buildorch.errors import PushFailed, VerificationFailed
+    from buildorch.core.errors import PushFailed, VerificationFailed
 
     try:
         spec = ReleaseSpec(version=args.version, image=args.image, context=args.context)

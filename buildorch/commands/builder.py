@@ -79,7 +79,7 @@ def create(
     """
     from buildorch.builder_ops import create_builder, use_builder
     from buildorch.builders import load_builders
-    from buildorch.errors import InputError
+    from buildorch.core.errors import InputError
     from buildorch.render import emit_json
 
     declared = load_builders(config)

@@ -68,7 +68,7 @@ def prune(
     Leftover staging and damaged local caches always go. Nothing in use is removed.
     """
     from buildorch.cache_usage import parse_duration, parse_size, prune_builder, prune_local
-    from buildorch.errors import InputError
+    from buildorch.core.errors import InputError
     from buildorch.render import emit_json, human_size
 
     try:

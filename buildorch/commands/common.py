@@ -13,7 +13,7 @@ DockerfileOpt = Annotated[Path | None, typer.Option("--file", "-f", help="Docker
 
 
 def pairs(parse: Any, items: list[str] | None, what: str) -> dict[str, str]:
-    from buildorch.errors import InputError
+    from buildorch.core.errors import InputError
 
     try:
         return dict(parse(items or [], what))
@@ -25,7 +25,7 @@ def validated(factory: Any, *args: Any, **kwargs: Any) -> Any:
     """Build a pydantic model; a validation error becomes one InputError line."""
     from pydantic import ValidationError
 
-    from buildorch.errors import InputError
+    from buildorch.core.errors import InputError
 
     try:
         return factory(*args, **kwargs)

@@ -33,7 +33,7 @@ def compare(
 
       buildorch compare --dockerfiles app/Dockerfile app/Dockerfile.single app --platform linux/amd64
     """
-    from buildorch.errors import InputError
+    from buildorch.core.errors import InputError
     from buildorch.render import emit_json
 
     items = refs or []

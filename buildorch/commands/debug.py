@@ -50,7 +50,7 @@ def debug(
       buildorch debug app --target runtime --export out/
     """
     from buildorch.containers import throwaway_tag
-    from buildorch.errors import InputError
+    from buildorch.core.errors import InputError
     from buildorch.models import BuildSpec, CachePolicy, parse_pairs
     from buildorch.render import emit_json
 

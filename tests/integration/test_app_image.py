@@ -108,7 +108,7 @@ class ElfInfo:
 def parse_elf(data: bytes) -> ElfInfo:
     """Parse the ELF file header and program header types from data.
 
-    Deliberately independent of buildorch.elf: these tests check the image, not buildorch.
+    Deliberately independent of buildorch.core.elf: these tests check the image, not buildorch.
     """
     if data[:4] != b"\x7fELF":
         raise ValueError("not an ELF file")

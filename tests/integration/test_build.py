@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from buildorch.elf import elf_facts
+from buildorch.core.elf import elf_facts
 from tests.integration.helpers import (
     APP,
     buildorch,

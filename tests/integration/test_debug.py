@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.elf import elf_facts
+from buildorch.core.elf import elf_facts
 from tests.integration.helpers import ROOT, docker
 
 pytestmark = pytest.mark.integration

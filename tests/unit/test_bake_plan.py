@@ -12,8 +12,8 @@ from python_on_whales.exceptions import DockerException
 from buildorch import bake_plan, buildx
 from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget
 from buildorch.bake_plan import bake_input_error, default_files, injections, names_in, plan_bake
-from buildorch.errors import InputError
-from buildorch.versioning import VersionInfo
+from buildorch.core.errors import InputError
+from buildorch.core.versioning import VersionInfo
 from tests.recorded import BAKE_DATA as DATA
 from tests.recorded import ROOT
 

@@ -14,9 +14,9 @@ from buildorch import bake_runner, buildx
 from buildorch.bake_models import BakeDefinition, BakeSpec
 from buildorch.bake_plan import BakePlan
 from buildorch.bake_progress import BakeTracker
-from buildorch.errors import BuildFailed, BuildorchError
+from buildorch.core.errors import BuildFailed, BuildorchError
 from buildorch.progress import PlainRenderer
-from buildorch.versioning import VersionInfo
+from buildorch.core.versioning import VersionInfo
 from tests.recorded import BAKE_DATA as DATA
 
 TARGETS = ["app", "app-test", "ok", "bad"]

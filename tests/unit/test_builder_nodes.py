@@ -111,7 +111,7 @@ def test_state_remembers_per_docker_config(tmp_path: Path, monkeypatch: pytest.M
 
 def test_a_build_failure_names_the_node_that_did_not_answer(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from buildorch import builder_ops
-    from buildorch.errors import BuildFailed
+    from buildorch.core.errors import BuildFailed
 
     text = (data_dir / "buildx_inspect_remote_node_down.txt").read_text()
     monkeypatch.setattr(builder_ops.buildx, "buildx_inspect", lambda name=None: text)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from buildorch.builders import BuilderSpec, NodeSpec, create_argvs, endpoint_kind, find_config, load_builders, tls_policy
-from buildorch.errors import InputError
+from buildorch.core.errors import InputError
 
 
 def tls_files(tmp_path: Path) -> dict[str, str]:

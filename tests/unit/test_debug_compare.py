@@ -13,7 +13,7 @@ from buildorch.compare import Comparison, ratio
 from buildorch.containers import read_tar_member, throwaway_tag
 from buildorch.debug import run_argv
 from buildorch.inspect_image import ImageReport
-from buildorch.references import check
+from buildorch.core.references import check
 
 
 def test_split_args_context_then_command(tmp_path: Path) -> None:

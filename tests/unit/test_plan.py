@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.errors import InputError
+from buildorch.core.errors import InputError
 from buildorch.models import BuildSpec, CachePolicy
 from buildorch.plan import plan_build
 

@@ -70,7 +70,7 @@ def test_vertexes_finished_before_this_build_began_count_as_reused() -> None:
 
 
 def test_a_failed_cache_export_is_told_apart_from_a_failed_step() -> None:
-    from buildorch.errors import BuildFailed, BuildorchError
+    from buildorch.core.errors import BuildFailed, BuildorchError
     from buildorch.runner import _cache_export_failed, _failure, _without_cache_export
 
     err = _failure(track("failed_step.json"), BuildorchError("docker buildx build failed"))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch import versioning
+from buildorch.core import versioning
 
 
 def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from buildorch import platforms
+from buildorch.core import platforms
 
 
 @pytest.mark.parametrize(

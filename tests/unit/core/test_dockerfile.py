@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch import dockerfile
+from buildorch.core import dockerfile
 from tests.recorded import ROOT
 
 TEXT = """\

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.elf import elf_facts
+from buildorch.core.elf import elf_facts
 
 
 def test_not_elf() -> None:

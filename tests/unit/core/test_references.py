@@ -1,6 +1,6 @@
 import pytest
 
-from buildorch import references
+from buildorch.core import references
 
 
 @pytest.mark.parametrize(
