@@ -34,8 +34,8 @@ _LAZY = {
 if TYPE_CHECKING:
     from buildorch.bake_models import BakeSpec as BakeSpec
     from buildorch.bake_runner import bake as bake
-    from buildorch.diagnosis import doctor as doctor
     from buildorch.core.errors import BuildorchError as BuildorchError
+    from buildorch.diagnosis import doctor as doctor
     from buildorch.models import BuildResult as BuildResult
     from buildorch.models import BuildSpec as BuildSpec
     from buildorch.models import CachePolicy as CachePolicy

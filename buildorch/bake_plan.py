@@ -37,10 +37,11 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from buildorch import buildx, cache
-from buildorch.core import versioning
+from buildorch import cache
 from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget, definition_diff
+from buildorch.core import versioning
 from buildorch.core.errors import BuildorchError, EngineError, InputError
+from buildorch.engine import buildx
 from buildorch.models import BuildSpec, CachePolicy
 
 # What ``docker buildx bake`` reads when no -f is given (buildx 0.13), in its order.

@@ -14,11 +14,12 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch import buildx, cache
+from buildorch import cache
 from buildorch.bake_models import BakeSpec
 from buildorch.bake_plan import BakePlan, plan_bake
 from buildorch.bake_progress import BakeTracker
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
+from buildorch.engine import buildx
 from buildorch.models import BuildResult
 from buildorch.progress import Renderer, make_renderer
 

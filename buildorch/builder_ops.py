@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from buildorch import buildx
 from buildorch.builder_nodes import (
     LiveBuilder,
     assign_platforms,
@@ -23,6 +22,7 @@ from buildorch.builder_nodes import (
 from buildorch.builder_state import created_by_buildorch, remember
 from buildorch.builders import BuilderSpec, create_argvs, endpoint_kind, tls_policy
 from buildorch.core.errors import BuildorchError, EngineError, InputError
+from buildorch.engine import buildx
 
 # -- reading -------------------------------------------------------------------------
 

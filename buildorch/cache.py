@@ -114,7 +114,7 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
             ref = f"{name}:buildcache"
         host = references.registry_of(ref)
         if host and not spec.push:  # when pushing, an unreachable registry fails the push anyway
-            from buildorch import buildx
+            from buildorch.engine import buildx
 
             ok, why = buildx.registry_reachable(host, timeout=2.0)
             if not ok:
@@ -216,7 +216,7 @@ def discard(plan: CachePlan) -> None:
 
 def cache_layers(plan: CachePlan) -> set[str] | None:
     """The layer digests the exported cache holds, or None when it cannot be read."""
-    from buildorch import buildx
+    from buildorch.engine import buildx
 
     docs: list[dict[str, object]] = []
     if plan.local_dir is not None and local_cache_ok(plan.local_dir):

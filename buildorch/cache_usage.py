@@ -193,7 +193,7 @@ def parse_du_verbose(text: str) -> BuilderUsage:
 
 
 def builder_usage(builder: str | None = None) -> BuilderUsage:
-    from buildorch import buildx
+    from buildorch.engine import buildx
 
     args = ["buildx", "du", "--verbose"] + (["--builder", builder] if builder else [])
     return parse_du_verbose(buildx.run(args, what="docker buildx du"))
@@ -227,7 +227,7 @@ def prune_local(older_than: int | None = None, keep_storage: int | None = None, 
 def prune_builder(older_than: int | None = None, keep_storage: int | None = None, dry_run: bool = False,
                   builder: str | None = None) -> dict[str, Any]:
     """``docker buildx prune`` with the same limits; in dry-run, estimated from ``buildx du``."""
-    from buildorch import buildx
+    from buildorch.engine import buildx
 
     if dry_run:
         usage = builder_usage(builder)

@@ -13,7 +13,7 @@ from typing import IO
 
 from pydantic import BaseModel, computed_field
 
-from buildorch import containers
+from buildorch.engine import containers
 from buildorch.inspect_image import ImageReport, inspect_image
 from buildorch.models import BuildSpec
 

@@ -17,8 +17,8 @@ from typing import IO
 
 from pydantic import BaseModel, Field
 
-from buildorch import buildx, containers
 from buildorch.core.errors import InputError
+from buildorch.engine import buildx, containers
 from buildorch.models import BuildResult, BuildSpec
 from buildorch.runner import build
 

@@ -137,7 +137,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 def doctor(registry: str = "localhost:5000", builder: str | None = None) -> DoctorReport:
     """Run every check against the engine, buildx, the builder, QEMU and the registry."""
-    from buildorch import buildx
+    from buildorch.engine import buildx
 
     report = DoctorReport()
     add = report.checks.append

@@ -460,9 +460,9 @@ def inspect_image(ref: str, platform: str | None = None) -> ImageReport:
 
     Raises InputError for an unknown image or a platform the image lacks (listing those it has).
     """
-    from buildorch import buildx, containers
     from buildorch.core import oci_layout
     from buildorch.core.errors import BuildorchError, InputError
+    from buildorch.engine import buildx, containers
 
     meta = containers.require_image(ref)
     default = _canonical(containers.default_platform(meta))

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from buildorch.core import platforms, references
-from buildorch.models import Progress, looks_secret
 from buildorch.core.semver import SemVer
+from buildorch.models import Progress, looks_secret
 
 DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from buildorch.core import versioning
 from buildorch.core.errors import InputError
+from buildorch.core.semver import SemVer
 from buildorch.models import BuildSpec, CachePolicy
 from buildorch.release_models import ReleaseSpec
-from buildorch.core.semver import SemVer
 
 SHORT_SHA = 7
 

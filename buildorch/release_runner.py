@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from buildorch import buildx, registry
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
+from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
+from buildorch.engine import buildx, registry
 from buildorch.models import BuildResult
 from buildorch.release_models import PlatformImage, ReleaseResult, ReleaseSpec
 from buildorch.release_plan import ReleasePlan, check_git, plan_release
 from buildorch.release_report import write_reports
 from buildorch.release_verify import verify
-from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.runner import platform_digests, prepare, run_plan
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]

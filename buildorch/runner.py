@@ -8,8 +8,9 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch import buildx, cache
+from buildorch import cache
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
+from buildorch.engine import buildx
 from buildorch.models import BuildResult, BuildSpec
 from buildorch.plan import BuildPlan, Invocation, plan_build
 from buildorch.progress import ProgressTracker, Renderer, make_renderer

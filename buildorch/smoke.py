@@ -20,8 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from buildorch import buildx, containers
 from buildorch.core.errors import BuildorchError
+from buildorch.engine import buildx, containers
 
 DEFAULT_PORT = 8080
 DEFAULT_PATHS = ("/health",)

@@ -41,7 +41,7 @@ def compare(
         if len(items) > 1:
             raise InputError("with --dockerfiles, give at most one argument: the build context")
         from buildorch.compare import compare_builds
-        from buildorch.containers import throwaway_tag
+        from buildorch.engine.containers import throwaway_tag
         from buildorch.models import BuildSpec, parse_pairs
 
         context = Path(items[0]) if items else Path(".")

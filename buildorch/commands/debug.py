@@ -49,8 +49,8 @@ def debug(
 
       buildorch debug app --target runtime --export out/
     """
-    from buildorch.containers import throwaway_tag
     from buildorch.core.errors import InputError
+    from buildorch.engine.containers import throwaway_tag
     from buildorch.models import BuildSpec, CachePolicy, parse_pairs
     from buildorch.render import emit_json
 

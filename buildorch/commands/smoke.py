@@ -25,8 +25,8 @@ def smoke(
 
       buildorch smoke app:1.2.3 --platform linux/amd64 --platform linux/arm64 --path /health --path /api
     """
-    from buildorch.core import platforms
     from buildorch.commands.common import validated
+    from buildorch.core import platforms
     from buildorch.core.errors import InputError, VerificationFailed
     from buildorch.render import emit_json
     from buildorch.smoke import smoke as run_smoke

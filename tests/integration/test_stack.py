@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch import buildx
+from buildorch.engine import buildx
 from tests.integration.helpers import ROOT, buildorch, buildorch_json, docker, unique
 
 pytestmark = pytest.mark.integration

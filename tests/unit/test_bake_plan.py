@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from python_on_whales.exceptions import DockerException
 
-from buildorch import bake_plan, buildx
+from buildorch import bake_plan
 from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget
 from buildorch.bake_plan import bake_input_error, default_files, injections, names_in, plan_bake
 from buildorch.core.errors import InputError
 from buildorch.core.versioning import VersionInfo
+from buildorch.engine import buildx
 from tests.recorded import BAKE_DATA as DATA
 from tests.recorded import ROOT
 

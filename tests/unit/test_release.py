@@ -14,13 +14,13 @@ import pytest
 from pydantic import ValidationError
 
 from buildorch.core.errors import BuildFailed, PushFailed
-from buildorch.registry import Client, RegistryError, _next_link, base_url, split_name
+from buildorch.core.retry import Backoff, is_transient, with_retries
+from buildorch.core.semver import SemVer
+from buildorch.engine.registry import Client, RegistryError, _next_link, base_url, split_name
 from buildorch.release_models import PlatformImage, PlatformVerification, ReleaseResult, ReleaseSpec, Verification
 from buildorch.release_plan import GitState, plan_release, plan_tags, public_url
 from buildorch.release_report import plan_lines, render_markdown
 from buildorch.release_runner import transient_registry_failure
-from buildorch.core.retry import Backoff, is_transient, with_retries
-from buildorch.core.semver import SemVer
 
 # -- semantic versions ------------------------------------------------------------
 

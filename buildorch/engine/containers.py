@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from buildorch import buildx
 from buildorch.core import oci_layout
 from buildorch.core.errors import BuildorchError, EngineError, InputError
+from buildorch.engine import buildx
 
 _NO_COMMAND = re.compile(r"no command specified", re.I)
 _NO_SUCH_IMAGE = re.compile(r"No such image", re.I)
