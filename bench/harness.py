@@ -270,7 +270,7 @@ def build_facts(log: str, n: int = 3) -> dict[str, Any]:
     Where a build's time went, per run, without re-running it (BuildKit's own per-step timings),
     and whether a "cold" run really was: ``{"slowest": [[name, seconds], ...], "cached": "k/n"}``.
     """
-    from buildorch.progress import ProgressTracker, Vertex
+    from buildorch.builds.progress import ProgressTracker, Vertex
 
     times: dict[str, float] = {}
     steps: dict[str, bool] = {}  # step name -> cached

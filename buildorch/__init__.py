@@ -18,10 +18,10 @@ __version__ = "0.1.0"
 # release_runner): importing a submodule binds its name on the package, which
 # would shadow a function of the same name.
 _LAZY = {
-    "BuildSpec": "buildorch.models",
-    "BuildResult": "buildorch.models",
-    "CachePolicy": "buildorch.models",
-    "build": "buildorch.runner",
+    "BuildSpec": "buildorch.builds.spec",
+    "BuildResult": "buildorch.builds.spec",
+    "CachePolicy": "buildorch.builds.spec",
+    "build": "buildorch.builds.runner",
     "doctor": "buildorch.diagnosis",
     "BuildorchError": "buildorch.core.errors",
     "ReleaseSpec": "buildorch.release_models",
@@ -34,15 +34,15 @@ _LAZY = {
 if TYPE_CHECKING:
     from buildorch.bake_models import BakeSpec as BakeSpec
     from buildorch.bake_runner import bake as bake
+    from buildorch.builds.runner import build as build
+    from buildorch.builds.spec import BuildResult as BuildResult
+    from buildorch.builds.spec import BuildSpec as BuildSpec
+    from buildorch.builds.spec import CachePolicy as CachePolicy
     from buildorch.core.errors import BuildorchError as BuildorchError
     from buildorch.diagnosis import doctor as doctor
-    from buildorch.models import BuildResult as BuildResult
-    from buildorch.models import BuildSpec as BuildSpec
-    from buildorch.models import CachePolicy as CachePolicy
     from buildorch.release_models import ReleaseResult as ReleaseResult
     from buildorch.release_models import ReleaseSpec as ReleaseSpec
     from buildorch.release_runner import release as release
-    from buildorch.runner import build as build
 
 __all__ = [
     "BakeSpec",

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from buildorch.builds.spec import Progress
 from buildorch.core import platforms
-from buildorch.models import Progress
 
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # "TARGET.KEY=VALUE"; TARGET may be a pattern (``*``), KEY may be dotted (``args.NAME``).

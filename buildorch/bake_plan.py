@@ -11,7 +11,7 @@ only what bake lacks:
   whose args lack VERSION, BUILD_TIME or SOURCE_DATE_EPOCH gets them with
   ``--set TARGET.args.NAME=VALUE``. An arg the file (or a --set) sets stays.
 * a local cache per target (cache-from if valid, cache-to into a staging
-  directory swapped in after success, see ``buildorch.cache``), unless the
+  directory swapped in after success, see ``buildorch.builds.cache``), unless the
   target sets cache-from or cache-to itself.
 * ``--load`` gives ``output=type=docker`` to the targets that set no output
   (plain ``bake --load`` would also load a ``type=cacheonly`` test target).
@@ -37,12 +37,12 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from buildorch import cache
 from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget, definition_diff
+from buildorch.builds import cache
+from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.engine import buildx
-from buildorch.models import BuildSpec, CachePolicy
 
 # What ``docker buildx bake`` reads when no -f is given (buildx 0.13), in its order.
 BAKE_DEFAULT_FILES = (

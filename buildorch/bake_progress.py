@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from buildorch.progress import ProgressTracker, Vertex
+from buildorch.builds.progress import ProgressTracker, Vertex
 
 
 class BakeTracker(ProgressTracker):

@@ -14,14 +14,14 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch import cache
 from buildorch.bake_models import BakeSpec
 from buildorch.bake_plan import BakePlan, plan_bake
 from buildorch.bake_progress import BakeTracker
+from buildorch.builds import cache
+from buildorch.builds.progress import Renderer, make_renderer
+from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
 from buildorch.engine import buildx
-from buildorch.models import BuildResult
-from buildorch.progress import Renderer, make_renderer
 
 __all__ = ["BakePlan", "BakeSpec", "bake", "plan_bake", "run_plan"]
 
@@ -86,7 +86,7 @@ def _abandon(caches: list[cache.CachePlan], shown: Renderer, tracker: BakeTracke
 
 def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[str, Any], elapsed: float) -> BuildResult:
     """One target's result, from the definition that ran, its progress and its metadata entry."""
-    from buildorch.runner import platform_digests
+    from buildorch.builds.runner import platform_digests
 
     t = plan.definition.target[name]
     args = {k: v for k, v in t.args.items() if v is not None}

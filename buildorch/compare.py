@@ -13,9 +13,9 @@ from typing import IO
 
 from pydantic import BaseModel, computed_field
 
+from buildorch.builds.spec import BuildSpec
 from buildorch.engine import containers
 from buildorch.inspect_image import ImageReport, inspect_image
-from buildorch.models import BuildSpec
 
 
 class Comparison(BaseModel):
@@ -57,7 +57,7 @@ def compare_builds(spec_a: BuildSpec, spec_b: BuildSpec, *, keep: bool = False, 
 
     ``keep`` leaves the images in the store (their tags are in the reports).
     """
-    from buildorch.runner import build
+    from buildorch.builds.runner import build
 
     out = log or sys.stderr
     with containers.removed_after([], keep=keep) as made:

@@ -1,6 +1,6 @@
 """``buildorch debug``: build one stage, then run a command in it, open a shell, or export its files.
 
-The stage is built through :func:`buildorch.runner.build` (version args, cache)
+The stage is built through :func:`buildorch.builds.runner.build` (version args, cache)
 and loaded under a throwaway tag that is removed afterwards. A stage of another
 architecture runs under QEMU: ``docker run --platform`` is all it takes once
 binfmt is registered. ``--export`` uses BuildKit's local output, so it needs
@@ -17,10 +17,10 @@ from typing import IO
 
 from pydantic import BaseModel, Field
 
+from buildorch.builds.runner import build
+from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.core.errors import InputError
 from buildorch.engine import buildx, containers
-from buildorch.models import BuildResult, BuildSpec
-from buildorch.runner import build
 
 SHELLS = ("/bin/bash", "/bin/sh")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from buildorch.builds.spec import Progress, looks_secret
 from buildorch.core import platforms, references
 from buildorch.core.semver import SemVer
-from buildorch.models import Progress, looks_secret
 
 DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"]
 

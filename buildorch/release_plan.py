@@ -13,10 +13,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import InputError
 from buildorch.core.semver import SemVer
-from buildorch.models import BuildSpec, CachePolicy
 from buildorch.release_models import ReleaseSpec
 
 SHORT_SHA = 7

@@ -20,15 +20,15 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from buildorch.builds.runner import platform_digests, prepare, run_plan
+from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.engine import buildx, registry
-from buildorch.models import BuildResult
 from buildorch.release_models import PlatformImage, ReleaseResult, ReleaseSpec
 from buildorch.release_plan import ReleasePlan, check_git, plan_release
 from buildorch.release_report import write_reports
 from buildorch.release_verify import verify
-from buildorch.runner import platform_digests, prepare, run_plan
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
 
@@ -101,7 +101,7 @@ def _client(spec: ReleaseSpec, log: IO[str] | None) -> registry.Client:
 
 
 def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:
-    """``buildorch.runner`` the plan, again on a transient registry failure (the rerun is cached)."""
+    """``buildorch.builds.runner`` the plan, again on a transient registry failure (the rerun is cached)."""
     bplan = prepare(plan.build)
     backoff = Backoff(attempts=plan.spec.push_attempts, base=plan.spec.retry_base_seconds)
 

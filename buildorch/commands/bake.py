@@ -46,7 +46,7 @@ def bake(
     Example: buildorch bake -f bakefiles/docker-bake.hcl release --version 1.2.3 --push
     """
     from buildorch.bake_models import BakeSpec
-    from buildorch.models import parse_pairs
+    from buildorch.builds.spec import parse_pairs
     from buildorch.render import emit_json
 
     spec = validated(

@@ -53,7 +53,7 @@ def build(
 
     Example: buildorch build app --platform linux/amd64,linux/arm64 --version 1.2.3
     """
-    from buildorch.models import BuildSpec, CachePolicy, parse_pairs
+    from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
     from buildorch.render import build_summary, emit_json
 
     spec = validated(
@@ -79,7 +79,7 @@ def build(
         metadata_file=metadata_file,
         cache=validated(CachePolicy.parse, cache, cache_mode, cache_from or [], cache_required),
     )
-    from buildorch.runner import prepare, run_plan
+    from buildorch.builds.runner import prepare, run_plan
 
     plan = prepare(spec)
     if dry_run:

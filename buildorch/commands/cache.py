@@ -16,7 +16,7 @@ app = typer.Typer(
 @app.command("ls")
 def ls(json_out: JsonOpt = False) -> None:
     """List the project's local caches (.buildorch/cache/) and the registry caches builds used."""
-    from buildorch.cache_usage import list_local, list_registry
+    from buildorch.builds.cache_usage import list_local, list_registry
     from buildorch.render import emit_json, human_size
 
     local, registry = list_local(), list_registry()
@@ -40,7 +40,7 @@ def du(
     top: Annotated[int, typer.Option(help="Show the N largest records.")] = 10,
 ) -> None:
     """The builder's own cache (BuildKit records, as `docker buildx du` reports them)."""
-    from buildorch.cache_usage import builder_usage
+    from buildorch.builds.cache_usage import builder_usage
     from buildorch.render import emit_json, human_size
 
     usage = builder_usage(builder)
@@ -67,7 +67,7 @@ def prune(
 
     Leftover staging and damaged local caches always go. Nothing in use is removed.
     """
-    from buildorch.cache_usage import parse_duration, parse_size, prune_builder, prune_local
+    from buildorch.builds.cache_usage import parse_duration, parse_size, prune_builder, prune_local
     from buildorch.core.errors import InputError
     from buildorch.render import emit_json, human_size
 

@@ -40,9 +40,9 @@ def compare(
     if dockerfiles is not None:
         if len(items) > 1:
             raise InputError("with --dockerfiles, give at most one argument: the build context")
+        from buildorch.builds.spec import BuildSpec, parse_pairs
         from buildorch.compare import compare_builds
         from buildorch.engine.containers import throwaway_tag
-        from buildorch.models import BuildSpec, parse_pairs
 
         context = Path(items[0]) if items else Path(".")
         specs = [

@@ -49,9 +49,9 @@ def debug(
 
       buildorch debug app --target runtime --export out/
     """
+    from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
     from buildorch.core.errors import InputError
     from buildorch.engine.containers import throwaway_tag
-    from buildorch.models import BuildSpec, CachePolicy, parse_pairs
     from buildorch.render import emit_json
 
     context, command = split_args(args or [])

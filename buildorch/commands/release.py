@@ -59,7 +59,7 @@ def release(
 
     Example: buildorch release --version 1.2.3 --image localhost:5000/team/app app
     """
-    from buildorch.models import parse_pairs
+    from buildorch.builds.spec import parse_pairs
     from buildorch.release_models import ReleaseSpec
 
     spec = validated(
@@ -88,9 +88,9 @@ def release(
     from buildorch.render import emit_json
 
     if dry_run:
+        from buildorch.builds.runner import prepare
         from buildorch.release_report import plan_lines
         from buildorch.release_runner import prepare_release
-        from buildorch.runner import prepare
 
         plan = prepare_release(spec)
         commands = prepare(plan.build).command_lines()

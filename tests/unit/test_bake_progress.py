@@ -14,10 +14,10 @@ from buildorch import bake_runner
 from buildorch.bake_models import BakeDefinition, BakeSpec
 from buildorch.bake_plan import BakePlan
 from buildorch.bake_progress import BakeTracker
+from buildorch.builds.progress import PlainRenderer
 from buildorch.core.errors import BuildFailed, BuildorchError
 from buildorch.core.versioning import VersionInfo
 from buildorch.engine import buildx
-from buildorch.progress import PlainRenderer
 from tests.recorded import BAKE_DATA as DATA
 
 TARGETS = ["app", "app-test", "ok", "bad"]

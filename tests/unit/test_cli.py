@@ -77,9 +77,9 @@ def test_every_help_renders(path: list[str], capsys: pytest.CaptureFixture[str])
 
 def test_public_api_names_are_functions_even_after_their_modules_load() -> None:
     import buildorch.bake_runner
+    import buildorch.builds.runner
     import buildorch.diagnosis
-    import buildorch.release_runner
-    import buildorch.runner  # noqa: F401
+    import buildorch.release_runner  # noqa: F401
     from buildorch import bake, build, doctor, release
 
     assert all(callable(f) and f.__module__.startswith("buildorch.") for f in (bake, build, doctor, release))

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from buildorch import cache_usage
-from buildorch.cache_usage import parse_du_verbose, parse_duration, parse_size
+from buildorch.builds import cache_usage
+from buildorch.builds.cache_usage import parse_du_verbose, parse_duration, parse_size
 from tests.recorded import DATA
 
 

@@ -8,10 +8,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildorch import cache
+from buildorch.builds import cache
+from buildorch.builds.spec import BuildSpec
 from buildorch.core import platforms, versioning
 from buildorch.core.errors import InputError
-from buildorch.models import BuildSpec
 
 
 @dataclass

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from buildorch import cache
-from buildorch.models import BuildSpec, CachePolicy
+from buildorch.builds import cache
+from buildorch.builds.spec import BuildSpec, CachePolicy
 
 
 def blob(d: Path, data: bytes) -> str:

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from buildorch.builds.plan import plan_build
+from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core.errors import InputError
-from buildorch.models import BuildSpec, CachePolicy
-from buildorch.plan import plan_build
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from buildorch.progress import PlainRenderer, ProgressTracker
+from buildorch.builds.progress import PlainRenderer, ProgressTracker
 from tests.recorded import RAWJSON_DATA as DATA
 
 
@@ -70,8 +70,8 @@ def test_vertexes_finished_before_this_build_began_count_as_reused() -> None:
 
 
 def test_a_failed_cache_export_is_told_apart_from_a_failed_step() -> None:
+    from buildorch.builds.runner import _cache_export_failed, _failure, _without_cache_export
     from buildorch.core.errors import BuildFailed, BuildorchError
-    from buildorch.runner import _cache_export_failed, _failure, _without_cache_export
 
     err = _failure(track("failed_step.json"), BuildorchError("docker buildx build failed"))
     assert isinstance(err, BuildFailed) and err.step and err.step.startswith("[fail 1/1] RUN")

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import references
-from buildorch.models import BuildSpec, CachePolicy
 
 
 def cache_root() -> Path:

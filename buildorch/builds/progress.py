@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Protocol
 
-from buildorch.models import StepResult
+from buildorch.builds.spec import StepResult
 
 # "[linux/arm64 builder 3/6] RUN ..." / "[internal] load ..." / "[builder 2/6] COPY ..."
 _NAME = re.compile(

@@ -8,12 +8,12 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch import cache
+from buildorch.builds import cache
+from buildorch.builds.plan import BuildPlan, Invocation, plan_build
+from buildorch.builds.progress import ProgressTracker, Renderer, make_renderer
+from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
 from buildorch.engine import buildx
-from buildorch.models import BuildResult, BuildSpec
-from buildorch.plan import BuildPlan, Invocation, plan_build
-from buildorch.progress import ProgressTracker, Renderer, make_renderer
 
 _PUSH_FAILURE = re.compile(r"failed to push|failed to do request|pushing|push access denied|server gave HTTP response", re.I)
 
@@ -105,7 +105,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     result.tags = [t for inv in plan.invocations for t in inv.tags]
     _describe_images(plan, result)
     if plan.cache.registry_ref:
-        from buildorch.cache_usage import remember_registry_cache
+        from buildorch.builds.cache_usage import remember_registry_cache
 
         remember_registry_cache(plan.cache.registry_ref)
     return result

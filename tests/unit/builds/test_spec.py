@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from buildorch.models import BuildResult, BuildSpec, CachePolicy, looks_secret, parse_pairs
+from buildorch.builds.spec import BuildResult, BuildSpec, CachePolicy, looks_secret, parse_pairs
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def parse_pairs(items: list[str], what: str, env: dict[str, str] | None = None) 
 class CachePolicy(BaseModel):
     """Where the build cache is imported from and exported to.
 
-    ``auto`` lets buildorch choose (see ``buildorch.cache``); ``local`` keeps a
+    ``auto`` lets buildorch choose (see ``buildorch.builds.cache``); ``local`` keeps a
     directory per context and target, swapped in atomically after a successful
     build; ``registry`` uses ``ref``; ``inline`` embeds cache metadata in the image.
     """
