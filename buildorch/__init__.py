@@ -27,13 +27,13 @@ _LAZY = {
     "ReleaseSpec": "buildorch.release_models",
     "ReleaseResult": "buildorch.release_models",
     "release": "buildorch.release_runner",
-    "bake": "buildorch.bake_runner",
-    "BakeSpec": "buildorch.bake_models",
+    "bake": "buildorch.bakes.runner",
+    "BakeSpec": "buildorch.bakes.models",
 }
 
 if TYPE_CHECKING:
-    from buildorch.bake_models import BakeSpec as BakeSpec
-    from buildorch.bake_runner import bake as bake
+    from buildorch.bakes.models import BakeSpec as BakeSpec
+    from buildorch.bakes.runner import bake as bake
     from buildorch.builds.runner import build as build
     from buildorch.builds.spec import BuildResult as BuildResult
     from buildorch.builds.spec import BuildSpec as BuildSpec

@@ -45,7 +45,7 @@ def bake(
 
     Example: buildorch bake -f bakefiles/docker-bake.hcl release --version 1.2.3 --push
     """
-    from buildorch.bake_models import BakeSpec
+    from buildorch.bakes.models import BakeSpec
     from buildorch.builds.spec import parse_pairs
     from buildorch.render import emit_json
 
@@ -66,7 +66,7 @@ def bake(
         progress=progress,
         metadata_file=metadata_file,
     )
-    from buildorch.bake_runner import plan_bake, run_plan
+    from buildorch.bakes.runner import plan_bake, run_plan
 
     plan = plan_bake(spec)
     if dry_run:

@@ -76,7 +76,7 @@ def test_every_help_renders(path: list[str], capsys: pytest.CaptureFixture[str])
 
 
 def test_public_api_names_are_functions_even_after_their_modules_load() -> None:
-    import buildorch.bake_runner
+    import buildorch.bakes.runner
     import buildorch.builds.runner
     import buildorch.diagnosis
     import buildorch.release_runner  # noqa: F401

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget, definition_diff
+from buildorch.bakes.models import BakeDefinition, BakeSpec, BakeTarget, definition_diff
 from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning

@@ -1,6 +1,6 @@
 """``bake()``: run a planned bake, show its progress, and return one typed result per target.
 
-The plan (``buildorch.bake_plan``) says what runs; here it runs with
+The plan (``buildorch.bakes.plan``) says what runs; here it runs with
 ``--progress rawjson --metadata-file``. python-on-whales' ``bake()`` returns
 only the printed config (its issue #504), so results come from the metadata
 file (one key per target) and the progress stream.
@@ -14,9 +14,9 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch.bake_models import BakeSpec
-from buildorch.bake_plan import BakePlan, plan_bake
-from buildorch.bake_progress import BakeTracker
+from buildorch.bakes.models import BakeSpec
+from buildorch.bakes.plan import BakePlan, plan_bake
+from buildorch.bakes.progress import BakeTracker
 from buildorch.builds import cache
 from buildorch.builds.progress import Renderer, make_renderer
 from buildorch.builds.spec import BuildResult
@@ -31,8 +31,8 @@ _PUSH_FAILURE = re.compile(r"failed to push|failed to do request|push access den
 def bake(spec: BakeSpec, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> dict[str, BuildResult]:
     """Bake ``spec`` and return one :class:`BuildResult` per target.
 
-    >>> from buildorch.bake_runner import bake                # doctest: +SKIP
-    >>> from buildorch.bake_models import BakeSpec
+    >>> from buildorch.bakes.runner import bake                # doctest: +SKIP
+    >>> from buildorch.bakes.models import BakeSpec
     >>> results = bake(BakeSpec(files=["bakefiles/docker-bake.hcl"], targets=["default"], version="1.2.3"))
     >>> {name: (r.steps_cached, r.steps_total) for name, r in results.items()}
     """

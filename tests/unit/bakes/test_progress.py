@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from buildorch import bake_runner
-from buildorch.bake_models import BakeDefinition, BakeSpec
-from buildorch.bake_plan import BakePlan
-from buildorch.bake_progress import BakeTracker
+from buildorch.bakes import runner as bake_runner
+from buildorch.bakes.models import BakeDefinition, BakeSpec
+from buildorch.bakes.plan import BakePlan
+from buildorch.bakes.progress import BakeTracker
 from buildorch.builds.progress import PlainRenderer
 from buildorch.core.errors import BuildFailed, BuildorchError
 from buildorch.core.versioning import VersionInfo

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from python_on_whales.exceptions import DockerException
 
-from buildorch import bake_plan
-from buildorch.bake_models import BakeDefinition, BakeSpec, BakeTarget
-from buildorch.bake_plan import bake_input_error, default_files, injections, names_in, plan_bake
+from buildorch.bakes import plan as bake_plan
+from buildorch.bakes.models import BakeDefinition, BakeSpec, BakeTarget
+from buildorch.bakes.plan import bake_input_error, default_files, injections, names_in, plan_bake
 from buildorch.core.errors import InputError
 from buildorch.core.versioning import VersionInfo
 from buildorch.engine import buildx

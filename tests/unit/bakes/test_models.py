@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from buildorch.bake_models import BakeDefinition, BakeSpec, definition_diff, split_override
+from buildorch.bakes.models import BakeDefinition, BakeSpec, definition_diff, split_override
 from tests.recorded import BAKE_DATA as DATA
 
 PRINTS = ["inherits", "matrix", "groups", "contexts", "bakefile_default", "bakefile_injected", "inherits_override"]
