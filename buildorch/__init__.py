@@ -24,9 +24,9 @@ _LAZY = {
     "build": "buildorch.builds.runner",
     "doctor": "buildorch.diagnosis",
     "BuildorchError": "buildorch.core.errors",
-    "ReleaseSpec": "buildorch.release_models",
-    "ReleaseResult": "buildorch.release_models",
-    "release": "buildorch.release_runner",
+    "ReleaseSpec": "buildorch.releases.models",
+    "ReleaseResult": "buildorch.releases.models",
+    "release": "buildorch.releases.runner",
     "bake": "buildorch.bakes.runner",
     "BakeSpec": "buildorch.bakes.models",
 }
@@ -40,9 +40,9 @@ if TYPE_CHECKING:
     from buildorch.builds.spec import CachePolicy as CachePolicy
     from buildorch.core.errors import BuildorchError as BuildorchError
     from buildorch.diagnosis import doctor as doctor
-    from buildorch.release_models import ReleaseResult as ReleaseResult
-    from buildorch.release_models import ReleaseSpec as ReleaseSpec
-    from buildorch.release_runner import release as release
+    from buildorch.releases.models import ReleaseResult as ReleaseResult
+    from buildorch.releases.models import ReleaseSpec as ReleaseSpec
+    from buildorch.releases.runner import release as release
 
 __all__ = [
     "BakeSpec",

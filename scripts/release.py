@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         spec = ReleaseSpec(version=args.version, image=args.image, context=args.context)
         if args.dry_run:
             from buildorch.builds.runner import prepare
-            from buildorch.release_report import plan_lines
-            from buildorch.release_runner import prepare_release
+            from buildorch.releases.report import plan_lines
+            from buildorch.releases.runner import prepare_release
 
             plan = prepare_release(spec)
             print("\n".join(plan_lines(plan, prepare(plan.build).command_lines())))

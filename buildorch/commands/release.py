@@ -60,7 +60,7 @@ def release(
     Example: buildorch release --version 1.2.3 --image localhost:5000/team/app app
     """
     from buildorch.builds.spec import parse_pairs
-    from buildorch.release_models import ReleaseSpec
+    from buildorch.releases.models import ReleaseSpec
 
     spec = validated(
         ReleaseSpec,
@@ -89,8 +89,8 @@ def release(
 
     if dry_run:
         from buildorch.builds.runner import prepare
-        from buildorch.release_report import plan_lines
-        from buildorch.release_runner import prepare_release
+        from buildorch.releases.report import plan_lines
+        from buildorch.releases.runner import prepare_release
 
         plan = prepare_release(spec)
         commands = prepare(plan.build).command_lines()
@@ -105,13 +105,13 @@ def release(
             for line in plan_lines(plan, commands):
                 typer.echo(line)
         return
-    from buildorch.release_runner import release as run_release
+    from buildorch.releases.runner import release as run_release
 
     result = run_release(spec)
     if json_out:
         emit_json(result.model_dump(mode="json"))
     else:
-        from buildorch.release_report import summary_lines
+        from buildorch.releases.report import summary_lines
 
         for line in summary_lines(result):
             typer.echo(line)

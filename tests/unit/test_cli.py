@@ -79,7 +79,7 @@ def test_public_api_names_are_functions_even_after_their_modules_load() -> None:
     import buildorch.bakes.runner
     import buildorch.builds.runner
     import buildorch.diagnosis
-    import buildorch.release_runner  # noqa: F401
+    import buildorch.releases.runner  # noqa: F401
     from buildorch import bake, build, doctor, release
 
     assert all(callable(f) and f.__module__.startswith("buildorch.") for f in (bake, build, doctor, release))

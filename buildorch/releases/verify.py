@@ -17,7 +17,7 @@ from buildorch.builds.runner import platform_digests
 from buildorch.core.errors import BuildorchError
 from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.engine import buildx, containers
-from buildorch.release_models import PlatformVerification, ReleaseSpec, Verification
+from buildorch.releases.models import PlatformVerification, ReleaseSpec, Verification
 from buildorch.smoke import container_state, smoke
 
 _POLL = 0.2  # s between state checks of the -version container

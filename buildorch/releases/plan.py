@@ -17,7 +17,7 @@ from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import InputError
 from buildorch.core.semver import SemVer
-from buildorch.release_models import ReleaseSpec
+from buildorch.releases.models import ReleaseSpec
 
 SHORT_SHA = 7
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from buildorch.release_models import ReleaseResult
-from buildorch.release_plan import ReleasePlan
+from buildorch.releases.models import ReleaseResult
+from buildorch.releases.plan import ReleasePlan
 from buildorch.render import human_size
 
 

@@ -25,10 +25,10 @@ from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.engine import buildx, registry
-from buildorch.release_models import PlatformImage, ReleaseResult, ReleaseSpec
-from buildorch.release_plan import ReleasePlan, check_git, plan_release
-from buildorch.release_report import write_reports
-from buildorch.release_verify import verify
+from buildorch.releases.models import PlatformImage, ReleaseResult, ReleaseSpec
+from buildorch.releases.plan import ReleasePlan, check_git, plan_release
+from buildorch.releases.report import write_reports
+from buildorch.releases.verify import verify
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
 
