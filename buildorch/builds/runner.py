@@ -85,7 +85,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
                 _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
     except BuildorchError as exc:
         cache.discard(plan.cache)  # the previous cache stays as it was
-        from buildorch.builder_ops import explain_failure
+        from buildorch.builders.ops import explain_failure
 
         named = explain_failure(spec.builder, spec.platforms, exc)  # a node that did not answer, by name
         if named is exc:
@@ -96,7 +96,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         raise
     cache.commit(plan.cache)
     if spec.builder or len(spec.platforms) > 1:
-        from buildorch.builder_ops import nodes_for_build
+        from buildorch.builders.ops import nodes_for_build
 
         result.nodes = nodes_for_build(spec.builder, spec.platforms)
     result.duration_seconds = round(time.monotonic() - t0, 3)

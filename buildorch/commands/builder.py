@@ -23,7 +23,7 @@ ConfigOpt = Annotated[
 @app.command("ls")
 def ls(json_out: JsonOpt = False) -> None:
     """List builders: driver, nodes, status, platforms; the current one and those buildorch created marked."""
-    from buildorch.builder_ops import list_builders
+    from buildorch.builders.ops import list_builders
     from buildorch.render import emit_json
 
     rows = list_builders()
@@ -41,9 +41,9 @@ def ls(json_out: JsonOpt = False) -> None:
 @app.command("inspect")
 def inspect(name: Annotated[str, typer.Argument(help="Builder name.")], json_out: JsonOpt = False) -> None:
     """Show a builder's nodes: endpoint, status, BuildKit version, platforms (* = given at creation), TLS files."""
-    from buildorch.builder_nodes import tls_state
-    from buildorch.builder_ops import inspect_builder
-    from buildorch.builder_state import created_by_buildorch
+    from buildorch.builders.live import tls_state
+    from buildorch.builders.ops import inspect_builder
+    from buildorch.builders.state import created_by_buildorch
     from buildorch.render import emit_json
 
     live = inspect_builder(name)
@@ -77,8 +77,8 @@ def create(
     Idempotent: an existing builder that matches is kept; one that differs is reported and left alone (exit 1).
     A remote TCP endpoint off loopback needs TLS (cacert, cert, key) unless --insecure is given.
     """
-    from buildorch.builder_ops import create_builder, use_builder
-    from buildorch.builders import load_builders
+    from buildorch.builders.config import load_builders
+    from buildorch.builders.ops import create_builder, use_builder
     from buildorch.core.errors import InputError
     from buildorch.render import emit_json
 
@@ -126,7 +126,7 @@ def rm(
     json_out: JsonOpt = False,
 ) -> None:
     """Remove a builder that buildorch created (others are refused unless --force)."""
-    from buildorch.builder_ops import remove_builder
+    from buildorch.builders.ops import remove_builder
     from buildorch.render import emit_json
 
     msg = remove_builder(name, force=force)
@@ -144,7 +144,7 @@ def use(
     json_out: JsonOpt = False,
 ) -> None:
     """Make NAME the builder `docker buildx build` (and buildorch) use when no --builder is given."""
-    from buildorch.builder_ops import use_builder
+    from buildorch.builders.ops import use_builder
     from buildorch.render import emit_json
 
     previous = use_builder(name, default=default, global_=global_)
@@ -160,7 +160,7 @@ def doctor(
     json_out: JsonOpt = False,
 ) -> None:
     """Check every node of a builder: reachable, running, BuildKit version, platforms, TLS. Exit 1 if one fails."""
-    from buildorch.builder_ops import check_builder
+    from buildorch.builders.ops import check_builder
     from buildorch.render import emit_json
 
     report = check_builder(name)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.builders import BuilderSpec, NodeSpec, create_argvs, endpoint_kind, find_config, load_builders, tls_policy
+from buildorch.builders.config import BuilderSpec, NodeSpec, create_argvs, endpoint_kind, find_config, load_builders, tls_policy
 from buildorch.core.errors import InputError
 
 

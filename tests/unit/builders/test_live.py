@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.builder_nodes import LiveNode, assign_platforms, differences, parse_inspect, probe_reachable, tls_state
-from buildorch.builder_state import created_by_buildorch, remember
-from buildorch.builders import BuilderSpec
+from buildorch.builders.config import BuilderSpec
+from buildorch.builders.live import LiveNode, assign_platforms, differences, parse_inspect, probe_reachable, tls_state
+from buildorch.builders.state import created_by_buildorch, remember
 from buildorch.diagnosis import parse_buildx_inspect
 
 TLS = "/var/lib/buildorch-stack/buildkit/tls"
@@ -110,7 +110,7 @@ def test_state_remembers_per_docker_config(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_a_build_failure_names_the_node_that_did_not_answer(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from buildorch import builder_ops
+    from buildorch.builders import ops as builder_ops
     from buildorch.core.errors import BuildFailed
 
     text = (data_dir / "buildx_inspect_remote_node_down.txt").read_text()

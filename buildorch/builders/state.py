@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from buildorch.builders import BuilderSpec
+from buildorch.builders.config import BuilderSpec
 
 
 def state_file() -> Path:

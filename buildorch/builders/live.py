@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from buildorch.builders import TLS_OPTS, BuilderSpec
+from buildorch.builders.config import TLS_OPTS, BuilderSpec
 from buildorch.diagnosis import parse_buildx_inspect
 
 

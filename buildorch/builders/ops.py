@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from buildorch.builder_nodes import (
+from buildorch.builders.config import BuilderSpec, create_argvs, endpoint_kind, tls_policy
+from buildorch.builders.live import (
     LiveBuilder,
     assign_platforms,
     differences,
@@ -19,8 +20,7 @@ from buildorch.builder_nodes import (
     probe_tls,
     tls_state,
 )
-from buildorch.builder_state import created_by_buildorch, remember
-from buildorch.builders import BuilderSpec, create_argvs, endpoint_kind, tls_policy
+from buildorch.builders.state import created_by_buildorch, remember
 from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.engine import buildx
 
