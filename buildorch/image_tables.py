@@ -10,9 +10,9 @@ from rich.table import Table
 from buildorch.render import human_size
 
 if TYPE_CHECKING:
-    from buildorch.compare import Comparison
-    from buildorch.inspect_image import ImageReport
-    from buildorch.smoke import SmokeReport
+    from buildorch.inspect.compare import Comparison
+    from buildorch.inspect.image import ImageReport
+    from buildorch.inspect.smoke import SmokeReport
 
 
 def console() -> Console:

@@ -41,7 +41,7 @@ def compare(
         if len(items) > 1:
             raise InputError("with --dockerfiles, give at most one argument: the build context")
         from buildorch.builds.spec import BuildSpec, parse_pairs
-        from buildorch.compare import compare_builds
+        from buildorch.inspect.compare import compare_builds
         from buildorch.engine.containers import throwaway_tag
 
         context = Path(items[0]) if items else Path(".")
@@ -63,7 +63,7 @@ def compare(
     else:
         if len(items) != 2:
             raise InputError("compare needs two images (A B), or --dockerfiles A B [CONTEXT]")
-        from buildorch.compare import compare_images
+        from buildorch.inspect.compare import compare_images
 
         result = compare_images(items[0], items[1], platform)
     if json_out:

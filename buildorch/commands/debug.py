@@ -72,7 +72,7 @@ def debug(
         cache=validated(CachePolicy.parse, cache),
     )
     if export is not None:
-        from buildorch.debug import export_stage
+        from buildorch.inspect.debug import export_stage
 
         export.mkdir(parents=True, exist_ok=True)
         spec = validated(BuildSpec, **common, output=f"type=local,dest={export}")
@@ -84,7 +84,7 @@ def debug(
                        f"{outcome.exported_files} files")
         return
     spec = validated(BuildSpec, **common, tags=[throwaway_tag("buildorch-debug", context, target)], load=True)
-    from buildorch.debug import debug_stage
+    from buildorch.inspect.debug import debug_stage
 
     call = shlex.join(["buildorch", "debug", str(context), "--target", spec.target or target]
                       + (["--platform", platform] if platform else []) + (["-f", str(file)] if file else []))

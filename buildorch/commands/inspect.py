@@ -22,7 +22,7 @@ def inspect(
 
     Example: buildorch inspect app:1.2.3 --platform linux/arm64
     """
-    from buildorch.inspect_image import inspect_image
+    from buildorch.inspect.image import inspect_image
     from buildorch.render import emit_json
 
     report = inspect_image(image, platform)

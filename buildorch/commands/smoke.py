@@ -29,7 +29,7 @@ def smoke(
     from buildorch.core import platforms
     from buildorch.core.errors import InputError, VerificationFailed
     from buildorch.render import emit_json
-    from buildorch.smoke import smoke as run_smoke
+    from buildorch.inspect.smoke import smoke as run_smoke
 
     plats = validated(platforms.parse_list, platform or [])
     paths = [p if p.startswith("/") else "/" + p for p in (path or [])]

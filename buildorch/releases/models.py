@@ -112,7 +112,7 @@ class PlatformVerification(BaseModel):
     digest: str | None = None
     ok: bool = False
     health_ok: bool = False
-    health: dict[str, Any] = Field(default_factory=dict, description="buildorch.smoke's PlatformSmoke")
+    health: dict[str, Any] = Field(default_factory=dict, description="buildorch.inspect.smoke's PlatformSmoke")
     version_output: str | None = None
     version_ok: bool | None = None
     error: str | None = None

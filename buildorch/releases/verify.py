@@ -2,7 +2,7 @@
 
 The checks read what the registry holds, not what the builder produced: the
 index is fetched by digest, each platform is pulled by digest and run (arm64
-under QEMU), its health path is probed through :func:`buildorch.smoke.smoke`
+under QEMU), its health path is probed through :func:`buildorch.inspect.smoke.smoke`
 and its ``-version`` output is compared with the release version.
 """
 
@@ -18,7 +18,7 @@ from buildorch.core.errors import BuildorchError
 from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.engine import buildx, containers
 from buildorch.releases.models import PlatformVerification, ReleaseSpec, Verification
-from buildorch.smoke import container_state, smoke
+from buildorch.inspect.smoke import container_state, smoke
 
 _POLL = 0.2  # s between state checks of the -version container
 

@@ -7,7 +7,7 @@ import tarfile
 from pathlib import Path
 
 from buildorch.core.oci_layout import find_platform, platform_images, small_blobs
-from buildorch.inspect_image import layers_from_config
+from buildorch.inspect.image import layers_from_config
 
 
 def saved_tar(root: Path, big: dict[str, int] | None = None) -> bytes:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.inspect_image import (
+from buildorch.inspect.image import (
     ExportScan,
     count_apk,
     count_dpkg,
@@ -25,7 +25,7 @@ from buildorch.inspect_image import (
     scan_export,
     summarize_config,
 )
-from buildorch.inspect_image import build_report as make_report
+from buildorch.inspect.image import build_report as make_report
 
 
 def rows(path: Path) -> list[dict[str, object]]:

@@ -1,7 +1,7 @@
 """``buildorch compare``: two images side by side, or the images of two Dockerfiles.
 
 The workshop's question "how much does a multi-stage build save?" in one call:
-both images are inspected with :func:`buildorch.inspect_image.inspect_image` for
+both images are inspected with :func:`buildorch.inspect.image.inspect_image` for
 the same platform and the size ratio B/A is computed from the uncompressed
 filesystems (``docker export``) and from the compressed content.
 """
@@ -15,7 +15,7 @@ from pydantic import BaseModel, computed_field
 
 from buildorch.builds.spec import BuildSpec
 from buildorch.engine import containers
-from buildorch.inspect_image import ImageReport, inspect_image
+from buildorch.inspect.image import ImageReport, inspect_image
 
 
 class Comparison(BaseModel):

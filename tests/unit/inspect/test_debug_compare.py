@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from buildorch.commands.debug import split_args
-from buildorch.compare import Comparison, ratio
+from buildorch.inspect.compare import Comparison, ratio
 from buildorch.core.references import check
-from buildorch.debug import run_argv
+from buildorch.inspect.debug import run_argv
 from buildorch.engine.containers import read_tar_member, throwaway_tag
-from buildorch.inspect_image import ImageReport
+from buildorch.inspect.image import ImageReport
 
 
 def test_split_args_context_then_command(tmp_path: Path) -> None:
