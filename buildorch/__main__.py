@@ -1,3 +1,3 @@
-from buildorch.entry import main
+from buildorch.cli.entry import main
 
 main()

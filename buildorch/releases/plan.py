@@ -200,7 +200,7 @@ def plan_release(
     env: dict[str, str] | None = None,
 ) -> ReleasePlan:
     """Plan ``spec``: tags from ``existing_tags`` (the repository's), labels, and the BuildSpec to run."""
-    from buildorch.commands.common import validation_message  # pydantic message as one line
+    from buildorch.cli.options import validation_message  # pydantic message as one line
 
     try:
         vinfo = versioning.resolve(spec.context, spec.version, spec.build_time, env=env)

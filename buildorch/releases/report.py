@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from buildorch.cli.render import human_size
 from buildorch.releases.models import ReleaseResult
 from buildorch.releases.plan import ReleasePlan
-from buildorch.render import human_size
 
 
 def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:

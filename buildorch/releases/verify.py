@@ -17,8 +17,8 @@ from buildorch.builds.runner import platform_digests
 from buildorch.core.errors import BuildorchError
 from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.engine import buildx, containers
-from buildorch.releases.models import PlatformVerification, ReleaseSpec, Verification
 from buildorch.inspect.smoke import container_state, smoke
+from buildorch.releases.models import PlatformVerification, ReleaseSpec, Verification
 
 _POLL = 0.2  # s between state checks of the -version container
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.commands.debug import split_args
-from buildorch.inspect.compare import Comparison, ratio
+from buildorch.cli.debug import split_args
 from buildorch.core.references import check
-from buildorch.inspect.debug import run_argv
 from buildorch.engine.containers import read_tar_member, throwaway_tag
+from buildorch.inspect.compare import Comparison, ratio
+from buildorch.inspect.debug import run_argv
 from buildorch.inspect.image import ImageReport
 
 

@@ -8,7 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from buildorch.inspect.smoke import PathCheck, PlatformSmoke, SmokeReport, check_path, health_status, parse_host_port, start_failure
+from buildorch.inspect.smoke import (
+    PathCheck,
+    PlatformSmoke,
+    SmokeReport,
+    check_path,
+    health_status,
+    parse_host_port,
+    start_failure,
+)
 
 
 def test_parse_host_port_prefers_loopback() -> None:

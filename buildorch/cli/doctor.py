@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import JsonOpt
+from buildorch.cli.options import JsonOpt
 
 
 def doctor(
@@ -18,8 +18,8 @@ def doctor(
 
     Exits 1 when a required check fails; each failing line says what to do.
     """
+    from buildorch.cli.render import emit_json
     from buildorch.diagnosis import doctor as run_doctor
-    from buildorch.render import emit_json
 
     report = run_doctor(registry=registry, builder=builder)
     if json_out:

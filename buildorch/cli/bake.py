@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from buildorch.commands.common import JsonOpt, pairs, validated
+from buildorch.cli.options import JsonOpt, pairs, validated
 
 
 def bake(
@@ -47,7 +47,7 @@ def bake(
     """
     from buildorch.bakes.models import BakeSpec
     from buildorch.builds.spec import parse_pairs
-    from buildorch.render import emit_json
+    from buildorch.cli.render import emit_json
 
     spec = validated(
         BakeSpec,
@@ -104,7 +104,7 @@ def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
     """The closing lines of ``buildorch bake``: one block per target."""
-    from buildorch.render import output_lines
+    from buildorch.cli.render import output_lines
 
     width = max((len(n) for n in results), default=0)
     lines = []

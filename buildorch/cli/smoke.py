@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import JsonOpt
+from buildorch.cli.options import JsonOpt
 
 
 def smoke(
@@ -25,10 +25,10 @@ def smoke(
 
       buildorch smoke app:1.2.3 --platform linux/amd64 --platform linux/arm64 --path /health --path /api
     """
-    from buildorch.commands.common import validated
+    from buildorch.cli.options import validated
+    from buildorch.cli.render import emit_json
     from buildorch.core import platforms
     from buildorch.core.errors import InputError, VerificationFailed
-    from buildorch.render import emit_json
     from buildorch.inspect.smoke import smoke as run_smoke
 
     plats = validated(platforms.parse_list, platform or [])
@@ -41,7 +41,7 @@ def smoke(
     if json_out:
         emit_json(report.model_dump(mode="json"))
     else:
-        from buildorch.image_tables import print_smoke
+        from buildorch.cli.tables import print_smoke
 
         print_smoke(report)
     bad = report.failure()

@@ -2,7 +2,7 @@
 
 Importing typer and building every command's options costs about 0.25 s, which
 ``buildorch --version`` (run by scripts and CI to probe the tool) should not pay.
-Everything else goes to :func:`buildorch.cli.main`.
+Everything else goes to :func:`buildorch.cli.app.main`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,6 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:
             sys.exit(0)
         return 0
-    from buildorch.cli import main as cli_main
+    from buildorch.cli.app import main as cli_main
 
     return cli_main(argv)

@@ -42,16 +42,16 @@ def _root(
     """
 
 
-from buildorch.commands import bake as _bake  # noqa: E402
-from buildorch.commands import build as _build  # noqa: E402
-from buildorch.commands import builder as _builder  # noqa: E402
-from buildorch.commands import cache as _cache  # noqa: E402
-from buildorch.commands import compare as _compare  # noqa: E402
-from buildorch.commands import debug as _debug  # noqa: E402
-from buildorch.commands import doctor as _doctor  # noqa: E402
-from buildorch.commands import inspect as _inspect  # noqa: E402
-from buildorch.commands import release as _release  # noqa: E402
-from buildorch.commands import smoke as _smoke  # noqa: E402
+from buildorch.cli import bake as _bake  # noqa: E402
+from buildorch.cli import build as _build  # noqa: E402
+from buildorch.cli import builder as _builder  # noqa: E402
+from buildorch.cli import cache as _cache  # noqa: E402
+from buildorch.cli import compare as _compare  # noqa: E402
+from buildorch.cli import debug as _debug  # noqa: E402
+from buildorch.cli import doctor as _doctor  # noqa: E402
+from buildorch.cli import inspect as _inspect  # noqa: E402
+from buildorch.cli import release as _release  # noqa: E402
+from buildorch.cli import smoke as _smoke  # noqa: E402
 
 app.command()(_doctor.doctor)
 app.command()(_build.build)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
+from buildorch.cli.options import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
 
 
 def build(
@@ -54,7 +54,7 @@ def build(
     Example: buildorch build app --platform linux/amd64,linux/arm64 --version 1.2.3
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
-    from buildorch.render import build_summary, emit_json
+    from buildorch.cli.render import build_summary, emit_json
 
     spec = validated(
         BuildSpec,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import JsonOpt, pairs, validated
+from buildorch.cli.options import JsonOpt, pairs, validated
 
 
 def compare(
@@ -33,16 +33,16 @@ def compare(
 
       buildorch compare --dockerfiles app/Dockerfile app/Dockerfile.single app --platform linux/amd64
     """
+    from buildorch.cli.render import emit_json
     from buildorch.core.errors import InputError
-    from buildorch.render import emit_json
 
     items = refs or []
     if dockerfiles is not None:
         if len(items) > 1:
             raise InputError("with --dockerfiles, give at most one argument: the build context")
         from buildorch.builds.spec import BuildSpec, parse_pairs
-        from buildorch.inspect.compare import compare_builds
         from buildorch.engine.containers import throwaway_tag
+        from buildorch.inspect.compare import compare_builds
 
         context = Path(items[0]) if items else Path(".")
         specs = [
@@ -69,6 +69,6 @@ def compare(
     if json_out:
         emit_json(result.model_dump(mode="json"))
     else:
-        from buildorch.image_tables import print_comparison
+        from buildorch.cli.tables import print_comparison
 
         print_comparison(result)

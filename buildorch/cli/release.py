@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
+from buildorch.cli.options import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
 
 
 def release(
@@ -85,7 +85,7 @@ def release(
         no_cache=no_cache,
         progress=progress,
     )
-    from buildorch.render import emit_json
+    from buildorch.cli.render import emit_json
 
     if dry_run:
         from buildorch.builds.runner import prepare

@@ -6,11 +6,11 @@ import sys
 import pytest
 
 from buildorch import __version__
-from buildorch.entry import main
+from buildorch.cli.entry import main
 
 
 def test_version_is_answered_without_typer() -> None:
-    code = "import sys; from buildorch.entry import main; main(['--version']); print('typer' in sys.modules)"
+    code = "import sys; from buildorch.cli.entry import main; main(['--version']); print('typer' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == [f"buildorch {__version__}", "False"]
 

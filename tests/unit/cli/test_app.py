@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.cli import main
+from buildorch.cli.app import main
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 def _command_paths() -> list[list[str]]:
     import typer.main
 
-    from buildorch.cli import app
+    from buildorch.cli.app import app
 
     root = typer.main.get_command(app)
     paths = []

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from buildorch.commands.common import JsonOpt
+from buildorch.cli.options import JsonOpt
 
 app = typer.Typer(
     help="Builders: create them from configuration (remote BuildKit nodes with TLS, kubernetes...), list, check, select.",
@@ -24,7 +24,7 @@ ConfigOpt = Annotated[
 def ls(json_out: JsonOpt = False) -> None:
     """List builders: driver, nodes, status, platforms; the current one and those buildorch created marked."""
     from buildorch.builders.ops import list_builders
-    from buildorch.render import emit_json
+    from buildorch.cli.render import emit_json
 
     rows = list_builders()
     if json_out:
@@ -44,7 +44,7 @@ def inspect(name: Annotated[str, typer.Argument(help="Builder name.")], json_out
     from buildorch.builders.live import tls_state
     from buildorch.builders.ops import inspect_builder
     from buildorch.builders.state import created_by_buildorch
-    from buildorch.render import emit_json
+    from buildorch.cli.render import emit_json
 
     live = inspect_builder(name)
     ours = live.name in created_by_buildorch()
@@ -79,8 +79,8 @@ def create(
     """
     from buildorch.builders.config import load_builders
     from buildorch.builders.ops import create_builder, use_builder
+    from buildorch.cli.render import emit_json
     from buildorch.core.errors import InputError
-    from buildorch.render import emit_json
 
     declared = load_builders(config)
     if name not in declared:
@@ -127,7 +127,7 @@ def rm(
 ) -> None:
     """Remove a builder that buildorch created (others are refused unless --force)."""
     from buildorch.builders.ops import remove_builder
-    from buildorch.render import emit_json
+    from buildorch.cli.render import emit_json
 
     msg = remove_builder(name, force=force)
     if json_out:
@@ -145,7 +145,7 @@ def use(
 ) -> None:
     """Make NAME the builder `docker buildx build` (and buildorch) use when no --builder is given."""
     from buildorch.builders.ops import use_builder
-    from buildorch.render import emit_json
+    from buildorch.cli.render import emit_json
 
     previous = use_builder(name, default=default, global_=global_)
     if json_out:
@@ -161,7 +161,7 @@ def doctor(
 ) -> None:
     """Check every node of a builder: reachable, running, BuildKit version, platforms, TLS. Exit 1 if one fails."""
     from buildorch.builders.ops import check_builder
-    from buildorch.render import emit_json
+    from buildorch.cli.render import emit_json
 
     report = check_builder(name)
     if json_out:

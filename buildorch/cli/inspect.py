@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import JsonOpt
+from buildorch.cli.options import JsonOpt
 
 
 def inspect(
@@ -22,13 +22,13 @@ def inspect(
 
     Example: buildorch inspect app:1.2.3 --platform linux/arm64
     """
+    from buildorch.cli.render import emit_json
     from buildorch.inspect.image import inspect_image
-    from buildorch.render import emit_json
 
     report = inspect_image(image, platform)
     if json_out:
         emit_json(report.model_dump(mode="json"))
     else:
-        from buildorch.image_tables import print_report
+        from buildorch.cli.tables import print_report
 
         print_report(report)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from buildorch.commands.common import DockerfileOpt, JsonOpt, pairs, validated
+from buildorch.cli.options import DockerfileOpt, JsonOpt, pairs, validated
 
 
 def split_args(args: list[str]) -> tuple[Path, list[str]]:
@@ -50,9 +50,9 @@ def debug(
       buildorch debug app --target runtime --export out/
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
+    from buildorch.cli.render import emit_json
     from buildorch.core.errors import InputError
     from buildorch.engine.containers import throwaway_tag
-    from buildorch.render import emit_json
 
     context, command = split_args(args or [])
     if not target:

@@ -1,1 +1,0 @@
-"""The CLI's commands, one module per command or command group (thin: they call the library)."""
