@@ -1,7 +1,10 @@
 """``buildorch doctor``: is this machine ready to build?
 
-The parsers are pure functions over what docker prints, so they are unit
-tested against recorded output in ``tests/data/``; ``doctor()`` runs the checks.
+One check per line: the engine, buildx, the builder, the containerd image store,
+QEMU and the registry. What docker prints is parsed in
+:mod:`buildorch.engine.buildx_text` (tested against recorded output); here the
+answers become checks with a fix each. Named ``diagnosis`` rather than ``doctor``:
+:func:`buildorch.doctor` is the public function.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from buildorch.core.errors import BuildorchError
+from buildorch.engine import buildx
+from buildorch.engine.buildx_text import containerd_store, parse_buildx_inspect, version_tuple
+from buildorch.engine.registry import reachable as registry_reachable
 
 
 class Check(BaseModel):
@@ -38,107 +44,8 @@ class DoctorReport(BaseModel):
         return {"ok": self.ok, "platforms": self.platforms, "checks": [c.model_dump() for c in self.checks]}
 
 
-class BuilderNode(BaseModel):
-    name: str = ""
-    endpoint: str = ""
-    status: str = ""
-    buildkit: str = ""
-    platforms: list[str] = Field(default_factory=list)
-
-
-class BuilderInfo(BaseModel):
-    """What ``docker buildx inspect`` says of a builder."""
-
-    name: str = ""
-    driver: str = ""
-    nodes: list[BuilderNode] = Field(default_factory=list)
-
-    @property
-    def platforms(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for node in self.nodes:
-            seen.update(dict.fromkeys(node.platforms))
-        return list(seen)
-
-
-def parse_buildx_inspect(text: str) -> BuilderInfo:
-    """Parse the text of ``docker buildx inspect`` (0.13 has no JSON format for it)."""
-    info = BuilderInfo()
-    node: BuilderNode | None = None
-    for raw in text.splitlines():
-        if raw.startswith(" ") or ":" not in raw:
-            continue  # label lines and blanks
-        key, _, value = raw.partition(":")
-        key, value = key.strip(), value.strip()
-        if node is None and key == "Name" and not info.name:
-            info.name = value
-        elif node is None and key == "Driver":
-            info.driver = value
-        elif key == "Name":  # a "Name:" after "Nodes:" starts a node
-            node = BuilderNode(name=value)
-            info.nodes.append(node)
-        elif key == "Nodes":
-            node = BuilderNode()
-            info.nodes.append(node)
-        elif node is not None:
-            if key == "Endpoint":
-                node.endpoint = value
-            elif key == "Status":
-                node.status = value
-            elif key in ("BuildKit version", "Buildkit"):
-                node.buildkit = value
-            elif key == "Platforms":
-                node.platforms = [p.strip() for p in value.split(",") if p.strip()]
-    info.nodes = [n for n in info.nodes if n.name or n.endpoint]
-    return info
-
-
-def parse_buildx_ls(docs: list[dict[str, Any]]) -> list[BuilderInfo]:
-    """Parse ``docker buildx ls --format json`` (one document per line, as a list).
-
-    buildx 0.13.1 prints the ``default`` builder twice: keep the first of each name.
-    """
-    builders: dict[str, BuilderInfo] = {}
-    for doc in docs:
-        name = doc.get("Name", "")
-        if name in builders:
-            continue
-        nodes = [
-            BuilderNode(
-                name=n.get("Name", ""),
-                endpoint=n.get("Endpoint", ""),
-                status=n.get("Status", ""),
-                buildkit=n.get("Version", ""),
-                platforms=list(n.get("Platforms") or []),
-            )
-            for n in doc.get("Nodes") or []
-        ]
-        builders[name] = BuilderInfo(name=name, driver=doc.get("Driver", ""), nodes=nodes)
-    return list(builders.values())
-
-
-def containerd_store(info: dict[str, Any]) -> bool:
-    """Whether ``docker info`` shows the containerd image store (snapshotter) in use."""
-    for pair in info.get("DriverStatus") or []:
-        if len(pair) == 2 and pair[0] == "driver-type" and "containerd.snapshotter" in pair[1]:
-            return True
-    return False
-
-
-def version_tuple(text: str) -> tuple[int, ...]:
-    """``github.com/docker/buildx 0.13.1+ds1 ...`` -> (0, 13, 1)."""
-    for word in text.split():
-        head = word.lstrip("v").split("+")[0].split("-")[0]
-        parts = head.split(".")
-        if len(parts) >= 2 and all(p.isdigit() for p in parts):
-            return tuple(int(p) for p in parts)
-    return ()
-
-
 def doctor(registry: str = "localhost:5000", builder: str | None = None) -> DoctorReport:
     """Run every check against the engine, buildx, the builder, QEMU and the registry."""
-    from buildorch.engine import buildx
-
     report = DoctorReport()
     add = report.checks.append
     try:
@@ -206,7 +113,7 @@ def doctor(registry: str = "localhost:5000", builder: str | None = None) -> Doct
         )
     )
 
-    ok, detail = buildx.registry_reachable(registry)
+    ok, detail = registry_reachable(registry)
     add(
         Check(
             name="registry",

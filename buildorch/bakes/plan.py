@@ -43,6 +43,7 @@ from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.engine import buildx
+from buildorch.engine.git import resolve_version
 
 # What ``docker buildx bake`` reads when no -f is given (buildx 0.13), in its order.
 BAKE_DEFAULT_FILES = (
@@ -291,7 +292,7 @@ def plan_bake(spec: BakeSpec) -> BakePlan:
     first = print_definition(base, spec.variables, files=files)
     check_contexts(first)
     try:
-        vinfo = versioning.resolve(_version_context(first), spec.explicit_version, spec.explicit_build_time)
+        vinfo = resolve_version(_version_context(first), spec.explicit_version, spec.explicit_build_time)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     env = {**spec.variables, "VERSION": vinfo.version, "BUILD_TIME": vinfo.build_time}

@@ -21,6 +21,8 @@ class BakeTracker(ProgressTracker):
     one target has no prefixes (buildx prefixes only when several build).
     """
 
+    what = "bake"
+
     def __init__(self, targets: Iterable[str], started_at: float | None = None) -> None:
         super().__init__(started_at)
         self.targets = sorted(targets, key=len, reverse=True)
@@ -57,6 +59,12 @@ class BakeTracker(ProgressTracker):
         elif t and v.name.startswith(f"[{t}]"):
             c.name = v.name[len(t) + 2 :].lstrip()
         return c
+
+    def step_name(self, v: Vertex) -> str:
+        return self.bare(v).name
+
+    def step_owner(self, v: Vertex) -> str:
+        return f"target {self.target_of.get(v.digest) or '?'}: "
 
     def view(self, target: str) -> ProgressTracker:
         """A plain tracker holding ``target``'s steps, each step once.

@@ -9,7 +9,6 @@ file (one key per target) and the progress stream.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from typing import IO, Any
@@ -18,14 +17,14 @@ from buildorch.bakes.models import BakeSpec
 from buildorch.bakes.plan import BakePlan, plan_bake
 from buildorch.bakes.progress import BakeTracker
 from buildorch.builds import cache
+from buildorch.builds.failures import translate_failure
 from buildorch.builds.progress import Renderer, make_renderer
 from buildorch.builds.spec import BuildResult
-from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
+from buildorch.core.errors import BuildorchError, EngineError
+from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx
 
 __all__ = ["BakePlan", "BakeSpec", "bake", "plan_bake", "run_plan"]
-
-_PUSH_FAILURE = re.compile(r"failed to push|failed to do request|push access denied|server gave HTTP response", re.I)
 
 
 def bake(spec: BakeSpec, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> dict[str, BuildResult]:
@@ -59,7 +58,7 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
         raise
     except BuildorchError as exc:
         _abandon(caches, shown, tracker)
-        raise _failure(tracker, exc) from exc
+        raise translate_failure(tracker, exc) from exc
     except BaseException:
         _abandon(caches, shown, tracker)
         raise
@@ -86,8 +85,6 @@ def _abandon(caches: list[cache.CachePlan], shown: Renderer, tracker: BakeTracke
 
 def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[str, Any], elapsed: float) -> BuildResult:
     """One target's result, from the definition that ran, its progress and its metadata entry."""
-    from buildorch.builds.runner import platform_digests
-
     t = plan.definition.target[name]
     args = {k: v for k, v in t.args.items() if v is not None}
     steps = tracker.view(name)
@@ -125,26 +122,3 @@ def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[st
 def _cache_warnings(plan: BakePlan, name: str) -> list[str]:
     tp = plan.targets.get(name)
     return list(tp.cache.warnings) if tp is not None and tp.cache is not None else []
-
-
-def _failure(tracker: BakeTracker, exc: BuildorchError) -> BuildorchError:
-    failed = tracker.failed()
-    summary = tracker.error_summary() or exc.message
-    panic = next((m for m in tracker.messages if m.startswith("panic:")), None)
-    if failed is None and panic:  # buildx itself crashed (0.13.1 does on a target: context with an empty result)
-        return BuildFailed(f"docker buildx crashed: {panic}", "a buildx bug: try another buildx version, or simplify the bake",
-                           details=tracker.messages[-5:])
-    if failed is None:
-        if _PUSH_FAILURE.search(summary):
-            return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
-        return BuildFailed(f"bake failed: {summary}", details=tracker.messages[-20:])
-    target = tracker.target_of.get(failed.digest)
-    step = tracker.bare(failed).name
-    step = step if len(step) <= 140 else step[:137] + "..."
-    code = re.search(r"exit code: (\d+)", failed.error or "")
-    why = "" if "did not complete successfully" in (failed.error or "") else f": {failed.error}"
-    return BuildFailed(
-        f"target {target or '?'}: step {step} failed{f' (exit code {code.group(1)})' if code else ''}{why}",
-        "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE",
-        details=tracker.log_tail(failed),
-    )

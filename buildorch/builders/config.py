@@ -19,7 +19,6 @@ Everything here is pure: no docker, no network. ``builder_ops`` runs the command
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import tomllib
 from pathlib import Path
@@ -29,10 +28,11 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from buildorch.core import platforms as platform_names
+from buildorch.core import references
 from buildorch.core.errors import InputError
+from buildorch.engine.buildx_text import TLS_OPTS
 
 Driver = Literal["docker", "docker-container", "remote", "kubernetes"]
-TLS_OPTS = ("cacert", "cert", "key")
 CONFIG_FILES = ("buildorch.toml", "pyproject.toml")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -226,13 +226,7 @@ def endpoint_kind(endpoint: str | None) -> EndpointKind:
         return "unix"
     if scheme != "tcp":
         return "api"
-    host = (parts.hostname or "").lower()
-    if host == "localhost":
-        return "loopback"
-    try:
-        return "loopback" if ipaddress.ip_address(host).is_loopback else "network"
-    except ValueError:
-        return "network"  # a host name: it may resolve anywhere
+    return "loopback" if references.is_loopback(parts.hostname or "") else "network"  # a host name may resolve anywhere
 
 
 def tls_policy(spec: BuilderSpec, *, insecure: bool = False) -> list[str]:

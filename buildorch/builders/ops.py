@@ -11,18 +11,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from buildorch.builders.config import BuilderSpec, create_argvs, endpoint_kind, tls_policy
-from buildorch.builders.live import (
-    LiveBuilder,
-    assign_platforms,
-    differences,
-    parse_inspect,
-    probe_reachable,
-    probe_tls,
-    tls_state,
-)
+from buildorch.builders.live import assign_platforms, differences, tls_state
 from buildorch.builders.state import created_by_buildorch, remember
 from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.engine import buildx
+from buildorch.engine.buildx_text import BuilderInfo, parse_buildx_inspect, parse_buildx_ls
+from buildorch.engine.probes import probe_reachable, probe_tls
 
 # -- reading -------------------------------------------------------------------------
 
@@ -39,8 +33,6 @@ class BuilderRow(BaseModel):
 
 def list_builders() -> list[BuilderRow]:
     """Every builder of this Docker config (``buildx ls``), the current one and ours marked."""
-    from buildorch.diagnosis import parse_buildx_ls
-
     infos = parse_buildx_ls(buildx.buildx_ls())
     current = current_builder()
     ours = created_by_buildorch()
@@ -58,13 +50,13 @@ def list_builders() -> list[BuilderRow]:
 
 def current_builder() -> str:
     """The name of the builder ``docker buildx build`` uses without ``--builder``."""
-    return parse_inspect(buildx.buildx_inspect()).name
+    return parse_buildx_inspect(buildx.buildx_inspect()).name
 
 
-def inspect_builder(name: str | None) -> LiveBuilder:
+def inspect_builder(name: str | None) -> BuilderInfo:
     """``docker buildx inspect NAME`` parsed; a missing builder is an InputError."""
     try:
-        return parse_inspect(buildx.buildx_inspect(name))
+        return parse_buildx_inspect(buildx.buildx_inspect(name))
     except EngineError:
         raise
     except BuildorchError as exc:
@@ -73,7 +65,7 @@ def inspect_builder(name: str | None) -> LiveBuilder:
         raise
 
 
-def exists(name: str) -> LiveBuilder | None:
+def exists(name: str) -> BuilderInfo | None:
     try:
         return inspect_builder(name)
     except InputError:
@@ -185,7 +177,7 @@ def check_builder(name: str | None = None) -> BuilderReport:
     if live.driver not in ("remote", "docker"):
         # Other drivers start their nodes on demand: bootstrap them, as a build would.
         text = buildx.run(["buildx", "inspect", "--bootstrap", live.name], what="docker buildx inspect --bootstrap")
-        live = parse_inspect(text)
+        live = parse_buildx_inspect(text)
     reports = []
     for n in live.nodes:
         problems: list[str] = []

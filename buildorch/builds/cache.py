@@ -19,6 +19,7 @@ from pathlib import Path
 
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import references
+from buildorch.engine import buildx, registry
 
 
 def cache_root() -> Path:
@@ -114,9 +115,7 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
             ref = f"{name}:buildcache"
         host = references.registry_of(ref)
         if host and not spec.push:  # when pushing, an unreachable registry fails the push anyway
-            from buildorch.engine import buildx
-
-            ok, why = buildx.registry_reachable(host, timeout=2.0)
+            ok, why = registry.reachable(host, timeout=2.0)
             if not ok:
                 raise CacheUnavailable(f"registry cache {ref} is unreachable ({why})")
         plan.registry_ref = ref
@@ -216,8 +215,6 @@ def discard(plan: CachePlan) -> None:
 
 def cache_layers(plan: CachePlan) -> set[str] | None:
     """The layer digests the exported cache holds, or None when it cannot be read."""
-    from buildorch.engine import buildx
-
     docs: list[dict[str, object]] = []
     if plan.local_dir is not None and local_cache_ok(plan.local_dir):
         d = plan.local_dir

@@ -2,7 +2,7 @@
 
 Two kinds of cache: the project's exported caches (local directories under
 ``.buildorch/cache/``, and registry caches it used) and the builder's own cache
-(BuildKit's records, ``docker buildx du``; python-on-whales has no wrapper).
+(BuildKit's records, ``docker buildx du``, parsed in :mod:`buildorch.engine.buildx_text`).
 """
 
 from __future__ import annotations
@@ -14,44 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.builds.cache import cache_root, local_cache_ok
-
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
-          "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
-_DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_size(text: str) -> int:
-    """``1.5GB`` -> 1500000000, ``512MiB`` -> 536870912, ``0B`` -> 0."""
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text)
-    if not m or m.group(2).lower() not in _UNITS:
-        raise ValueError(f"invalid size {text!r}: use e.g. 500MB, 2GB or 1GiB")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
-
-def parse_duration(text: str) -> int:
-    """``24h`` -> 86400, ``7d`` -> 604800, ``1h30m`` -> 5400 (seconds)."""
-    parts = re.findall(r"(\d+)\s*([smhdw])", text.strip().lower())
-    if not parts or "".join(f"{n}{u}" for n, u in parts) != re.sub(r"\s", "", text.strip().lower()):
-        raise ValueError(f"invalid duration {text!r}: use e.g. 30m, 24h or 7d")
-    return sum(int(n) * _DURATION[u] for n, u in parts)
-
-
-def _ago(text: str) -> int | None:
-    """``6 minutes ago`` -> 360 (docker's go-units HumanDuration, read back roughly)."""
-    t = text.strip().lower()
-    if t in ("", "<nil>"):
-        return None
-    if t.startswith(("less than a second", "now")):
-        return 0
-    m = re.match(r"(about an?|an?|\d+)\s+(second|minute|hour|day|week|month|year)s?", t)
-    if not m:
-        return None
-    n = 1 if not m.group(1)[0].isdigit() else int(m.group(1))
-    unit = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
-    return n * unit[m.group(2)]
+from buildorch.engine import buildx
+from buildorch.engine.buildx_text import BuilderUsage, parse_du_verbose, parse_prune
 
 
 class LocalCache(BaseModel):
@@ -68,25 +35,6 @@ class LocalCache(BaseModel):
 class RegistryCache(BaseModel):
     ref: str
     last_used: float
-
-
-class CacheRecord(BaseModel):
-    """One record of the builder's cache (``docker buildx du --verbose``)."""
-
-    id: str
-    size_bytes: int = 0
-    reclaimable: bool = False
-    shared: bool = False
-    in_use: bool = False
-    type: str = ""
-    description: str = ""
-    last_used_seconds_ago: int | None = None
-
-
-class BuilderUsage(BaseModel):
-    records: list[CacheRecord] = Field(default_factory=list)
-    total_bytes: int = 0
-    reclaimable_bytes: int = 0
 
 
 def dir_size(path: Path) -> int:
@@ -150,53 +98,9 @@ def list_registry(root: Path | None = None) -> list[RegistryCache]:
     return [RegistryCache(ref=k, last_used=v) for k, v in sorted(known.items())]
 
 
-def parse_du_verbose(text: str) -> BuilderUsage:
-    """Parse ``docker buildx du --verbose`` (buildx 0.13 has no JSON format for it)."""
-    usage = BuilderUsage()
-    rec: dict[str, str] = {}
-
-    def flush() -> None:
-        if rec.get("ID"):
-            usage.records.append(
-                CacheRecord(
-                    id=rec["ID"].rstrip("*"),
-                    size_bytes=parse_size(rec.get("Size", "0B")),
-                    reclaimable=rec.get("Reclaimable") == "true",
-                    shared=rec.get("Shared") == "true",
-                    in_use=rec["ID"].endswith("*") or rec.get("In use") == "true",
-                    type=rec.get("Type", ""),
-                    description=rec.get("Description", ""),
-                    last_used_seconds_ago=_ago(rec.get("Last used", "")),
-                )
-            )
-        rec.clear()
-
-    for line in text.splitlines():
-        if not line.strip():
-            flush()
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        key, value = key.strip(), value.strip()
-        if key in ("Total", "Reclaimable") and "ID" not in rec:
-            if key == "Total":
-                usage.total_bytes = parse_size(value)
-            else:
-                usage.reclaimable_bytes = parse_size(value)
-            continue
-        if key in ("Shared", "Private") and "ID" not in rec:
-            continue
-        rec[key] = value
-    flush()
-    return usage
-
-
 def builder_usage(builder: str | None = None) -> BuilderUsage:
-    from buildorch.engine import buildx
-
-    args = ["buildx", "du", "--verbose"] + (["--builder", builder] if builder else [])
-    return parse_du_verbose(buildx.run(args, what="docker buildx du"))
+    """The builder's own cache, record by record (``docker buildx du --verbose``)."""
+    return parse_du_verbose(buildx.buildx_du(builder))
 
 
 def prune_local(older_than: int | None = None, keep_storage: int | None = None, dry_run: bool = False,
@@ -227,8 +131,6 @@ def prune_local(older_than: int | None = None, keep_storage: int | None = None, 
 def prune_builder(older_than: int | None = None, keep_storage: int | None = None, dry_run: bool = False,
                   builder: str | None = None) -> dict[str, Any]:
     """``docker buildx prune`` with the same limits; in dry-run, estimated from ``buildx du``."""
-    from buildorch.engine import buildx
-
     if dry_run:
         usage = builder_usage(builder)
         cands = [r for r in usage.records if r.reclaimable and not r.in_use]
@@ -246,14 +148,5 @@ def prune_builder(older_than: int | None = None, keep_storage: int | None = None
                 freed += r.size_bytes
             cands, total = chosen, freed
         return {"records": len(cands), "bytes": total, "estimated": True}
-    args = ["buildx", "prune", "--force"]
-    if builder:
-        args += ["--builder", builder]
-    if older_than is not None:
-        args += ["--filter", f"until={older_than}s"]
-    if keep_storage is not None:
-        args += ["--keep-storage", str(keep_storage)]
-    out = buildx.run(args, what="docker buildx prune")
-    m = re.search(r"Total:\s*(\S+)", out)
-    return {"records": sum(1 for line in out.splitlines() if re.match(r"^[a-z0-9]{20,}", line)),
-            "bytes": parse_size(m.group(1)) if m else 0, "estimated": False}
+    records, freed = parse_prune(buildx.buildx_prune(builder, older_than=older_than, keep_storage=keep_storage))
+    return {"records": records, "bytes": freed, "estimated": False}

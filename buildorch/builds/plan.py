@@ -7,11 +7,17 @@ import shlex
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec
 from buildorch.core import platforms, versioning
 from buildorch.core.errors import InputError
+from buildorch.engine.git import resolve_version
+
+# load: into the engine's image store; push: to the tags' registries; output: the --output given;
+# cache-only: several platforms and nowhere to load them (the result stays in the build cache).
+Output = Literal["load", "push", "output", "cache-only"]
 
 
 @dataclass
@@ -32,7 +38,7 @@ class BuildPlan:
     version: versioning.VersionInfo
     build_args: dict[str, str]
     tags: list[str]
-    output: str  # "load" | "push" | "output" | "cache-only"
+    output: Output
     cache: cache.CachePlan
     invocations: list[Invocation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -57,7 +63,7 @@ def default_tag(spec: BuildSpec, version: str) -> str:
 def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: Path | None = None) -> BuildPlan:
     """Plan a build: derive version args, choose the output and cache, and write the argv."""
     try:
-        vinfo = versioning.resolve(spec.context, spec.version, spec.build_time)
+        vinfo = resolve_version(spec.context, spec.version, spec.build_time)
         cplan = cache.plan_cache(spec)
     except cache.CacheUnavailable as exc:
         raise InputError(str(exc), "fix the cache, or drop --cache-required to build without it") from exc
@@ -71,6 +77,7 @@ def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: 
     }
     n_plat = len(spec.platforms)
     warnings = list(cplan.warnings)
+    output: Output
     if spec.push:
         output = "push"
     elif spec.output:

@@ -121,6 +121,8 @@ class Vertex:
 class ProgressTracker:
     """Accumulates rawjson SolveStatus documents into vertexes, logs and messages."""
 
+    what = "build"  # in "build failed: ..."
+
     def __init__(self, started_at: float | None = None) -> None:
         # When this build began (wall clock). BuildKit replays vertexes that an
         # earlier, still-live build already ran (same digest) with their old
@@ -226,6 +228,18 @@ class ProgressTracker:
             )
             for v in self.steps
         ]
+
+    def step_name(self, v: Vertex) -> str:
+        """How a failed step is named in its error: as BuildKit names it."""
+        return v.name
+
+    def step_owner(self, v: Vertex) -> str:
+        """What comes before "step ..." in an error (a bake names the target)."""
+        return ""
+
+    def log_tail(self, v: Vertex) -> list[str]:
+        """The last log lines of ``v``."""
+        return v.log_tail()
 
     def error_summary(self) -> str | None:
         """buildx's closing ``ERROR: ...`` line, if it printed one."""

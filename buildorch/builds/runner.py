@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from typing import IO, Any
 
+from buildorch.builders.ops import explain_failure, nodes_for_build
 from buildorch.builds import cache
+from buildorch.builds.cache_usage import remember_registry_cache
+from buildorch.builds.failures import translate_failure
 from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.progress import ProgressTracker, Renderer, make_renderer
 from buildorch.builds.spec import BuildResult, BuildSpec
-from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
-from buildorch.engine import buildx
-
-_PUSH_FAILURE = re.compile(r"failed to push|failed to do request|pushing|push access denied|server gave HTTP response", re.I)
+from buildorch.core.errors import BuildFailed, BuildorchError, EngineError
+from buildorch.core.oci import platform_digests
+from buildorch.engine import buildx, containerd
+from buildorch.engine.buildx_text import containerd_store
 
 
 def needs_store_check(spec: BuildSpec) -> bool:
@@ -27,8 +29,6 @@ def prepare(spec: BuildSpec) -> BuildPlan:
     """Plan ``spec`` against this engine (checks the image store only when it matters)."""
     store = True
     if needs_store_check(spec):
-        from buildorch.diagnosis import containerd_store
-
         store = containerd_store(buildx.engine_info())
     return plan_build(spec, containerd_store=store)
 
@@ -85,8 +85,6 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
                 _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
     except BuildorchError as exc:
         cache.discard(plan.cache)  # the previous cache stays as it was
-        from buildorch.builders.ops import explain_failure
-
         named = explain_failure(spec.builder, spec.platforms, exc)  # a node that did not answer, by name
         if named is exc:
             raise
@@ -96,8 +94,6 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         raise
     cache.commit(plan.cache)
     if spec.builder or len(spec.platforms) > 1:
-        from buildorch.builders.ops import nodes_for_build
-
         result.nodes = nodes_for_build(spec.builder, spec.platforms)
     result.duration_seconds = round(time.monotonic() - t0, 3)
     result.loaded = plan.output == "load"
@@ -105,8 +101,6 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     result.tags = [t for inv in plan.invocations for t in inv.tags]
     _describe_images(plan, result)
     if plan.cache.registry_ref:
-        from buildorch.builds.cache_usage import remember_registry_cache
-
         remember_registry_cache(plan.cache.registry_ref)
     return result
 
@@ -139,10 +133,10 @@ def _describe_images(plan: BuildPlan, result: BuildResult) -> None:
         if img:
             result.image_id = img.get("Id")
             result.size_bytes = img.get("Size")
-            index = buildx.store_blob(result.image_id) if result.image_id else None
+            index = containerd.store_blob(result.image_id) if result.image_id else None
             if index and index.get("manifests"):
                 result.platform_digests = platform_digests(index)
-            manifest = buildx.store_blob
+            manifest = containerd.store_blob
     elif result.pushed:
         result.platform_digests = platform_digests(buildx.imagetools_raw(result.tags[0]))
 
@@ -161,20 +155,6 @@ def _describe_images(plan: BuildPlan, result: BuildResult) -> None:
         result.cache_platforms_missing = missing
 
 
-def platform_digests(index: dict[str, Any]) -> dict[str, str]:
-    """``{"linux/amd64": "sha256:..."}`` from an OCI index, attestation manifests left out."""
-    out: dict[str, str] = {}
-    for m in index.get("manifests") or []:
-        p = m.get("platform") or {}
-        if (m.get("annotations") or {}).get("vnd.docker.reference.type") == "attestation-manifest":
-            continue
-        if p.get("os") in (None, "unknown"):
-            continue
-        key = "/".join(x for x in (p.get("os"), p.get("architecture"), p.get("variant")) if x)
-        out[key] = m["digest"]
-    return out
-
-
 def _run_invocation(inv: Invocation, spec: BuildSpec, result: BuildResult, renderer: Renderer) -> None:
     tracker = ProgressTracker()  # notes the start time: see ``reused``
     try:
@@ -188,7 +168,7 @@ def _run_invocation(inv: Invocation, spec: BuildSpec, result: BuildResult, rende
     except BuildorchError as exc:
         tracker.finish()
         renderer.close(tracker)
-        raise _failure(tracker, exc) from exc
+        raise translate_failure(tracker, exc) from exc
     except KeyboardInterrupt:
         renderer.close(tracker)
         raise
@@ -204,25 +184,3 @@ def _run_invocation(inv: Invocation, spec: BuildSpec, result: BuildResult, rende
         meta = {}
     result.metadata = meta if len(result.metadata) == 0 else {**result.metadata, **meta}
     result.digest = meta.get("containerimage.digest") or result.digest
-
-
-def _failure(tracker: ProgressTracker, exc: BuildorchError) -> BuildorchError:
-    failed = tracker.failed()
-    summary = tracker.error_summary() or exc.message
-    if _PUSH_FAILURE.search(summary) and not failed:
-        return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
-    if failed is not None:
-        code = re.search(r"exit code: (\d+)", failed.error or "")
-        where = f" (exit code {code.group(1)})" if code else ""
-        details = failed.log_tail()
-        # "process ... did not complete successfully" only repeats the command line.
-        why = "" if "did not complete successfully" in (failed.error or "") else f": {failed.error}"
-        name = failed.name if len(failed.name) <= 140 else failed.name[:137] + "..."
-        err = BuildFailed(
-            f"step {name} failed{where}{why}",
-            "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE",
-            details=details,
-        )
-        err.step = failed.name
-        return err
-    return BuildFailed(f"build failed: {summary}", details=tracker.messages[-20:])

@@ -6,22 +6,13 @@ import json
 import sys
 from typing import IO, Any
 
+from buildorch.core.units import human_size
+
 
 def emit_json(data: Any, out: IO[str] | None = None) -> None:
     stream = out or sys.stdout
     stream.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
     stream.flush()
-
-
-def human_size(n: int | float | None) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
 
 
 def build_summary(result: Any) -> list[str]:

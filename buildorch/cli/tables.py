@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from buildorch.cli.render import human_size
+from buildorch.core.units import human_size
 
 if TYPE_CHECKING:
     from buildorch.inspect.compare import Comparison

@@ -1,7 +1,8 @@
-"""Image references, checked against the grammar of distribution/reference."""
+"""Image references, checked against the grammar of distribution/reference; registry and endpoint hosts."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -43,3 +44,30 @@ def registry_of(ref: str) -> str | None:
     if sep and ("." in first or ":" in first or first == "localhost"):
         return first
     return None
+
+
+def host_of(address: str) -> str:
+    """The host of ``HOST[:PORT]``: ``localhost:5000`` -> ``localhost``, ``[::1]:5000`` -> ``::1``."""
+    if address.startswith("["):
+        return address[1:].split("]", 1)[0]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ``::1`` (brackets allowed), decided from the text alone: no DNS lookup."""
+    h = host.strip("[]").lower()
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
+
+
+def plain_http(address: str) -> bool:
+    """Whether the registry at ``HOST[:PORT]`` is spoken to over plain HTTP: loopback ones, as dockerd does.
+
+    >>> plain_http("localhost:5000"), plain_http("127.0.0.1:5000"), plain_http("[::1]:5000"), plain_http("ghcr.io")
+    (True, True, True, False)
+    """
+    return is_loopback(host_of(address))

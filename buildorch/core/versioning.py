@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Literal, Protocol
 
 DEFAULT_VERSION = "0.0.0-dev"
 
@@ -25,36 +24,17 @@ class VersionInfo:
     version: str
     build_time: str  # RFC 3339, UTC, seconds precision: 2026-01-02T03:04:05Z
     source_date_epoch: int
-    version_source: str  # "explicit" | "git" | "default"
-    time_source: str  # "explicit" | "SOURCE_DATE_EPOCH" | "git" | "now"
+    version_source: Literal["explicit", "git", "default"]
+    time_source: Literal["explicit", "SOURCE_DATE_EPOCH", "git", "now"]
     revision: str | None = None
 
 
-def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+class GitFacts(Protocol):
+    """What the versioning rules may ask git, each asked only when needed (see :class:`buildorch.engine.git.Repo`)."""
 
-
-def git_version(cwd: Path) -> str | None:
-    """``git describe --tags --always --dirty``, with a leading ``v`` dropped from ``v1.2.3``."""
-    desc = _git(cwd, "describe", "--tags", "--always", "--dirty")
-    if desc and re.match(r"^v\d", desc):
-        desc = desc[1:]
-    return desc
-
-
-def git_commit_time(cwd: Path) -> int | None:
-    out = _git(cwd, "log", "-1", "--format=%ct")
-    return int(out) if out and out.isdigit() else None
-
-
-def git_revision(cwd: Path) -> str | None:
-    return _git(cwd, "rev-parse", "HEAD")
+    def describe(self) -> str | None: ...
+    def commit_time(self) -> int | None: ...
+    def revision(self) -> str | None: ...
 
 
 def format_time(epoch: int) -> str:
@@ -78,23 +58,25 @@ def parse_time(value: str) -> int:
 
 
 def resolve(
-    context: Path,
+    git: GitFacts,
     version: str | None = None,
     build_time: str | None = None,
     env: dict[str, str] | None = None,
 ) -> VersionInfo:
-    """Derive VERSION and BUILD_TIME for a build of ``context``.
+    """Derive VERSION and BUILD_TIME (pure: ``git`` answers the questions about the context's repository).
 
     VERSION: ``version``, else ``git describe --tags --always --dirty``, else ``0.0.0-dev``.
     BUILD_TIME: ``build_time``, else ``SOURCE_DATE_EPOCH``, else the HEAD commit time, else now.
     """
     environ = os.environ if env is None else env
+    vsrc: Literal["explicit", "git", "default"]
     if version:
         ver, vsrc = version, "explicit"
     else:
-        g = git_version(context)
+        g = git.describe()
         ver, vsrc = (g, "git") if g else (DEFAULT_VERSION, "default")
 
+    tsrc: Literal["explicit", "SOURCE_DATE_EPOCH", "git", "now"]
     sde = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if build_time:
         epoch, tsrc = parse_time(build_time), "explicit"
@@ -103,7 +85,7 @@ def resolve(
             raise ValueError(f"SOURCE_DATE_EPOCH={sde!r} is not a Unix epoch (whole seconds)")
         epoch, tsrc = int(sde), "SOURCE_DATE_EPOCH"
     else:
-        ct = git_commit_time(context)
+        ct = git.commit_time()
         epoch, tsrc = (ct, "git") if ct is not None else (int(datetime.now(tz=UTC).timestamp()), "now")
     return VersionInfo(
         version=ver,
@@ -111,7 +93,7 @@ def resolve(
         source_date_epoch=epoch,
         version_source=vsrc,
         time_source=tsrc,
-        revision=git_revision(context),
+        revision=git.revision(),
     )
 
 

@@ -148,6 +148,23 @@ def buildx_ls() -> list[dict[str, Any]]:
     return run_json_lines(["buildx", "ls", "--format", "json"], what="docker buildx ls")
 
 
+def buildx_du(builder: str | None = None) -> str:
+    """The text of ``docker buildx du --verbose`` (python-on-whales has no wrapper; buildx 0.13 no JSON)."""
+    return run(["buildx", "du", "--verbose", *(["--builder", builder] if builder else [])], what="docker buildx du")
+
+
+def buildx_prune(builder: str | None = None, *, older_than: int | None = None, keep_storage: int | None = None) -> str:
+    """``docker buildx prune --force`` with an age (seconds) and a size (bytes) limit; returns what it printed."""
+    args = ["buildx", "prune", "--force"]
+    if builder:
+        args += ["--builder", builder]
+    if older_than is not None:
+        args += ["--filter", f"until={older_than}s"]
+    if keep_storage is not None:
+        args += ["--keep-storage", str(keep_storage)]
+    return run(args, what="docker buildx prune")
+
+
 def image_inspect(ref: str) -> dict[str, Any] | None:
     """``docker image inspect REF`` as a dict, or None when there is no such image."""
     try:
@@ -165,50 +182,6 @@ def imagetools_raw(ref: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise BuildorchError(f"imagetools inspect {ref} printed no manifest")
     return doc
-
-
-def store_blob(digest: str) -> dict[str, Any] | None:
-    """A JSON blob (index or manifest) from the engine's containerd image store, or None.
-
-    The Docker API of engine 26 shows only the host platform of a multi-platform
-    image; containerd's own CLI reads the index. Needs access to containerd's
-    socket (root on a local engine); elsewhere the caller goes without.
-    """
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["ctr", "--namespace", "moby", "content", "get", digest], capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    try:
-        doc = json.loads(out.stdout)
-    except ValueError:
-        return None
-    return doc if isinstance(doc, dict) else None
-
-
-def registry_reachable(address: str, timeout: float = 3.0) -> tuple[bool, str]:
-    """Whether ``http(s)://ADDRESS/v2/`` answers like a registry (any HTTP status but a 5xx)."""
-    import urllib.error
-    import urllib.request
-
-    last = ""
-    for scheme in ("http", "https") if address.startswith(("localhost", "127.")) else ("https", "http"):
-        url = f"{scheme}://{address}/v2/"
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as resp:
-                return resp.status < 500, f"{url} answered {resp.status}"
-        except urllib.error.HTTPError as exc:
-            if exc.code < 500:  # 401 from an authenticating registry is a registry
-                return True, f"{url} answered {exc.code}"
-            last = f"{url} answered {exc.code}"
-        except OSError as exc:
-            last = f"{url}: {getattr(exc, 'reason', exc)}"
-    return False, last
 
 
 # -- binary output and exit codes (inspect, debug, smoke) ----------------------

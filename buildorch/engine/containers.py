@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from buildorch.core import oci_layout
+from buildorch.core import oci
 from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.engine import buildx
 
@@ -40,15 +40,15 @@ def require_image(ref: str) -> dict[str, Any]:
 
 def default_platform(meta: dict[str, Any]) -> str:
     """The platform ``docker image inspect`` describes (the host's, when the image has it)."""
-    return oci_layout.platform_string({"os": meta.get("Os"), "architecture": meta.get("Architecture"),
+    return oci.platform_string({"os": meta.get("Os"), "architecture": meta.get("Architecture"),
                                        "variant": meta.get("Variant")})
 
 
-def image_platforms(ref: str) -> list[oci_layout.PlatformImage]:
+def image_platforms(ref: str) -> list[oci.PlatformImage]:
     """Every platform of a local image, read from ``docker save`` (engine 26 has no per-platform inspect)."""
     with buildx.binary_stdout(["save", ref], what=f"docker save {ref}") as stream:
-        blobs = oci_layout.small_blobs(stream)
-    return oci_layout.platform_images(blobs)
+        blobs = oci.small_blobs(stream)
+    return oci.platform_images(blobs)
 
 
 def missing_platform(ref: str, platform: str) -> InputError:

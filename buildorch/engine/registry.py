@@ -6,7 +6,8 @@ Why our own client: buildx's docker driver refuses ``push-by-digest``
 release on the docker driver exports an OCI layout and uploads its blobs and
 manifests here, by digest: no tag is written.
 
-Plain HTTP for ``localhost``/``127.*`` (as Docker does), HTTPS otherwise.
+Plain HTTP for loopback registries (``localhost``, 127.0.0.0/8, ``[::1]``: the rule of
+:func:`buildorch.core.references.plain_http`, as dockerd has it), HTTPS otherwise.
 Anonymous: an anonymous bearer token is fetched when a registry asks for one
 (enough to read public repositories); a registry that wants credentials to
 push answers 401, which is reported, not retried.
@@ -58,8 +59,28 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def base_url(host: str) -> str:
-    plain = host.split(":")[0] in ("localhost", "127.0.0.1", "[::1]") or host.startswith("127.")
-    return f"{'http' if plain else 'https'}://{host}"
+    """``http://localhost:5000`` for a loopback registry, ``https://ghcr.io`` for any other."""
+    return f"{'http' if references.plain_http(host) else 'https'}://{host}"
+
+
+def reachable(address: str, timeout: float = 3.0) -> tuple[bool, str]:
+    """Whether ``http(s)://ADDRESS/v2/`` answers like a registry (any HTTP status but a 5xx).
+
+    The scheme the registry is expected to speak is tried first, the other one next.
+    """
+    last = ""
+    for scheme in ("http", "https") if references.plain_http(address) else ("https", "http"):
+        url = f"{scheme}://{address}/v2/"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                return resp.status < 500, f"{url} answered {resp.status}"
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:  # 401 from an authenticating registry is a registry
+                return True, f"{url} answered {exc.code}"
+            last = f"{url} answered {exc.code}"
+        except OSError as exc:
+            last = f"{url}: {getattr(exc, 'reason', exc)}"
+    return False, last
 
 
 @dataclass

@@ -4,7 +4,7 @@ Sources, for one platform of a local image:
   * ``docker image inspect`` (config, compressed size) and ``docker image history``
     (layers) for the platform the engine describes by default; for another
     platform, or when ``image history`` fails (engine 26 on a non-host image),
-    the config and manifest read from ``docker save`` (see :mod:`buildorch.core.oci_layout`);
+    the config and manifest read from ``docker save`` (see :mod:`buildorch.core.oci`);
   * ``docker create`` + ``docker export`` streamed through :mod:`tarfile`: file
     counts, largest files, the shell, the OS package database and the main
     executable, whose ELF facts :func:`buildorch.core.elf.elf_facts` reads.
@@ -460,7 +460,7 @@ def inspect_image(ref: str, platform: str | None = None) -> ImageReport:
 
     Raises InputError for an unknown image or a platform the image lacks (listing those it has).
     """
-    from buildorch.core import oci_layout
+    from buildorch.core import oci
     from buildorch.core.errors import BuildorchError, InputError
     from buildorch.engine import buildx, containers
 
@@ -484,7 +484,7 @@ def inspect_image(ref: str, platform: str | None = None) -> ImageReport:
         except BuildorchError:
             layers = None  # engine 26: history of a non-host image fails; the OCI config has it
     if layers is None:
-        img = oci_layout.find_platform(containers.image_platforms(ref), want)
+        img = oci.find_platform(containers.image_platforms(ref), want)
         if img is None:
             raise containers.missing_platform(ref, want)
         layers, source = layers_from_config(img.config, img.layer_sizes), "oci-config"

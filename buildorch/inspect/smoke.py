@@ -8,12 +8,9 @@ at once, with its last log lines; the container is removed in every case.
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Literal
@@ -22,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from buildorch.core.errors import BuildorchError
 from buildorch.engine import buildx, containers
+from buildorch.engine.http import GET_ERRORS, http_get
 
 DEFAULT_PORT = 8080
 DEFAULT_PATHS = ("/health",)
@@ -62,18 +60,6 @@ class SmokeReport(BaseModel):
 
     def failure(self) -> PlatformSmoke | None:
         return next((p for p in self.platforms if not p.ok), None)
-
-
-def http_get(url: str, timeout: float) -> tuple[int, float]:
-    """GET ``url``; return ``(status, latency in ms)``. An HTTP error status is an answer, not an exception."""
-    t0 = time.monotonic()
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            resp.read()
-            status = int(resp.status)
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    return status, round((time.monotonic() - t0) * 1000, 1)
 
 
 def parse_host_port(text: str) -> int | None:
@@ -137,7 +123,7 @@ def wait_ready(
         try:
             http_get(base_url + first_path, timeout=min(2.0, max(0.5, timeout - waited)))
             return "http", clock() - t0, None
-        except (OSError, ValueError, http.client.HTTPException):
+        except GET_ERRORS:
             pass  # refused, reset or cut short while the server starts
         if clock() - t0 >= timeout:
             return None, clock() - t0, f"{what} did not answer HTTP within {timeout:g}s"
@@ -193,7 +179,7 @@ def check_path(base: str, path: str) -> PathCheck:
     check = PathCheck(path=path)
     try:
         check.status, check.latency_ms = http_get(base + path, timeout=10.0)
-    except (OSError, ValueError, http.client.HTTPException) as exc:
+    except GET_ERRORS as exc:
         check.error = str(getattr(exc, "reason", exc))
         return check
     check.ok = 200 <= check.status < 300

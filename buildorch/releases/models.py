@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,6 +12,9 @@ from buildorch.core import platforms, references
 from buildorch.core.semver import SemVer
 
 DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"]
+# buildkit: BuildKit pushes by digest (push-by-digest=true); upload: an OCI layout, then the registry API by digest
+# (the docker driver cannot push by digest).
+PushMethod = Literal["buildkit", "upload"]
 
 
 class ReleaseSpec(BaseModel):
@@ -140,7 +143,7 @@ class PlatformImage(BaseModel):
 class ReleaseResult(BaseModel):
     """What a release did: a release script can trust every field (also written as release.json)."""
 
-    status: str = "released"  # "released" | "failed"
+    status: Literal["released", "failed"] = "released"
     error: str | None = None
     image: str
     version: str
@@ -155,7 +158,7 @@ class ReleaseResult(BaseModel):
     revision: str | None = None
     dirty: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
-    push_method: str = ""
+    push_method: PushMethod | Literal[""] = ""  # "": not pushed yet
     verification: Verification = Field(default_factory=Verification)
     steps_cached: int = 0
     steps_total: int = 0

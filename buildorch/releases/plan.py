@@ -8,16 +8,19 @@ in their range is already in the registry (a 1.2.4 hotfix after 1.3.0 moves
 
 from __future__ import annotations
 
-import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import InputError
 from buildorch.core.semver import SemVer
-from buildorch.releases.models import ReleaseSpec
+from buildorch.core.validation import validation_message
+from buildorch.engine.git import GitState, resolve_version
+from buildorch.engine.git import state as git_state
+from buildorch.releases.models import PushMethod, ReleaseSpec
 
 SHORT_SHA = 7
 
@@ -66,53 +69,6 @@ def plan_tags(
     return TagPlan(tags=tags, notes=notes)
 
 
-# -- git ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GitState:
-    repo: bool
-    revision: str | None
-    dirty_files: list[str]
-    remote: str | None
-
-
-def git_state(context: Path) -> GitState:
-    """Revision, uncommitted files (``git status --porcelain``) and origin URL of the repo holding ``context``."""
-    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
-        try:
-            return subprocess.run(["git", "-C", str(context), *args], capture_output=True, text=True, timeout=20, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-
-    status = git("status", "--porcelain")
-    if status is None or status.returncode != 0:
-        return GitState(repo=False, revision=None, dirty_files=[], remote=None)
-    rev = git("rev-parse", "HEAD")
-    remote = git("config", "--get", "remote.origin.url")
-    return GitState(
-        repo=True,
-        revision=rev.stdout.strip() if rev and rev.returncode == 0 and rev.stdout.strip() else None,
-        dirty_files=[ln[3:] for ln in status.stdout.splitlines() if ln.strip()],
-        remote=public_url(remote.stdout.strip()) if remote and remote.returncode == 0 and remote.stdout.strip() else None,
-    )
-
-
-def public_url(url: str) -> str:
-    """A remote URL fit for a label: credentials dropped, ``git@host:org/repo.git`` as https.
-
-    >>> public_url("https://user:secret@github.com/org/app.git")
-    'https://github.com/org/app'
-    >>> public_url("git@github.com:org/app.git")
-    'https://github.com/org/app'
-    """
-    m = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", url)
-    if m:
-        url = f"https://{m.group(1)}/{m.group(2)}"
-    url = re.sub(r"^(\w+://)[^/@]*@", r"\1", url)
-    return url.removesuffix(".git")
-
-
 # -- the plan -------------------------------------------------------------------
 
 
@@ -127,7 +83,7 @@ class ReleasePlan:
     existing_tags: list[str] | None  # None: the registry could not be read
     labels: dict[str, str]
     build: BuildSpec
-    push_method: str  # "buildkit" (push-by-digest) | "upload" (OCI layout, then registry API by digest)
+    push_method: PushMethod
     version: versioning.VersionInfo
     git: GitState
     layout_dir: Path | None
@@ -182,7 +138,7 @@ def release_labels(spec: ReleaseSpec, vinfo: versioning.VersionInfo, git: GitSta
     return labels
 
 
-def image_output(method: str, image: str, layout_dir: Path | None) -> str:
+def image_output(method: PushMethod, image: str, layout_dir: Path | None) -> str:
     # rewrite-timestamp (BuildKit >= 0.13) clamps file times in the layers to SOURCE_DATE_EPOCH:
     # without it, two builds of one commit differ in every layer a RUN step wrote.
     if method == "buildkit":
@@ -194,16 +150,14 @@ def plan_release(
     spec: ReleaseSpec,
     *,
     existing_tags: list[str] | None,
-    push_method: str,
+    push_method: PushMethod,
     git: GitState,
     layout_dir: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> ReleasePlan:
     """Plan ``spec``: tags from ``existing_tags`` (the repository's), labels, and the BuildSpec to run."""
-    from buildorch.cli.options import validation_message  # pydantic message as one line
-
     try:
-        vinfo = versioning.resolve(spec.context, spec.version, spec.build_time, env=env)
+        vinfo = resolve_version(spec.context, spec.version, spec.build_time, env=env)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     warnings: list[str] = []
@@ -218,8 +172,6 @@ def plan_release(
     labels = release_labels(spec, vinfo, git)
     if push_method == "upload" and layout_dir is None:
         layout_dir = Path("<temporary directory>")  # a plan for --dry-run; release() passes a real one
-    from pydantic import ValidationError
-
     try:
         build = BuildSpec(
             context=spec.context,

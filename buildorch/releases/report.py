@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from buildorch.cli.render import human_size
+from buildorch.core.units import human_size
 from buildorch.releases.models import ReleaseResult
 from buildorch.releases.plan import ReleasePlan
 

@@ -20,12 +20,14 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from buildorch.builds.runner import platform_digests, prepare, run_plan
+from buildorch.builds.runner import prepare, run_plan
 from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
+from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.engine import buildx, registry
-from buildorch.releases.models import PlatformImage, ReleaseResult, ReleaseSpec
+from buildorch.engine.buildx_text import parse_buildx_inspect
+from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
 from buildorch.releases.verify import verify
@@ -33,10 +35,10 @@ from buildorch.releases.verify import verify
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
 
 
-def push_method(builder: str | None) -> str:
+def push_method(builder: str | None) -> PushMethod:
     """``buildkit`` when the builder can push by digest itself, ``upload`` on the docker driver."""
-    m = re.search(r"^Driver:\s*(\S+)", buildx.buildx_inspect(builder), re.M)
-    return "upload" if m is None or m.group(1) == "docker" else "buildkit"
+    driver = parse_buildx_inspect(buildx.buildx_inspect(builder)).driver
+    return "upload" if driver in ("", "docker") else "buildkit"
 
 
 def prepare_release(

@@ -13,8 +13,8 @@ import sys
 import time
 from typing import IO
 
-from buildorch.builds.runner import platform_digests
 from buildorch.core.errors import BuildorchError
+from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.engine import buildx, containers
 from buildorch.inspect.smoke import container_state, smoke

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from buildorch.builds.cache_usage import dir_size, parse_du_verbose
+from buildorch.builds.cache_usage import dir_size
+from buildorch.engine.buildx_text import parse_du_verbose
 from tests.integration.helpers import APP, ROOT, buildorch, buildorch_json, docker, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.prunes_builder]

@@ -14,6 +14,7 @@ from buildorch.bakes import runner as bake_runner
 from buildorch.bakes.models import BakeDefinition, BakeSpec
 from buildorch.bakes.plan import BakePlan
 from buildorch.bakes.progress import BakeTracker
+from buildorch.builds.failures import translate_failure
 from buildorch.builds.progress import PlainRenderer
 from buildorch.core.errors import BuildFailed, BuildorchError
 from buildorch.core.versioning import VersionInfo
@@ -87,7 +88,7 @@ def test_steps_per_target_on_a_cached_rerun() -> None:
 def test_failed_target_is_named_with_its_step_and_log(tmp_path: Path) -> None:
     out = io.StringIO()
     t = track("failing", out)
-    err = bake_runner._failure(t, BuildorchError("docker buildx bake failed: ERROR: failed to solve"))
+    err = translate_failure(t, BuildorchError("docker buildx bake failed: ERROR: failed to solve"))
     assert isinstance(err, BuildFailed) and err.exit_code == 1
     assert err.message == "target bad: step [2/2] RUN echo about to fail && exit 3 failed (exit code 3)"
     assert err.details == ["about to fail"]
@@ -134,5 +135,5 @@ def test_a_buildx_crash_is_named_as_such() -> None:
                  "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0xfccdb3]\n",
                  "golang.org/x/sync/errgroup/errgroup.go:75 +0x93\n"]:
         t.feed(line)
-    err = bake_runner._failure(t, BuildorchError("docker buildx bake failed: golang.org/x/sync/errgroup/errgroup.go:75 +0x93"))
+    err = translate_failure(t, BuildorchError("docker buildx bake failed: golang.org/x/sync/errgroup/errgroup.go:75 +0x93"))
     assert err.message == "docker buildx crashed: panic: runtime error: invalid memory address or nil pointer dereference"

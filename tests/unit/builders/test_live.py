@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from buildorch.builders.config import BuilderSpec
-from buildorch.builders.live import LiveNode, assign_platforms, differences, parse_inspect, probe_reachable, tls_state
+from buildorch.builders.live import assign_platforms, differences, tls_state
 from buildorch.builders.state import created_by_buildorch, remember
-from buildorch.diagnosis import parse_buildx_inspect
+from buildorch.engine.buildx_text import BuilderNode as LiveNode
+from buildorch.engine.buildx_text import parse_buildx_inspect
+from buildorch.engine.buildx_text import parse_buildx_inspect as parse_inspect
+from buildorch.engine.probes import probe_reachable
 
 TLS = "/var/lib/buildorch-stack/buildkit/tls"
 OPTS = {"cacert": f"{TLS}/ca.pem", "cert": f"{TLS}/client.pem", "key": f"{TLS}/client-key.pem", "servername": "127.0.0.1"}

@@ -2,37 +2,7 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from buildorch.builds import cache_usage
-from buildorch.builds.cache_usage import parse_du_verbose, parse_duration, parse_size
-from tests.recorded import DATA
-
-
-@pytest.mark.parametrize(("text", "n"), [("0B", 0), ("694.1MB", 694_100_000), ("1.5GB", 1_500_000_000),
-                                         ("512MiB", 536_870_912), ("10", 10), ("2kB", 2000)])
-def test_parse_size(text: str, n: int) -> None:
-    assert parse_size(text) == n
-
-
-@pytest.mark.parametrize(("text", "n"), [("30m", 1800), ("24h", 86400), ("7d", 604800), ("1h30m", 5400)])
-def test_parse_duration(text: str, n: int) -> None:
-    assert parse_duration(text) == n
-
-
-@pytest.mark.parametrize("bad", ["soon", "10x", "h", ""])
-def test_bad_duration(bad: str) -> None:
-    with pytest.raises(ValueError, match="invalid duration"):
-        parse_duration(bad)
-
-
-def test_parse_du_verbose_recorded() -> None:
-    usage = parse_du_verbose((DATA / "buildx_du_verbose.txt").read_text())
-    assert len(usage.records) == 119
-    assert usage.total_bytes == 3_031_000_000 and usage.reclaimable_bytes == 2_319_000_000
-    first = usage.records[0]
-    assert first.description == "[linux/amd64 1/2] ADD rootfs-amd64.tar /"
-    assert first.size_bytes == 694_100_000 and first.reclaimable is False and first.last_used_seconds_ago == 360
 
 
 def test_list_and_prune_local(tmp_path: Path) -> None:

@@ -70,16 +70,17 @@ def test_vertexes_finished_before_this_build_began_count_as_reused() -> None:
 
 
 def test_a_failed_cache_export_is_told_apart_from_a_failed_step() -> None:
-    from buildorch.builds.runner import _cache_export_failed, _failure, _without_cache_export
+    from buildorch.builds.failures import translate_failure
+    from buildorch.builds.runner import _cache_export_failed, _without_cache_export
     from buildorch.core.errors import BuildFailed, BuildorchError
 
-    err = _failure(track("failed_step.json"), BuildorchError("docker buildx build failed"))
+    err = translate_failure(track("failed_step.json"), BuildorchError("docker buildx build failed"))
     assert isinstance(err, BuildFailed) and err.step and err.step.startswith("[fail 1/1] RUN")
     assert not _cache_export_failed(err)
     t = ProgressTracker(started_at=0.0)
     t.feed('{"vertexes":[{"digest":"d9","name":"exporting cache to client directory",'
            '"error":"error writing layer blob: content digest sha256:5d64: not found"}]}\n')
-    err = _failure(t, BuildorchError("docker buildx build failed"))
+    err = translate_failure(t, BuildorchError("docker buildx build failed"))
     assert isinstance(err, BuildFailed) and _cache_export_failed(err)
     argv = ["buildx", "build", "--cache-from", "type=local,src=a", "--cache-to", "type=local,dest=b", "--load", "ctx"]
     assert _without_cache_export(argv) == ["buildx", "build", "--cache-from", "type=local,src=a", "--load", "ctx"]

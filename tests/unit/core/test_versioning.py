@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from buildorch.core import versioning
+from buildorch.engine.git import resolve_version
 
 
 def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> None:
@@ -23,7 +24,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_no_tag_uses_the_short_commit_and_commit_time(repo: Path) -> None:
-    v = versioning.resolve(repo, env={})
+    v = resolve_version(repo, env={})
     assert v.version_source == "git" and len(v.version) >= 7
     assert v.build_time == "2024-05-06T07:08:09Z"
     assert v.source_date_epoch == 1714979289
@@ -32,32 +33,32 @@ def test_no_tag_uses_the_short_commit_and_commit_time(repo: Path) -> None:
 
 def test_tag_drops_the_v(repo: Path) -> None:
     git(repo, "tag", "v1.2.3")
-    assert versioning.resolve(repo, env={}).version == "1.2.3"
+    assert resolve_version(repo, env={}).version == "1.2.3"
 
 
 def test_dirty_tree(repo: Path) -> None:
     git(repo, "tag", "v1.2.3")
     (repo / "f").write_text("2")
-    assert versioning.resolve(repo, env={}).version == "1.2.3-dirty"
+    assert resolve_version(repo, env={}).version == "1.2.3-dirty"
 
 
 def test_source_date_epoch_wins_over_git(repo: Path) -> None:
-    v = versioning.resolve(repo, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    v = resolve_version(repo, env={"SOURCE_DATE_EPOCH": "1700000000"})
     assert (v.build_time, v.time_source) == ("2023-11-14T22:13:20Z", "SOURCE_DATE_EPOCH")
 
 
 def test_explicit_values_win(repo: Path) -> None:
-    v = versioning.resolve(repo, "9.9.9", "2025-01-01T00:00:00+01:00", env={"SOURCE_DATE_EPOCH": "1"})
+    v = resolve_version(repo, "9.9.9", "2025-01-01T00:00:00+01:00", env={"SOURCE_DATE_EPOCH": "1"})
     assert (v.version, v.build_time, v.source_date_epoch) == ("9.9.9", "2024-12-31T23:00:00Z", 1735686000)
 
 
 def test_outside_git(tmp_path: Path) -> None:
-    v = versioning.resolve(tmp_path, env={})
+    v = resolve_version(tmp_path, env={})
     assert (v.version, v.version_source, v.time_source) == ("0.0.0-dev", "default", "now")
 
 
 def test_two_resolutions_of_one_commit_agree(repo: Path) -> None:
-    assert versioning.resolve(repo, env={}) == versioning.resolve(repo, env={})
+    assert resolve_version(repo, env={}) == resolve_version(repo, env={})
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2024-01-01T00:00:00", "2024-13-01T00:00:00Z"])
@@ -68,7 +69,7 @@ def test_bad_build_time(bad: str) -> None:
 
 def test_bad_source_date_epoch(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH"):
-        versioning.resolve(tmp_path, env={"SOURCE_DATE_EPOCH": "soon"})
+        resolve_version(tmp_path, env={"SOURCE_DATE_EPOCH": "soon"})
 
 
 def test_tag_safe() -> None:

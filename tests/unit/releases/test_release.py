@@ -16,9 +16,10 @@ from pydantic import ValidationError
 from buildorch.core.errors import BuildFailed, PushFailed
 from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.core.semver import SemVer
+from buildorch.engine.git import GitState, public_url
 from buildorch.engine.registry import Client, RegistryError, _next_link, base_url, split_name
 from buildorch.releases.models import PlatformImage, PlatformVerification, ReleaseResult, ReleaseSpec, Verification
-from buildorch.releases.plan import GitState, plan_release, plan_tags, public_url
+from buildorch.releases.plan import plan_release, plan_tags
 from buildorch.releases.report import plan_lines, render_markdown
 from buildorch.releases.runner import transient_registry_failure
 

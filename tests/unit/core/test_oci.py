@@ -6,7 +6,7 @@ import io
 import tarfile
 from pathlib import Path
 
-from buildorch.core.oci_layout import find_platform, platform_images, small_blobs
+from buildorch.core.oci import find_platform, platform_images, small_blobs
 from buildorch.inspect.image import layers_from_config
 
 

@@ -1,4 +1,4 @@
-"""Reading the OCI layout that ``docker save`` writes: platforms, per-platform config and layers.
+"""Reading OCI documents: an image index's platforms, and the OCI layout that ``docker save`` writes.
 
 Engine 26 (API 1.45) has no ``--platform`` for ``docker image inspect`` or
 ``docker image history`` (both need API 1.48+), and ``image history`` of an
@@ -75,6 +75,19 @@ def platform_string(p: dict[str, Any]) -> str:
 
 def _is_image_platform(p: dict[str, Any]) -> bool:
     return bool(p.get("os")) and p.get("os") != "unknown" and p.get("architecture") != "unknown"
+
+
+def platform_digests(index: dict[str, Any]) -> dict[str, str]:
+    """``{"linux/amd64": "sha256:..."}`` from an OCI index, attestation manifests left out."""
+    out: dict[str, str] = {}
+    for m in index.get("manifests") or []:
+        p = m.get("platform") or {}
+        if (m.get("annotations") or {}).get("vnd.docker.reference.type") == "attestation-manifest":
+            continue
+        if p.get("os") in (None, "unknown"):
+            continue
+        out[platform_string(p)] = m["digest"]
+    return out
 
 
 def platform_images(blobs: dict[str, bytes]) -> list[PlatformImage]:

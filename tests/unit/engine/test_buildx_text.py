@@ -1,8 +1,14 @@
-"""doctor's parsers against real output recorded on the stack (tests/data)."""
+"""The parsers of what docker and buildx print, against real output recorded on the stack (tests/data)."""
 
 import json
 
-from buildorch.diagnosis import containerd_store, parse_buildx_inspect, parse_buildx_ls, version_tuple
+from buildorch.engine.buildx_text import (
+    containerd_store,
+    parse_buildx_inspect,
+    parse_buildx_ls,
+    parse_du_verbose,
+    version_tuple,
+)
 from tests.recorded import DATA
 
 
@@ -31,3 +37,12 @@ def test_version_tuple() -> None:
     assert version_tuple("github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3") == (0, 13, 1)
     assert version_tuple("github.com/docker/buildx v0.19.2 1b1b") == (0, 19, 2)
     assert version_tuple("nothing here") == ()
+
+
+def test_parse_du_verbose_recorded() -> None:
+    usage = parse_du_verbose((DATA / "buildx_du_verbose.txt").read_text())
+    assert len(usage.records) == 119
+    assert usage.total_bytes == 3_031_000_000 and usage.reclaimable_bytes == 2_319_000_000
+    first = usage.records[0]
+    assert first.description == "[linux/amd64 1/2] ADD rootfs-amd64.tar /"
+    assert first.size_bytes == 694_100_000 and first.reclaimable is False and first.last_used_seconds_ago == 360

@@ -1,0 +1,45 @@
+"""One failed ``docker buildx build`` or ``bake``, told as one line that says what to do.
+
+Shared by :mod:`buildorch.builds.runner` and :mod:`buildorch.bakes.runner`: the
+tracker that read the progress knows which step failed and how to name it (a bake
+tracker names its target too); everything else is decided here, once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from buildorch.builds.progress import ProgressTracker
+from buildorch.core.errors import BuildFailed, BuildorchError, PushFailed
+
+# What buildx and BuildKit print when the registry, not a step, failed the build.
+PUSH_FAILURE = re.compile(r"failed to push|failed to do request|pushing|push access denied|server gave HTTP response", re.I)
+STEP_HINT = "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE"
+CRASH_HINT = "a buildx bug: try another buildx version, or simplify the bake"
+
+
+def translate_failure(tracker: ProgressTracker, exc: BuildorchError) -> BuildorchError:
+    """The error to raise for a build that ended with ``exc``, from what its progress showed.
+
+    A failed step: its name, exit code and last log lines (``BuildFailed``, with ``step`` set).
+    No failed step: buildx crashing, the registry refusing a push (``PushFailed``), or
+    buildx's closing ``ERROR:`` line.
+    """
+    failed = tracker.failed()
+    summary = tracker.error_summary() or exc.message
+    if failed is None:
+        panic = next((m for m in tracker.messages if m.startswith("panic:")), None)
+        if panic:  # buildx itself crashed (0.13.1 does on a bake target: context with an empty result)
+            return BuildFailed(f"docker buildx crashed: {panic}", CRASH_HINT, details=tracker.messages[-5:])
+        if PUSH_FAILURE.search(summary):
+            return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
+        return BuildFailed(f"{tracker.what} failed: {summary}", details=tracker.messages[-20:])
+    name = tracker.step_name(failed)
+    short = name if len(name) <= 140 else name[:137] + "..."
+    code = re.search(r"exit code: (\d+)", failed.error or "")
+    where = f" (exit code {code.group(1)})" if code else ""
+    # "process ... did not complete successfully" only repeats the command line.
+    why = "" if "did not complete successfully" in (failed.error or "") else f": {failed.error}"
+    err = BuildFailed(f"{tracker.step_owner(failed)}step {short} failed{where}{why}", STEP_HINT, details=tracker.log_tail(failed))
+    err.step = name
+    return err

@@ -1,0 +1,34 @@
+"""pydantic's validation errors as the one line buildorch shows, and the field types several models share."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationError
+
+from buildorch.core import platforms
+
+
+def first_error(exc: ValidationError, *, indexes: bool = False) -> tuple[str, str]:
+    """``(location, message)`` of pydantic's first error: ``("platforms", "unknown platform 'linux/amd46': ...")``.
+
+    ``indexes`` keeps list positions in the location (``nodes.0.name``), for errors in a configuration file.
+    """
+    err = exc.errors()[0]
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    loc = ".".join(str(x) for x in err.get("loc", ()) if indexes or not isinstance(x, int))
+    return loc, msg
+
+
+def validation_message(exc: ValidationError) -> str:
+    """pydantic's first error as one line: ``platforms: unknown platform 'linux/amd46': did you mean linux/amd64?``."""
+    loc, msg = first_error(exc)
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _platform_list(value: Any) -> list[str]:
+    return platforms.parse_list(value or [])
+
+
+# ``--platform a,b --platform c``: normalised, de-duplicated, each checked (BuildSpec, BakeSpec, ReleaseSpec, NodeSpec).
+PlatformList = Annotated[list[str], BeforeValidator(_platform_list)]
