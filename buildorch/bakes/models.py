@@ -16,7 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from buildorch.builds.spec import Progress
-from buildorch.core import platforms
+from buildorch.core.validation import PlatformList
+from buildorch.core.versioning import parse_time
 
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # "TARGET.KEY=VALUE"; TARGET may be a pattern (``*``), KEY may be dotted (``args.NAME``).
@@ -143,7 +144,7 @@ class BakeSpec(BaseModel):
     files: list[Path] = Field(default_factory=list, description="none: bake's own defaults, else bakefiles/docker-bake.hcl")
     overrides: list[str] = Field(default_factory=list)
     variables: dict[str, str] = Field(default_factory=dict)
-    platforms: list[str] = Field(default_factory=list)
+    platforms: PlatformList = Field(default_factory=list)
     load: bool = False
     push: bool = False
     version: str | None = None
@@ -153,11 +154,6 @@ class BakeSpec(BaseModel):
     builder: str | None = None
     progress: Progress = "auto"
     metadata_file: Path | None = None
-
-    @field_validator("platforms", mode="before")
-    @classmethod
-    def _platforms(cls, v: Any) -> list[str]:
-        return platforms.parse_list(v or [])
 
     @field_validator("overrides")
     @classmethod
@@ -193,8 +189,6 @@ class BakeSpec(BaseModel):
         if self.version is not None and not self.version.strip():
             raise ValueError("--version is empty")
         if self.explicit_build_time:
-            from buildorch.core.versioning import parse_time
-
             parse_time(self.explicit_build_time)
         return self
 

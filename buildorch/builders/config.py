@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from buildorch.core import platforms as platform_names
 from buildorch.core import references
 from buildorch.core.errors import InputError
+from buildorch.core.validation import PlatformList, first_error
 from buildorch.engine.buildx_text import TLS_OPTS
 
 Driver = Literal["docker", "docker-container", "remote", "kubernetes"]
@@ -61,7 +61,7 @@ class NodeSpec(BaseModel):
 
     name: str
     endpoint: str | None = None
-    platforms: list[str] = Field(default_factory=list)
+    platforms: PlatformList = Field(default_factory=list)
     driver_opts: dict[str, str] = Field(default_factory=dict)
     tls: NodeTLS | None = None
 
@@ -71,11 +71,6 @@ class NodeSpec(BaseModel):
         if not _NAME.match(v):
             raise ValueError(f"node name {v!r} is not valid: use letters, digits, '.', '_' and '-'")
         return v
-
-    @field_validator("platforms", mode="before")
-    @classmethod
-    def _platforms(cls, v: Any) -> list[str]:
-        return platform_names.parse_list(v or [])
 
     @field_validator("driver_opts", mode="before")
     @classmethod
@@ -179,8 +174,6 @@ def _builders_table(doc: dict[str, Any], f: Path) -> dict[str, Any] | None:
 
 
 def _spec_from_table(name: str, body: dict[str, Any], f: Path) -> BuilderSpec:
-    from pydantic import ValidationError
-
     body = {**body, "name": body.get("name", name)}
     for node in body.get("nodes") or []:
         for table in ("tls", "driver_opts"):  # TLS files are named relative to the config file
@@ -190,9 +183,7 @@ def _spec_from_table(name: str, body: dict[str, Any], f: Path) -> BuilderSpec:
     try:
         return BuilderSpec(**body)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err.get("loc", ()))
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        loc, msg = first_error(exc, indexes=True)  # nodes.0.name: the file has no other way to say which node
         raise InputError(f"{f}: builders.{name}{'.' + loc if loc else ''}: {msg}") from exc
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec
 from buildorch.core import platforms, versioning
+from buildorch.core.dockerfile import read_stages
 from buildorch.core.errors import InputError
 from buildorch.engine.git import resolve_version
 
@@ -52,8 +53,6 @@ def default_tag(spec: BuildSpec, version: str) -> str:
     name = spec.context.resolve().name.lower() or "image"
     name = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("._-") or "image"
     if spec.target:
-        from buildorch.core.dockerfile import read_stages
-
         stages = read_stages(spec.dockerfile_path)
         if not stages or stages[-1].name != spec.target:
             name = f"{name}-{spec.target}"

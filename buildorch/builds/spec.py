@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from buildorch.core import dockerfile, platforms, references
+from buildorch.core import dockerfile, references
+from buildorch.core.validation import PlatformList
+from buildorch.core.versioning import parse_time
 
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Parts of a build-arg name that say "this is a credential". Build args end up in
@@ -103,7 +105,7 @@ class BuildSpec(BaseModel):
     context: Path = Path(".")
     dockerfile: Path | None = Field(default=None, description="default: CONTEXT/Dockerfile")
     target: str | None = None
-    platforms: list[str] = Field(default_factory=list)
+    platforms: PlatformList = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     build_args: dict[str, str] = Field(default_factory=dict)
     version: str | None = None
@@ -121,11 +123,6 @@ class BuildSpec(BaseModel):
     metadata_file: Path | None = None
     cache: CachePolicy = Field(default_factory=CachePolicy)
     provenance: bool | None = None
-
-    @field_validator("platforms", mode="before")
-    @classmethod
-    def _platforms(cls, v: Any) -> list[str]:
-        return platforms.parse_list(v or [])
 
     @field_validator("tags")
     @classmethod
@@ -178,8 +175,6 @@ class BuildSpec(BaseModel):
         if self.version is not None and not self.version.strip():
             raise ValueError("--version is empty")
         if self.build_time:
-            from buildorch.core.versioning import parse_time
-
             parse_time(self.build_time)
         return self
 

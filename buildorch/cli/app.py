@@ -1,26 +1,40 @@
 """The ``buildorch`` command: a thin typer layer over the library.
 
 Each command unpacks its options into a library call and renders the result.
-Errors are turned into one clean line in ``main`` and nowhere else.
+Errors are turned into one clean line in :func:`main` and nowhere else.
+
+Command modules import the library (pydantic models, python-on-whales, rich)
+inside their command function: ``buildorch CMD --help`` loads none of it. And
+:func:`main` gives typer only the command that was asked for, when it knows
+which: typer turns every registered command's options into click parameters
+before it runs one, which ``buildorch build --help`` should not pay for nine others.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+import traceback
 from typing import Annotated
 
 import typer
 
 from buildorch import __version__
+from buildorch.core.errors import BuildorchError
 
-app = typer.Typer(
-    name="buildorch",
-    help="Orchestrate Docker BuildKit builds: multi-arch, reproducible version args, cache, stage debugging.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# command name -> (module under buildorch.cli, its function; None for a group whose module has ``app``)
+COMMANDS: dict[str, tuple[str, str | None]] = {
+    "doctor": ("doctor", "doctor"),
+    "build": ("build", "build"),
+    "bake": ("bake", "bake"),
+    "debug": ("debug", "debug"),
+    "inspect": ("inspect", "inspect"),
+    "compare": ("compare", "compare"),
+    "smoke": ("smoke", "smoke"),
+    "release": ("release", "release"),
+    "cache": ("cache", None),
+    "builder": ("builder", None),
+}
 
 
 def _version(value: bool) -> None:
@@ -29,7 +43,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -42,35 +55,39 @@ def _root(
     """
 
 
-from buildorch.cli import bake as _bake  # noqa: E402
-from buildorch.cli import build as _build  # noqa: E402
-from buildorch.cli import builder as _builder  # noqa: E402
-from buildorch.cli import cache as _cache  # noqa: E402
-from buildorch.cli import compare as _compare  # noqa: E402
-from buildorch.cli import debug as _debug  # noqa: E402
-from buildorch.cli import doctor as _doctor  # noqa: E402
-from buildorch.cli import inspect as _inspect  # noqa: E402
-from buildorch.cli import release as _release  # noqa: E402
-from buildorch.cli import smoke as _smoke  # noqa: E402
+def make_app(only: str | None = None) -> typer.Typer:
+    """The typer app with every command, or with only the command ``only`` (which must be in COMMANDS)."""
+    root = typer.Typer(
+        name="buildorch",
+        help="Orchestrate Docker BuildKit builds: multi-arch, reproducible version args, cache, stage debugging.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root.callback()(_root)
+    for name, (module_name, function) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        module = importlib.import_module(f"buildorch.cli.{module_name}")
+        if function is None:
+            root.add_typer(module.app, name=name)
+        else:
+            root.command(name)(getattr(module, function))
+    return root
 
-app.command()(_doctor.doctor)
-app.command()(_build.build)
-app.command()(_bake.bake)
-app.command()(_debug.debug)
-app.command()(_inspect.inspect)
-app.command()(_compare.compare)
-app.command()(_smoke.smoke)
-app.command()(_release.release)
-app.add_typer(_cache.app, name="cache")
-app.add_typer(_builder.app, name="builder")
+
+app = make_app()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every expected failure into one line on stderr."""
-    from buildorch.core.errors import BuildorchError
-
+    args = sys.argv[1:] if argv is None else argv
+    # `buildorch build ...`: only build's options are built. Anything else (no command, a root
+    # option, a misspelt command) gets every command, for the listing and "No such command".
+    command_app = make_app(args[0]) if args and args[0] in COMMANDS else app
     try:
-        rv = app(args=argv, standalone_mode=False)
+        rv = command_app(args=argv, standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
     except BuildorchError as exc:
         typer.echo(f"error: {exc.message}", err=True)
@@ -90,8 +107,6 @@ def main(argv: list[str] | None = None) -> int:
         if callable(show) and isinstance(usage_code, int):
             show()
             return _exit(usage_code, argv)
-        import traceback
-
         traceback.print_exc()
         typer.echo("buildorch: internal error (a bug): please report it with the traceback above", err=True)
         code = 3

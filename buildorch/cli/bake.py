@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from buildorch.cli.options import JsonOpt, pairs, validated
+from buildorch.cli.options import (
+    BuilderOpt,
+    BuildTimeOpt,
+    CacheModeOpt,
+    JsonOpt,
+    MetadataFileOpt,
+    ProgressOpt,
+    VersionOpt,
+    pairs,
+    validated,
+)
+from buildorch.cli.render import emit_json, output_lines
 
 
 def bake(
@@ -25,17 +37,15 @@ def bake(
     ] = None,
     load: Annotated[bool, typer.Option("--load", help="Load the targets that set no output into Docker.")] = False,
     push: Annotated[bool, typer.Option("--push", help="Push the images (cache-only targets stay cache-only).")] = False,
-    version: Annotated[str | None, typer.Option(help="VERSION (default: git describe, else 0.0.0-dev).")] = None,
-    build_time: Annotated[
-        str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
-    ] = None,
+    version: VersionOpt = None,
+    build_time: BuildTimeOpt = None,
     cache: Annotated[
         str, typer.Option(help="local: a cache per target, unless the file sets one; none: only what the file sets.")
     ] = "local",
-    cache_mode: Annotated[str, typer.Option(help="Cache export mode: min or max.")] = "max",
-    builder: Annotated[str | None, typer.Option(help="buildx builder to use.")] = None,
-    progress: Annotated[str, typer.Option(help="auto, plain, tty, rawjson or quiet.")] = "auto",
-    metadata_file: Annotated[Path | None, typer.Option(help="Keep buildx's metadata file here.")] = None,
+    cache_mode: CacheModeOpt = "max",
+    builder: BuilderOpt = None,
+    progress: ProgressOpt = "auto",
+    metadata_file: MetadataFileOpt = None,
     json_out: JsonOpt = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the resolved definition and what buildorch adds to it; build nothing.")
@@ -47,7 +57,6 @@ def bake(
     """
     from buildorch.bakes.models import BakeSpec
     from buildorch.builds.spec import parse_pairs
-    from buildorch.cli.render import emit_json
 
     spec = validated(
         BakeSpec,
@@ -90,8 +99,6 @@ def bake(
 
 def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:
     """``app.args.SOURCE_DATE_EPOCH = "1767323045"``: one line per injected field."""
-    import json
-
     out = []
     for target, fields in injected.items():
         for key, value in fields.items():
@@ -104,8 +111,6 @@ def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
     """The closing lines of ``buildorch bake``: one block per target."""
-    from buildorch.cli.render import output_lines
-
     width = max((len(n) for n in results), default=0)
     lines = []
     for name, r in results.items():

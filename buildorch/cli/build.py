@@ -7,7 +7,21 @@ from typing import Annotated
 
 import typer
 
-from buildorch.cli.options import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
+from buildorch.cli.options import (
+    BuildArgOpt,
+    BuilderOpt,
+    BuildTimeOpt,
+    CacheModeOpt,
+    ContextArg,
+    DockerfileOpt,
+    JsonOpt,
+    MetadataFileOpt,
+    ProgressOpt,
+    VersionOpt,
+    pairs,
+    validated,
+)
+from buildorch.cli.render import build_summary, emit_json
 
 
 def build(
@@ -18,11 +32,9 @@ def build(
         list[str] | None, typer.Option(help="os/arch or os/arch/variant, comma-separated or repeated. Default: the builder's.")
     ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Image reference; repeatable.")] = None,
-    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable. Never secrets: use --secret.")] = None,
-    version: Annotated[str | None, typer.Option(help="VERSION build arg (default: git describe, else 0.0.0-dev).")] = None,
-    build_time: Annotated[
-        str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
-    ] = None,
+    build_arg: BuildArgOpt = None,
+    version: VersionOpt = None,
+    build_time: BuildTimeOpt = None,
     label: Annotated[list[str] | None, typer.Option(help="K=V image label; repeatable.")] = None,
     load: Annotated[bool, typer.Option("--load", help="Load the image into Docker (default for one platform).")] = False,
     push: Annotated[bool, typer.Option("--push", help="Push to the registry of each tag.")] = False,
@@ -30,7 +42,7 @@ def build(
     load_per_platform: Annotated[
         bool, typer.Option(help="Load one image per platform (tag suffix -amd64, -arm64) without the containerd store.")
     ] = False,
-    builder: Annotated[str | None, typer.Option(help="buildx builder to use.")] = None,
+    builder: BuilderOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the build cache.")] = False,
     pull: Annotated[bool, typer.Option("--pull", help="Always look for newer base images.")] = False,
     secret: Annotated[
@@ -39,13 +51,13 @@ def build(
     cache: Annotated[
         str, typer.Option(help="Cache: auto, local[:DIR], registry[:REF], inline or none.")
     ] = "auto",
-    cache_mode: Annotated[str, typer.Option(help="Cache export mode: min or max.")] = "max",
+    cache_mode: CacheModeOpt = "max",
     cache_required: Annotated[
         bool, typer.Option("--cache-required", help="Fail when the cache cannot be used (default: warn, build without).")
     ] = False,
     cache_from: Annotated[list[str] | None, typer.Option(help="Extra cache source (buildx syntax); repeatable.")] = None,
-    progress: Annotated[str, typer.Option(help="auto, plain, tty, rawjson or quiet.")] = "auto",
-    metadata_file: Annotated[Path | None, typer.Option(help="Also write buildx's metadata file here.")] = None,
+    progress: ProgressOpt = "auto",
+    metadata_file: MetadataFileOpt = None,
     json_out: JsonOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the docker command and the spec; run nothing.")] = False,
 ) -> None:
@@ -54,7 +66,6 @@ def build(
     Example: buildorch build app --platform linux/amd64,linux/arm64 --version 1.2.3
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
-    from buildorch.cli.render import build_summary, emit_json
 
     spec = validated(
         BuildSpec,

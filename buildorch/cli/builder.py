@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from buildorch.cli.options import JsonOpt
+from buildorch.cli.render import emit_json
+from buildorch.core.errors import InputError
 
 app = typer.Typer(
     help="Builders: create them from configuration (remote BuildKit nodes with TLS, kubernetes...), list, check, select.",
@@ -24,7 +27,6 @@ ConfigOpt = Annotated[
 def ls(json_out: JsonOpt = False) -> None:
     """List builders: driver, nodes, status, platforms; the current one and those buildorch created marked."""
     from buildorch.builders.ops import list_builders
-    from buildorch.cli.render import emit_json
 
     rows = list_builders()
     if json_out:
@@ -44,7 +46,6 @@ def inspect(name: Annotated[str, typer.Argument(help="Builder name.")], json_out
     from buildorch.builders.live import tls_state
     from buildorch.builders.ops import inspect_builder
     from buildorch.builders.state import created_by_buildorch
-    from buildorch.cli.render import emit_json
 
     live = inspect_builder(name)
     ours = live.name in created_by_buildorch()
@@ -79,8 +80,6 @@ def create(
     """
     from buildorch.builders.config import load_builders
     from buildorch.builders.ops import create_builder, use_builder
-    from buildorch.cli.render import emit_json
-    from buildorch.core.errors import InputError
 
     declared = load_builders(config)
     if name not in declared:
@@ -101,8 +100,6 @@ def create(
 
 
 def _say_created(outcome: Any, previous: str | None) -> None:
-    import shlex
-
     if outcome.action == "planned":
         for argv in outcome.commands:
             typer.echo(shlex.join(["docker", *argv]))
@@ -127,7 +124,6 @@ def rm(
 ) -> None:
     """Remove a builder that buildorch created (others are refused unless --force)."""
     from buildorch.builders.ops import remove_builder
-    from buildorch.cli.render import emit_json
 
     msg = remove_builder(name, force=force)
     if json_out:
@@ -145,7 +141,6 @@ def use(
 ) -> None:
     """Make NAME the builder `docker buildx build` (and buildorch) use when no --builder is given."""
     from buildorch.builders.ops import use_builder
-    from buildorch.cli.render import emit_json
 
     previous = use_builder(name, default=default, global_=global_)
     if json_out:
@@ -161,7 +156,6 @@ def doctor(
 ) -> None:
     """Check every node of a builder: reachable, running, BuildKit version, platforms, TLS. Exit 1 if one fails."""
     from buildorch.builders.ops import check_builder
-    from buildorch.cli.render import emit_json
 
     report = check_builder(name)
     if json_out:

@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 
 from buildorch.cli.options import JsonOpt
-from buildorch.core.units import human_size
+from buildorch.cli.render import emit_json
+from buildorch.core.errors import InputError
+from buildorch.core.units import human_size, parse_duration, parse_size
 
 app = typer.Typer(
     help="Inspect and prune build caches: the project's exported caches and the builder's own.", no_args_is_help=True
@@ -18,7 +20,6 @@ app = typer.Typer(
 def ls(json_out: JsonOpt = False) -> None:
     """List the project's local caches (.buildorch/cache/) and the registry caches builds used."""
     from buildorch.builds.cache_usage import list_local, list_registry
-    from buildorch.cli.render import emit_json
 
     local, registry = list_local(), list_registry()
     if json_out:
@@ -42,7 +43,6 @@ def du(
 ) -> None:
     """The builder's own cache (BuildKit records, as `docker buildx du` reports them)."""
     from buildorch.builds.cache_usage import builder_usage
-    from buildorch.cli.render import emit_json
 
     usage = builder_usage(builder)
     if json_out:
@@ -69,9 +69,6 @@ def prune(
     Leftover staging and damaged local caches always go. Nothing in use is removed.
     """
     from buildorch.builds.cache_usage import prune_builder, prune_local
-    from buildorch.cli.render import emit_json
-    from buildorch.core.errors import InputError
-    from buildorch.core.units import parse_duration, parse_size
 
     try:
         age = parse_duration(older_than) if older_than else None

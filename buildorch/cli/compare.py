@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from buildorch.cli.options import JsonOpt, pairs, validated
+from buildorch.cli.options import BuildArgOpt, JsonOpt, KeepOpt, ProgressOpt, VersionOpt, pairs, validated
+from buildorch.cli.render import emit_json
+from buildorch.core.errors import InputError
 
 
 def compare(
@@ -19,10 +21,10 @@ def compare(
         typer.Option(help="Build these two Dockerfiles (A then B) of CONTEXT for one platform and compare the images."),
     ] = None,
     platform: Annotated[str | None, typer.Option(help="Platform to compare (default: the host's).")] = None,
-    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for both builds; repeatable.")] = None,
-    version: Annotated[str | None, typer.Option(help="VERSION build arg for both builds.")] = None,
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the images built for --dockerfiles.")] = False,
-    progress: Annotated[str, typer.Option(help="Build progress on stderr: auto, plain, tty, rawjson or quiet.")] = "auto",
+    build_arg: BuildArgOpt = None,
+    version: VersionOpt = None,
+    keep: KeepOpt = False,
+    progress: ProgressOpt = "auto",
     json_out: JsonOpt = False,
 ) -> None:
     """Two images side by side: size, layers, files, packages, root or not, shell, ELF facts, and the size ratio B/A.
@@ -33,9 +35,6 @@ def compare(
 
       buildorch compare --dockerfiles app/Dockerfile app/Dockerfile.single app --platform linux/amd64
     """
-    from buildorch.cli.render import emit_json
-    from buildorch.core.errors import InputError
-
     items = refs or []
     if dockerfiles is not None:
         if len(items) > 1:

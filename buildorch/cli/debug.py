@@ -9,7 +9,9 @@ from typing import Annotated
 
 import typer
 
-from buildorch.cli.options import DockerfileOpt, JsonOpt, pairs, validated
+from buildorch.cli.options import BuildArgOpt, DockerfileOpt, JsonOpt, KeepOpt, ProgressOpt, VersionOpt, pairs, validated
+from buildorch.cli.render import emit_json
+from buildorch.core.errors import InputError
 
 
 def split_args(args: list[str]) -> tuple[Path, list[str]]:
@@ -28,15 +30,15 @@ def debug(
         str | None, typer.Option(help="One platform, e.g. linux/arm64 (runs under QEMU when foreign). Default: the builder's.")
     ] = None,
     file: DockerfileOpt = None,
-    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")] = None,
-    version: Annotated[str | None, typer.Option(help="VERSION build arg (default: git describe, else 0.0.0-dev).")] = None,
+    build_arg: BuildArgOpt = None,
+    version: VersionOpt = None,
     export: Annotated[
         Path | None, typer.Option(help="Write the stage's filesystem to this directory instead of running anything.")
     ] = None,
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the throwaway image (its tag is printed).")] = False,
+    keep: KeepOpt = False,
     user: Annotated[str | None, typer.Option(help="Run as this user (e.g. 0 for root), instead of the image's USER.")] = None,
     cache: Annotated[str, typer.Option(help="Cache: auto, local[:DIR], registry[:REF], inline or none.")] = "auto",
-    progress: Annotated[str, typer.Option(help="auto, plain, tty, rawjson or quiet (build progress, on stderr).")] = "auto",
+    progress: ProgressOpt = "auto",
     json_out: JsonOpt = False,
 ) -> None:
     """Build one stage, then run CMD in it, open a shell (on a terminal), or --export its files.
@@ -50,8 +52,6 @@ def debug(
       buildorch debug app --target runtime --export out/
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
-    from buildorch.cli.render import emit_json
-    from buildorch.core.errors import InputError
     from buildorch.engine.containers import throwaway_tag
 
     context, command = split_args(args or [])

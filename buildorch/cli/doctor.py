@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from buildorch.cli.options import JsonOpt
+from buildorch.cli.render import emit_json
 
 
 def doctor(
@@ -18,7 +19,6 @@ def doctor(
 
     Exits 1 when a required check fails; each failing line says what to do.
     """
-    from buildorch.cli.render import emit_json
     from buildorch.diagnosis import doctor as run_doctor
 
     report = run_doctor(registry=registry, builder=builder)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from buildorch.cli.options import JsonOpt
+from buildorch.cli.render import emit_json
 
 
 def inspect(
@@ -22,7 +23,6 @@ def inspect(
 
     Example: buildorch inspect app:1.2.3 --platform linux/arm64
     """
-    from buildorch.cli.render import emit_json
     from buildorch.inspect.image import inspect_image
 
     report = inspect_image(image, platform)

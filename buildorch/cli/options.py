@@ -1,4 +1,7 @@
-"""What every command module shares: JSON option, input conversion to InputError."""
+"""What the command modules share: the options several commands take, and input errors as one line.
+
+An option that means the same in several commands is declared once here, with one help text.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,29 @@ from typing import Annotated, Any
 
 import typer
 
+from buildorch.core.errors import InputError
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout (logs go to stderr).")]
 ContextArg = Annotated[Path, typer.Argument(help="Build context directory.")]
 DockerfileOpt = Annotated[Path | None, typer.Option("--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile).")]
+BuildArgOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="KEY=VALUE build arg; repeatable (VERSION and BUILD_TIME are set; never a secret: use --secret)."),
+]
+VersionOpt = Annotated[str | None, typer.Option(help="VERSION build arg (default: git describe, else 0.0.0-dev).")]
+BuildTimeOpt = Annotated[
+    str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
+]
+BuilderOpt = Annotated[str | None, typer.Option(help="buildx builder to use.")]
+ProgressOpt = Annotated[str, typer.Option(help="Build progress on stderr: auto, plain, tty, rawjson or quiet.")]
+CacheModeOpt = Annotated[str, typer.Option(help="Cache export mode: min or max.")]
+MetadataFileOpt = Annotated[Path | None, typer.Option(help="Also write buildx's metadata file here.")]
+PortOpt = Annotated[int | None, typer.Option(help="Container port (default: the image's only EXPOSEd port, else 8080).")]
+KeepOpt = Annotated[bool, typer.Option("--keep", help="Keep the throwaway images (their tags are printed).")]
 
 
 def pairs(parse: Any, items: list[str] | None, what: str) -> dict[str, str]:
-    from buildorch.core.errors import InputError
-
+    """``KEY=VALUE`` options as a dict; a malformed one becomes one InputError line."""
     try:
         return dict(parse(items or [], what))
     except ValueError as exc:
@@ -23,9 +41,10 @@ def pairs(parse: Any, items: list[str] | None, what: str) -> dict[str, str]:
 
 def validated(factory: Any, *args: Any, **kwargs: Any) -> Any:
     """Build a pydantic model; a validation error becomes one InputError line."""
+    # pydantic and the models load here, not at import: `buildorch CMD --help` does not need them.
     from pydantic import ValidationError
 
-    from buildorch.core.errors import InputError
+    from buildorch.core.validation import validation_message
 
     try:
         return factory(*args, **kwargs)
@@ -33,13 +52,3 @@ def validated(factory: Any, *args: Any, **kwargs: Any) -> Any:
         raise InputError(validation_message(exc)) from exc
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-
-
-def validation_message(exc: Any) -> str:
-    """pydantic's first error as one line: ``platforms: unknown platform 'linux/amd46': did you mean linux/amd64?``."""
-    err = exc.errors()[0]
-    msg = str(err.get("msg", "")).removeprefix("Value error, ")
-    loc = ".".join(str(x) for x in err.get("loc", ()) if not isinstance(x, int))
-    return f"{loc}: {msg}" if loc else msg
-
-

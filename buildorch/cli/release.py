@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from buildorch.cli.options import ContextArg, DockerfileOpt, JsonOpt, pairs, validated
+from buildorch.cli.options import (
+    BuildArgOpt,
+    BuilderOpt,
+    BuildTimeOpt,
+    ContextArg,
+    DockerfileOpt,
+    JsonOpt,
+    PortOpt,
+    ProgressOpt,
+    pairs,
+    validated,
+)
+from buildorch.cli.render import emit_json
 
 
 def release(
@@ -19,7 +31,7 @@ def release(
     platform: Annotated[
         list[str] | None, typer.Option(help="os/arch, comma-separated or repeated. Default: linux/amd64,linux/arm64.")
     ] = None,
-    build_arg: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable (VERSION and BUILD_TIME are set).")] = None,
+    build_arg: BuildArgOpt = None,
     latest: Annotated[
         bool | None,
         typer.Option(
@@ -32,17 +44,15 @@ def release(
     output_dir: Annotated[
         Path | None, typer.Option(help="Where release.json and release.md go (default: .buildorch/releases/VERSION/).")
     ] = None,
-    build_time: Annotated[
-        str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
-    ] = None,
+    build_time: BuildTimeOpt = None,
     health_path: Annotated[list[str] | None, typer.Option(help="Path to GET, expecting 2xx; repeatable (/health).")] = None,
-    port: Annotated[int | None, typer.Option(help="Container port (default: the image's EXPOSEd port, else 8080).")] = None,
+    port: PortOpt = None,
     verify_timeout: Annotated[float, typer.Option(help="Seconds a platform may take to answer.")] = 60.0,
     push_attempts: Annotated[int, typer.Option(help="Tries for each registry write before giving up (exit 4).")] = 4,
     retry_delay: Annotated[float, typer.Option(help="First wait between tries, doubling each time (seconds).")] = 1.0,
-    builder: Annotated[str | None, typer.Option(help="buildx builder to use.")] = None,
+    builder: BuilderOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild every step (to check reproducibility).")] = False,
-    progress: Annotated[str, typer.Option(help="Build progress: auto, plain, tty, rawjson or quiet.")] = "auto",
+    progress: ProgressOpt = "auto",
     json_out: JsonOpt = False,
 ) -> None:
     """Build every platform, push by digest, verify the pushed images, and only then tag them.
@@ -85,8 +95,6 @@ def release(
         no_cache=no_cache,
         progress=progress,
     )
-    from buildorch.cli.render import emit_json
-
     if dry_run:
         from buildorch.builds.runner import prepare
         from buildorch.releases.report import plan_lines

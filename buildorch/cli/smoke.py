@@ -6,7 +6,10 @@ from typing import Annotated
 
 import typer
 
-from buildorch.cli.options import JsonOpt
+from buildorch.cli.options import JsonOpt, PortOpt, validated
+from buildorch.cli.render import emit_json
+from buildorch.core import platforms
+from buildorch.core.errors import InputError, VerificationFailed
 
 
 def smoke(
@@ -14,7 +17,7 @@ def smoke(
     platform: Annotated[
         list[str] | None, typer.Option(help="Platform to run; repeatable or comma-separated. Default: every one it has.")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Container port (default: its only EXPOSEd port, else 8080).")] = None,
+    port: PortOpt = None,
     path: Annotated[list[str] | None, typer.Option(help="Path to GET, expecting 2xx; repeatable. Default: /health.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the port to answer, per platform.")] = 60.0,
     json_out: JsonOpt = False,
@@ -25,11 +28,7 @@ def smoke(
 
       buildorch smoke app:1.2.3 --platform linux/amd64 --platform linux/arm64 --path /health --path /api
     """
-    from buildorch.cli.options import validated
-    from buildorch.cli.render import emit_json
-    from buildorch.core import platforms
-    from buildorch.core.errors import InputError, VerificationFailed
-    from buildorch.inspect.smoke import smoke as run_smoke
+    from buildorch.inspect.smoke import smoke as run_smoke  # pydantic models and python-on-whales: not for --help
 
     plats = validated(platforms.parse_list, platform or [])
     paths = [p if p.startswith("/") else "/" + p for p in (path or [])]

@@ -13,6 +13,7 @@ from typing import IO
 
 from pydantic import BaseModel, computed_field
 
+from buildorch.builds.runner import build
 from buildorch.builds.spec import BuildSpec
 from buildorch.engine import containers
 from buildorch.inspect.image import ImageReport, inspect_image
@@ -57,8 +58,6 @@ def compare_builds(spec_a: BuildSpec, spec_b: BuildSpec, *, keep: bool = False, 
 
     ``keep`` leaves the images in the store (their tags are in the reports).
     """
-    from buildorch.builds.runner import build
-
     out = log or sys.stderr
     with containers.removed_after([], keep=keep) as made:
         for spec in (spec_a, spec_b):

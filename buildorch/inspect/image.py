@@ -23,7 +23,11 @@ from typing import IO, Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
+from buildorch.core import oci, platforms
 from buildorch.core.elf import elf_facts
+from buildorch.core.errors import BuildorchError, InputError
+from buildorch.core.units import parse_size_or_none
+from buildorch.engine import buildx, containers
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DPKG_STATUS = "var/lib/dpkg/status"
@@ -33,8 +37,6 @@ APK_INSTALLED = "lib/apk/db/installed"
 _INIT_LAYER = {".dockerenv", "dev/console", "etc/hostname", "etc/hosts", "etc/resolv.conf", "etc/mtab"}
 _MAX_CAPTURE = 512 << 20  # never hold a bigger file in memory for its ELF header
 _NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
-_HUMAN = re.compile(r"^\s*([\d.]+)\s*([kKMGT]?B)\s*$")
-_UNITS = {"B": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
 
 
 class Layer(BaseModel):
@@ -115,17 +117,6 @@ class ImageReport(BaseModel):
 # -- layers ---------------------------------------------------------------------
 
 
-def parse_size(value: Any) -> int | None:
-    """``"7102464"`` (``--human=false``), ``7102464`` or ``"7.1MB"`` -> bytes."""
-    if isinstance(value, int):
-        return value
-    text = str(value or "").strip()
-    if text.isdigit():
-        return int(text)
-    m = _HUMAN.match(text)
-    return round(float(m.group(1)) * _UNITS[m.group(2)]) if m else None
-
-
 def clean_created_by(text: str) -> str:
     """Drop the legacy builder's ``/bin/sh -c #(nop)`` prefix; keep BuildKit's text as is."""
     return _NOP.sub("", text or "").strip()
@@ -135,7 +126,7 @@ def parse_history(rows: Iterable[dict[str, Any]]) -> list[Layer]:
     """``docker image history --no-trunc --human=false --format '{{json .}}'`` rows -> layers, oldest first."""
     layers = []
     for row in rows:
-        size = parse_size(row.get("Size"))
+        size = parse_size_or_none(row.get("Size"))
         layers.append(
             Layer(created_by=clean_created_by(str(row.get("CreatedBy", ""))), size=size, empty=not size,
                   created=row.get("CreatedAt") or None)
@@ -447,8 +438,6 @@ def build_report(
 
 
 def _canonical(platform: str) -> str:
-    from buildorch.core import platforms
-
     try:
         return platforms.normalize(platform)
     except ValueError:
@@ -460,10 +449,6 @@ def inspect_image(ref: str, platform: str | None = None) -> ImageReport:
 
     Raises InputError for an unknown image or a platform the image lacks (listing those it has).
     """
-    from buildorch.core import oci
-    from buildorch.core.errors import BuildorchError, InputError
-    from buildorch.engine import buildx, containers
-
     meta = containers.require_image(ref)
     default = _canonical(containers.default_platform(meta))
     try:
@@ -514,6 +499,4 @@ def inspect_image(ref: str, platform: str | None = None) -> ImageReport:
 
 
 def _canonical_strict(platform: str) -> str:
-    from buildorch.core import platforms
-
     return platforms.normalize(platform)

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from buildorch.builds.spec import Progress, looks_secret
-from buildorch.core import platforms, references
+from buildorch.core import references
 from buildorch.core.semver import SemVer
+from buildorch.core.validation import PlatformList
 
 DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"]
 # buildkit: BuildKit pushes by digest (push-by-digest=true); upload: an OCI layout, then the registry API by digest
@@ -31,7 +32,7 @@ class ReleaseSpec(BaseModel):
     context: Path = Path(".")
     dockerfile: Path | None = None
     target: str | None = None
-    platforms: list[str] = Field(default_factory=lambda: list(DEFAULT_PLATFORMS))
+    platforms: PlatformList = Field(default_factory=lambda: list(DEFAULT_PLATFORMS))
     build_args: dict[str, str] = Field(default_factory=dict)
     build_time: str | None = Field(default=None, description="default: SOURCE_DATE_EPOCH, else the commit time")
     latest: bool | None = Field(default=None, description="None: tag latest unless a pre-release or a higher version exists")
@@ -66,11 +67,10 @@ class ReleaseSpec(BaseModel):
             raise ValueError(f"image {v!r} names no registry: use REGISTRY/NAME, e.g. localhost:5000/team/app")
         return name
 
-    @field_validator("platforms", mode="before")
+    @field_validator("platforms")
     @classmethod
-    def _platforms(cls, v: Any) -> list[str]:
-        plats = platforms.parse_list(v or [])
-        return plats or list(DEFAULT_PLATFORMS)
+    def _platforms(cls, v: list[str]) -> list[str]:
+        return v or list(DEFAULT_PLATFORMS)  # an empty list means the default, as in the CLI
 
     @field_validator("build_args")
     @classmethod

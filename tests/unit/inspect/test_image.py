@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from buildorch.core.units import parse_size_or_none as parse_size
 from buildorch.inspect.image import (
     ExportScan,
     count_apk,
@@ -19,7 +20,6 @@ from buildorch.inspect.image import (
     find_executable,
     main_file_to_fetch,
     parse_history,
-    parse_size,
     resolve,
     runs_as_root,
     scan_export,
