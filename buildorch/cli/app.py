@@ -8,6 +8,8 @@ inside their command function: ``buildorch CMD --help`` loads none of it. And
 :func:`main` gives typer only the command that was asked for, when it knows
 which: typer turns every registered command's options into click parameters
 before it runs one, which ``buildorch build --help`` should not pay for nine others.
+Help is click's plain text (``rich_markup_mode=None``): typer's rich help imports
+rich and markdown-it, about 0.1 s of a 0.35 s ``--help``, for boxes around it.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def make_app(only: str | None = None) -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: see the module docstring
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     root.callback()(_root)
