@@ -12,20 +12,9 @@ from pathlib import Path
 import pytest
 
 from buildorch.core.units import parse_size_or_none as parse_size
-from buildorch.inspect.image import (
-    ExportScan,
-    count_apk,
-    count_dpkg,
-    count_packages,
-    find_executable,
-    main_file_to_fetch,
-    parse_history,
-    resolve,
-    runs_as_root,
-    scan_export,
-    summarize_config,
-)
+from buildorch.inspect.filesystem import ExportScan, count_apk, count_dpkg, count_packages, find_executable, resolve, scan_export
 from buildorch.inspect.image import build_report as make_report
+from buildorch.inspect.image import main_file_to_fetch, parse_history, runs_as_root, summarize_config
 
 
 def rows(path: Path) -> list[dict[str, object]]:
