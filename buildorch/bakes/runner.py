@@ -17,8 +17,8 @@ from buildorch.bakes.models import BakeSpec
 from buildorch.bakes.plan import BakePlan, plan_bake
 from buildorch.bakes.progress import BakeTracker
 from buildorch.builds import cache
+from buildorch.builds.display import Renderer, make_renderer
 from buildorch.builds.failures import translate_failure
-from buildorch.builds.progress import Renderer, make_renderer
 from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildorchError, EngineError
 from buildorch.core.oci import platform_digests

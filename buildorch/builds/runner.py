@@ -10,9 +10,10 @@ from typing import IO, Any
 from buildorch.builders.ops import explain_failure, nodes_for_build
 from buildorch.builds import cache
 from buildorch.builds.cache_usage import remember_registry_cache
+from buildorch.builds.display import Renderer, make_renderer
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.plan import BuildPlan, Invocation, plan_build
-from buildorch.builds.progress import ProgressTracker, Renderer, make_renderer
+from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError
 from buildorch.core.oci import platform_digests

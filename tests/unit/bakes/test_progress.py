@@ -14,8 +14,8 @@ from buildorch.bakes import runner as bake_runner
 from buildorch.bakes.models import BakeDefinition, BakeSpec
 from buildorch.bakes.plan import BakePlan
 from buildorch.bakes.progress import BakeTracker
+from buildorch.builds.display import PlainRenderer
 from buildorch.builds.failures import translate_failure
-from buildorch.builds.progress import PlainRenderer
 from buildorch.core.errors import BuildFailed, BuildorchError
 from buildorch.core.versioning import VersionInfo
 from buildorch.engine import buildx

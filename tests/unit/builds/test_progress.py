@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from buildorch.builds.progress import PlainRenderer, ProgressTracker
+from buildorch.builds.display import PlainRenderer
+from buildorch.builds.progress import ProgressTracker
 from tests.recorded import RAWJSON_DATA as DATA
 
 
