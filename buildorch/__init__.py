@@ -5,6 +5,9 @@ The public API is imported lazily so that ``buildorch --version`` stays fast::
     from buildorch import BuildSpec, build
     result = build(BuildSpec(context="app", platforms=["linux/amd64", "linux/arm64"]))
     print(result.digest, result.steps_cached, "/", result.steps_total)
+
+Everything a release script needs is importable from here (``scripts/release.py``
+uses nothing else); the layers below are described in ARCHITECTURE.md.
 """
 
 from __future__ import annotations
@@ -14,21 +17,28 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first access (PEP 562).
-# Modules are named apart from these functions (runner, diagnosis, bake_runner,
-# release_runner): importing a submodule binds its name on the package, which
+# The packages are named apart from these functions (builds, bakes, releases,
+# diagnosis): importing a subpackage binds its name on this package, which
 # would shadow a function of the same name.
 _LAZY = {
     "BuildSpec": "buildorch.builds.spec",
     "BuildResult": "buildorch.builds.spec",
     "CachePolicy": "buildorch.builds.spec",
     "build": "buildorch.builds.runner",
-    "doctor": "buildorch.diagnosis",
-    "BuildorchError": "buildorch.core.errors",
+    "BakeSpec": "buildorch.bakes.models",
+    "bake": "buildorch.bakes.runner",
     "ReleaseSpec": "buildorch.releases.models",
     "ReleaseResult": "buildorch.releases.models",
+    "ReleasePlan": "buildorch.releases.plan",
+    "prepare_release": "buildorch.releases.runner",
     "release": "buildorch.releases.runner",
-    "bake": "buildorch.bakes.runner",
-    "BakeSpec": "buildorch.bakes.models",
+    "doctor": "buildorch.diagnosis",
+    "BuildorchError": "buildorch.core.errors",
+    "InputError": "buildorch.core.errors",
+    "EngineError": "buildorch.core.errors",
+    "BuildFailed": "buildorch.core.errors",
+    "PushFailed": "buildorch.core.errors",
+    "VerificationFailed": "buildorch.core.errors",
 }
 
 if TYPE_CHECKING:
@@ -38,24 +48,38 @@ if TYPE_CHECKING:
     from buildorch.builds.spec import BuildResult as BuildResult
     from buildorch.builds.spec import BuildSpec as BuildSpec
     from buildorch.builds.spec import CachePolicy as CachePolicy
+    from buildorch.core.errors import BuildFailed as BuildFailed
     from buildorch.core.errors import BuildorchError as BuildorchError
+    from buildorch.core.errors import EngineError as EngineError
+    from buildorch.core.errors import InputError as InputError
+    from buildorch.core.errors import PushFailed as PushFailed
+    from buildorch.core.errors import VerificationFailed as VerificationFailed
     from buildorch.diagnosis import doctor as doctor
     from buildorch.releases.models import ReleaseResult as ReleaseResult
     from buildorch.releases.models import ReleaseSpec as ReleaseSpec
+    from buildorch.releases.plan import ReleasePlan as ReleasePlan
+    from buildorch.releases.runner import prepare_release as prepare_release
     from buildorch.releases.runner import release as release
 
 __all__ = [
     "BakeSpec",
+    "BuildFailed",
     "BuildResult",
     "BuildSpec",
     "BuildorchError",
     "CachePolicy",
+    "EngineError",
+    "InputError",
+    "PushFailed",
+    "ReleasePlan",
     "ReleaseResult",
     "ReleaseSpec",
+    "VerificationFailed",
     "__version__",
     "bake",
     "build",
     "doctor",
+    "prepare_release",
     "release",
 ]
 
@@ -64,6 +88,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'buildorch' has no attribute {name!r}")
-    import importlib
+    import importlib  # only when a public name is first used: `import buildorch` stays free
 
     return getattr(importlib.import_module(module), name)

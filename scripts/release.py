@@ -32,18 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here so that --help works without buildorch's dependencies.
     from pydantic import ValidationError
 
-    from buildorch import BuildorchError, ReleaseSpec, release
-    from buildorch.core.errors import PushFailed, VerificationFailed
+    from buildorch import BuildorchError, PushFailed, ReleaseSpec, VerificationFailed, prepare_release, release
 
     try:
         spec = ReleaseSpec(version=args.version, image=args.image, context=args.context)
         if args.dry_run:
-            from buildorch.builds.runner import prepare
-            from buildorch.releases.report import plan_lines
-            from buildorch.releases.runner import prepare_release
-
-            plan = prepare_release(spec)
-            print("\n".join(plan_lines(plan, prepare(plan.build).command_lines())))
+            print("\n".join(prepare_release(spec).describe()))
             return 0
         result = release(spec)
     except ValidationError as exc:  # a bad version, image or platform

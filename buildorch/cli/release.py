@@ -69,8 +69,12 @@ def release(
 
     Example: buildorch release --version 1.2.3 --image localhost:5000/team/app app
     """
+    # the library (pydantic models, python-on-whales) loads here: `buildorch release --help` does not need it
     from buildorch.builds.spec import parse_pairs
     from buildorch.releases.models import ReleaseSpec
+    from buildorch.releases.report import summary_lines
+    from buildorch.releases.runner import prepare_release
+    from buildorch.releases.runner import release as run_release
 
     spec = validated(
         ReleaseSpec,
@@ -96,30 +100,16 @@ def release(
         progress=progress,
     )
     if dry_run:
-        from buildorch.builds.runner import prepare
-        from buildorch.releases.report import plan_lines
-        from buildorch.releases.runner import prepare_release
-
         plan = prepare_release(spec)
-        commands = prepare(plan.build).command_lines()
         if json_out:
-            emit_json({
-                "image": spec.image, "version": spec.version, "tags": plan.tags, "references": plan.references,
-                "tag_notes": plan.tag_notes, "platforms": spec.platforms, "labels": plan.labels,
-                "build_commands": commands, "push_method": plan.push_method,
-                "verification": plan.verification_steps(), "existing_tags": plan.existing_tags, "warnings": plan.warnings,
-            })
+            emit_json(plan.report())
         else:
-            for line in plan_lines(plan, commands):
+            for line in plan.describe():
                 typer.echo(line)
         return
-    from buildorch.releases.runner import release as run_release
-
     result = run_release(spec)
     if json_out:
         emit_json(result.model_dump(mode="json"))
     else:
-        from buildorch.releases.report import summary_lines
-
         for line in summary_lines(result):
             typer.echo(line)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
+from buildorch.builds.plan import BuildPlan
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import InputError
@@ -21,6 +23,7 @@ from buildorch.core.validation import validation_message
 from buildorch.engine.git import GitState, resolve_version
 from buildorch.engine.git import state as git_state
 from buildorch.releases.models import PushMethod, ReleaseSpec
+from buildorch.releases.report import plan_lines
 
 SHORT_SHA = 7
 
@@ -88,10 +91,29 @@ class ReleasePlan:
     git: GitState
     layout_dir: Path | None
     warnings: list[str] = field(default_factory=list)
+    build_plan: BuildPlan | None = None  # the build, planned against the engine (prepare_release)
 
     @property
     def references(self) -> list[str]:
         return [f"{self.spec.image}:{t}" for t in self.tags]
+
+    @property
+    def build_commands(self) -> list[str]:
+        """The ``docker buildx build`` command(s) the release runs (none before it is planned against the engine)."""
+        return self.build_plan.command_lines() if self.build_plan is not None else []
+
+    def describe(self) -> list[str]:
+        """What ``buildorch release --dry-run`` prints: everything the release would do, in order."""
+        return plan_lines(self, self.build_commands)
+
+    def report(self) -> dict[str, Any]:
+        """What ``buildorch release --dry-run --json`` prints."""
+        return {
+            "image": self.spec.image, "version": self.spec.version, "tags": self.tags, "references": self.references,
+            "tag_notes": self.tag_notes, "platforms": self.spec.platforms, "labels": self.labels,
+            "build_commands": self.build_commands, "push_method": self.push_method,
+            "verification": self.verification_steps(), "existing_tags": self.existing_tags, "warnings": self.warnings,
+        }
 
     def verification_steps(self) -> list[str]:
         ref = f"{self.spec.image}@<index digest>"

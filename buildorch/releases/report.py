@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from buildorch.core.units import human_size
+
+if TYPE_CHECKING:  # plan.py imports this module
+    from buildorch.releases.plan import ReleasePlan
 from buildorch.releases.models import ReleaseResult
-from buildorch.releases.plan import ReleasePlan
 
 
 def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:

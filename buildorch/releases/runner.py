@@ -47,6 +47,7 @@ def prepare_release(
     """Check the inputs and git, read the registry's tags and plan everything. Writes nothing anywhere.
 
     A registry that does not answer (after retries) is a warning, or a PushFailed when ``strict``.
+    ``prepare_release(spec).describe()`` is what ``buildorch release --dry-run`` prints.
     """
     git = check_git(spec)
     client = _client(spec, log)
@@ -58,7 +59,9 @@ def prepare_release(
         if strict:
             raise PushFailed(f"the registry of {spec.image} does not answer: {exc.message}", _PUSH_HINT) from exc
         existing = None
-    return plan_release(spec, existing_tags=existing, push_method=push_method(spec.builder), git=git, layout_dir=layout_dir)
+    plan = plan_release(spec, existing_tags=existing, push_method=push_method(spec.builder), git=git, layout_dir=layout_dir)
+    plan.build_plan = prepare(plan.build)
+    return plan
 
 
 def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
@@ -104,7 +107,7 @@ def _client(spec: ReleaseSpec, log: IO[str] | None) -> registry.Client:
 
 def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:
     """``buildorch.builds.runner`` the plan, again on a transient registry failure (the rerun is cached)."""
-    bplan = prepare(plan.build)
+    bplan = plan.build_plan or prepare(plan.build)
     backoff = Backoff(attempts=plan.spec.push_attempts, base=plan.spec.retry_base_seconds)
 
     def run() -> BuildResult:

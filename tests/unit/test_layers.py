@@ -110,3 +110,10 @@ def test_the_checks_catch_a_violation(tmp_path: Path) -> None:
     assert [n for _, n in imported(f)] == ["typer", "buildorch.cli.render", "buildorch.cli.render.emit_json",
                                            "buildorch.engine", "buildorch.engine.buildx"]
     assert target_part("buildorch.cli.render") == "cli" and RANK["cli"] > RANK["builds"]
+
+
+def test_the_release_script_uses_only_the_public_api() -> None:
+    script = ROOT / "scripts" / "release.py"
+    used = [name for _, name in imported(script) if name.split(".")[0] == "buildorch"]
+    assert used and all(name == "buildorch" or (name.count(".") == 1 and name.startswith("buildorch.")) for name in used), used
+    assert not [n for n in used if target_part(n) in RANK], f"scripts/release.py reaches past the public API: {used}"
