@@ -137,3 +137,15 @@ def test_a_buildx_crash_is_named_as_such() -> None:
         t.feed(line)
     err = translate_failure(t, BuildorchError("docker buildx bake failed: golang.org/x/sync/errgroup/errgroup.go:75 +0x93"))
     assert err.message == "docker buildx crashed: panic: runtime error: invalid memory address or nil pointer dereference"
+
+
+def test_a_failed_push_is_told_the_same_way_by_build_and_bake() -> None:
+    from buildorch.builds.progress import ProgressTracker
+    from buildorch.core.errors import PushFailed
+
+    # one translator: bake used to miss "pushing", which only build's regex knew
+    for tracker in (ProgressTracker(started_at=0.0), BakeTracker(["app"], started_at=0.0)):
+        tracker.feed("ERROR: failed to solve: pushing localhost:5000/app:1.2.3 with docker: connection refused\n")
+        err = translate_failure(tracker, BuildorchError(f"docker buildx {tracker.what} failed"))
+        assert isinstance(err, PushFailed) and err.exit_code == 4
+        assert err.message == "push failed: failed to solve: pushing localhost:5000/app:1.2.3 with docker: connection refused"
