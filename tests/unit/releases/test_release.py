@@ -1,4 +1,4 @@
-"""Pure logic of ``buildorch release``: tag rules, the spec, plans and reports, retries.
+"""Pure logic of ``buildorch release``: tag rules, the spec, plans and reports, retries."""
 
 from __future__ import annotations
 
