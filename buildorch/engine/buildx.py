@@ -1,19 +1,29 @@
-"""The one module that speaks to Docker, through python-on-whales.
+"""The one module that runs ``docker`` (and ``docker buildx``), through python-on-whales.
 
-Everything that runs ``docker`` goes through here, so that every failure is
-turned into a :class:`~buildorch.core.errors.BuildorchError` in one place and the
-rest of buildorch never sees a ``DockerException``.
+Every docker command goes through here, so that every failure is turned into a
+:class:`~buildorch.core.errors.BuildorchError` in one place and the rest of
+buildorch never sees a ``DockerException``. (Registries over HTTP are
+:mod:`buildorch.engine.registry`; containerd's ``ctr`` is :mod:`buildorch.engine.containerd`.)
 
-We use python-on-whales' command runners (``utils.run`` and
-``utils.stream_stdout_and_stderr``) with argv we build ourselves rather than
-``docker.buildx.build()``, because that wrapper (0.81):
-  * runs ``buildx inspect`` and ``buildx ls`` before every build to guess
-    whether an image gets loaded (two extra processes on a 0.35 s cached build);
-  * returns ``None`` when pushing and offers no result object when streaming;
-  * takes a single ``cache_to`` and silently drops a non-dict ``attest``
-    (python-on-whales#506);
-and because ``--dry-run`` must print the exact command we run.
-It has no wrapper at all for ``buildx du`` or ``image history``.
+python-on-whales' typed calls are used where they run the same command and
+return what we need: removing containers and images. Elsewhere we use its
+command runners (``utils.run`` and ``utils.stream_stdout_and_stderr``) with argv
+we build ourselves:
+  * ``buildx build`` and ``buildx bake``: ``docker.buildx.build()`` (0.81) runs
+    ``buildx inspect`` and ``buildx ls`` before every build to guess whether an
+    image gets loaded (two extra processes on a 0.35 s cached build), returns
+    ``None`` when pushing and offers no result object when streaming, takes a
+    single ``cache_to`` and silently drops a non-dict ``attest``
+    (python-on-whales#506); ``bake()`` returns only the printed config (#504);
+    and ``--dry-run`` must print the exact command we run;
+  * ``image inspect``, ``container inspect``, ``buildx imagetools inspect --raw``:
+    callers read Docker's own JSON (``Config``, ``Variant``, ``State.Health``,
+    the raw manifest), which python-on-whales validates into its models first;
+  * ``buildx inspect``, ``du``, ``prune``: no JSON in buildx 0.13, and no
+    wrapper for ``du``; their text is parsed in :mod:`buildorch.engine.buildx_text`;
+  * ``docker run``/``create``/``port``/``logs`` for smoke tests and debug: the
+    caller needs the exit code and stderr of a failed start as docker printed them;
+  * ``save``, ``export``, ``cp``: binary tars, streamed (see :func:`binary_stdout`).
 """
 
 from __future__ import annotations
@@ -163,6 +173,22 @@ def buildx_prune(builder: str | None = None, *, older_than: int | None = None, k
     if keep_storage is not None:
         args += ["--keep-storage", str(keep_storage)]
     return run(args, what="docker buildx prune")
+
+
+def remove_container(cid: str) -> None:
+    """``docker container rm --force --volumes CID``."""
+    try:
+        _docker.container.remove(cid, force=True, volumes=True)
+    except (DockerException, FileNotFoundError) as exc:
+        raise translate(exc, f"docker rm {cid}") from exc
+
+
+def remove_image(ref: str) -> None:
+    """``docker image rm REF`` (the tag; the image goes with its last tag)."""
+    try:
+        _docker.image.remove(ref)
+    except (DockerException, FileNotFoundError) as exc:
+        raise translate(exc, f"docker image rm {ref}") from exc
 
 
 def image_inspect(ref: str) -> dict[str, Any] | None:

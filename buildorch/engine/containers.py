@@ -3,6 +3,9 @@
 ``docker create`` + ``docker export``/``docker cp`` read any image's files, even
 FROM-scratch images with no shell. Every container made here is removed by the
 caller through :func:`created` (or :func:`remove`), also when something fails.
+Removal uses python-on-whales' typed calls; ``create`` keeps its argv because
+its stderr says why a container could not be made ("no command specified",
+"No such image"), which decides what happens next.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ def create(ref: str, platform: str) -> str:
 def remove(cid: str) -> None:
     """``docker rm -f CID``; never raises (used in cleanup paths)."""
     with contextlib.suppress(BuildorchError):
-        buildx.run_capture(["rm", "-f", "-v", cid])
+        buildx.remove_container(cid)
 
 
 @contextlib.contextmanager
@@ -152,7 +155,7 @@ def throwaway_tag(prefix: str, context: Path, name: str) -> str:
 def remove_image(tag: str) -> None:
     """``docker image rm TAG``; never raises (cleanup). Only the tag buildorch made is named."""
     with contextlib.suppress(BuildorchError):
-        buildx.run_capture(["image", "rm", tag])
+        buildx.remove_image(tag)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,41 @@
+"""The docker commands buildorch runs through python-on-whales' typed calls (no Docker needed: the runner is replaced)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from python_on_whales.components.container import cli_wrapper as container_cli
+from python_on_whales.components.image import cli_wrapper as image_cli
+from python_on_whales.exceptions import DockerException
+
+from buildorch.core.errors import BuildorchError
+from buildorch.engine import buildx, containers
+
+
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    seen: list[list[str]] = []
+
+    def run(cmd: Any, **_: Any) -> None:
+        seen.append([str(a) for a in cmd][1:])  # without the docker binary's path
+
+    monkeypatch.setattr(container_cli, "run", run)
+    monkeypatch.setattr(image_cli, "run", run)
+    return seen
+
+
+def test_removals_run_the_commands_they_always_ran(ran: list[list[str]]) -> None:
+    containers.remove("c0ffee")
+    containers.remove_image("buildorch-debug/app-builder:1a2b3c4d")
+    assert ran == [["container", "rm", "--force", "--volumes", "c0ffee"], ["image", "rm", "buildorch-debug/app-builder:1a2b3c4d"]]
+
+
+def test_removal_failures_are_cleanup_noise_not_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(cmd: Any, **_: Any) -> None:
+        raise DockerException([str(a) for a in cmd], 1, b"", b"Error response from daemon: No such container: c0ffee")
+
+    monkeypatch.setattr(container_cli, "run", fail)
+    containers.remove("c0ffee")  # never raises: it runs in finally blocks
+    with pytest.raises(BuildorchError, match="No such container"):
+        buildx.remove_container("c0ffee")
