@@ -5,7 +5,7 @@ PY    := $(VENV)/bin/python
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: all venv stack stack-status test unit integration go-test lint demo bench clean
+.PHONY: all venv stack stack-status test unit integration go-test lint docs demo bench clean
 
 all: test
 
@@ -39,6 +39,11 @@ test: venv stack go-test
 lint: venv
 	$(VENV)/bin/ruff check buildorch tests bench scripts/*.py
 	$(VENV)/bin/mypy
+
+# The reference under docs/, built by mkdocs in strict mode: a broken link or a page left out of the nav fails.
+docs: venv
+	$(VENV)/bin/pip install -q -e '.[docs]'
+	$(VENV)/bin/mkdocs build --strict
 
 demo: venv stack
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/demo

@@ -12,6 +12,7 @@ uses nothing else); the layers below are described in ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -88,6 +89,4 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'buildorch' has no attribute {name!r}")
-    import importlib  # only when a public name is first used: `import buildorch` stays free
-
     return getattr(importlib.import_module(module), name)

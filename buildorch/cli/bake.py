@@ -1,4 +1,8 @@
-"""``buildorch bake``."""
+"""``buildorch bake``.
+
+The library (pydantic models, python-on-whales, rich) is imported inside the command
+function, not at the top: ``--help`` needs none of it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""``buildorch builder ls|inspect|create|rm|use|doctor``: buildx builders, declared in configuration."""
+"""``buildorch builder ls|inspect|create|rm|use|doctor``: buildx builders, declared in configuration.
+
+The library (pydantic models, python-on-whales, rich) is imported inside the command
+function, not at the top: ``--help`` needs none of it.
+"""
 
 from __future__ import annotations
 
