@@ -14,7 +14,7 @@ in ``buildorch.toml``::
     platforms = ["linux/arm64"]
     tls = { cacert = "certs/ca.pem", cert = "certs/client.pem", key = "certs/client-key.pem" }
 
-Everything here is pure: no docker, no network. ``builder_ops`` runs the commands.
+Everything here is pure: no docker, no network. :mod:`buildorch.builders.ops` runs the commands.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``buildorch builder``: list, inspect, create, remove, select and check buildx builders.
 
-``remove`` only removes what ``create`` made (see ``builder_state``); ``explain_failure``
+``remove`` only removes what ``create`` made (see :mod:`buildorch.builders.state`); ``explain_failure``
 and ``nodes_for_build`` tell a build's result which node did what.
 """
 

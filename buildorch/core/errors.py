@@ -3,7 +3,7 @@
 Every failure a user can cause or fix (bad input, a daemon that is down, a build
 step that fails) is a :class:`BuildorchError` carrying a one-line message and a
 hint of what to do. The CLI turns it into clean output at exactly one place
-(``cli.main``); anything else is a bug and gets a traceback.
+(:func:`buildorch.cli.app.main`); anything else is a bug and gets a traceback.
 """
 
 from __future__ import annotations

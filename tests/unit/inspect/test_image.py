@@ -1,4 +1,4 @@
-"""inspect_image's pure parts, on recorded docker output and tars built here."""
+"""buildorch inspect's pure parts (buildorch.inspect.image and .filesystem), on recorded docker output and tars built here."""
 
 from __future__ import annotations
 
