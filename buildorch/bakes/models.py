@@ -16,10 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from buildorch.builds.spec import Progress
-from buildorch.core.validation import PlatformList
-from buildorch.core.versioning import parse_time
+from buildorch.core.validation import PlatformList, check_identifier
+from buildorch.core.versioning import check_explicit
 
-_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # "TARGET.KEY=VALUE"; TARGET may be a pattern (``*``), KEY may be dotted (``args.NAME``).
 _SET = re.compile(r"^(?P<target>[^.=]+)\.(?P<key>[^=]+)=(?P<value>.*)$", re.S)
 
@@ -166,8 +165,7 @@ class BakeSpec(BaseModel):
     @classmethod
     def _variables(cls, v: dict[str, str]) -> dict[str, str]:
         for name in v:
-            if not _VAR_NAME.match(name):
-                raise ValueError(f"bake variable name {name!r} is not valid: use letters, digits and _")
+            check_identifier(name, "bake variable")
         return v
 
     @field_validator("files")
@@ -186,10 +184,7 @@ class BakeSpec(BaseModel):
             given = self.variables.get(var)
             if opt is not None and given is not None and given != opt:
                 raise ValueError(f"--{var.lower().replace('_', '-')} {opt!r} and --var {var}={given!r} disagree: give one")
-        if self.version is not None and not self.version.strip():
-            raise ValueError("--version is empty")
-        if self.explicit_build_time:
-            parse_time(self.explicit_build_time)
+        check_explicit(self.version, self.explicit_build_time)
         return self
 
     @property

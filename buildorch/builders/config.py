@@ -37,6 +37,13 @@ CONFIG_FILES = ("buildorch.toml", "pyproject.toml")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def valid_name(kind: str, name: str) -> str:
+    """``name`` if buildx takes it as a builder or node name, else ``ValueError`` saying what it takes."""
+    if not _NAME.match(name):
+        raise ValueError(f"{kind} name {name!r} is not valid: use letters, digits, '.', '_' and '-'")
+    return name
+
+
 class NodeTLS(BaseModel):
     """Client-side TLS files for a remote node (buildx's ``cacert``, ``cert``, ``key``, ``servername``)."""
 
@@ -68,9 +75,7 @@ class NodeSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(f"node name {v!r} is not valid: use letters, digits, '.', '_' and '-'")
-        return v
+        return valid_name("node", v)
 
     @field_validator("driver_opts", mode="before")
     @classmethod
@@ -110,9 +115,7 @@ class BuilderSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(f"builder name {v!r} is not valid: use letters, digits, '.', '_' and '-'")
-        return v
+        return valid_name("builder", v)
 
     @model_validator(mode="after")
     def _check(self) -> BuilderSpec:

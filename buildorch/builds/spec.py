@@ -16,10 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from buildorch.core import dockerfile, references
-from buildorch.core.validation import PlatformList
-from buildorch.core.versioning import parse_time
+from buildorch.core.validation import PlatformList, check_identifier, is_identifier
+from buildorch.core.versioning import check_explicit
 
-_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Parts of a build-arg name that say "this is a credential". Build args end up in
 # the image history and provenance; secrets belong in BuildKit secrets.
 _SECRETISH = {"TOKEN", "PASSWORD", "PASSWD", "PASS", "SECRET", "CREDENTIAL", "CREDENTIALS", "KEY", "APIKEY", "PRIVATE"}
@@ -43,7 +42,7 @@ def parse_pairs(items: list[str], what: str, env: dict[str, str] | None = None) 
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep:
-            if key and key in environ and _ARG_NAME.match(key):
+            if key and key in environ and is_identifier(key):
                 out[key] = environ[key]
                 continue
             raise ValueError(f"malformed {what} {item!r}: use KEY=VALUE")
@@ -133,8 +132,7 @@ class BuildSpec(BaseModel):
     @classmethod
     def _build_args(cls, v: dict[str, str]) -> dict[str, str]:
         for name in v:
-            if not _ARG_NAME.match(name):
-                raise ValueError(f"build arg name {name!r} is not valid: use letters, digits and _")
+            check_identifier(name, "build arg")
             if looks_secret(name):
                 raise ValueError(
                     f"build arg {name!r} looks like a secret; build args are stored in the image history. "
@@ -172,10 +170,7 @@ class BuildSpec(BaseModel):
             raise ValueError("--push needs a tag with a registry: add -t REGISTRY/NAME:TAG")
         if self.load_per_platform and (self.push or self.output):
             raise ValueError("--load-per-platform loads images; it cannot go with --push or --output")
-        if self.version is not None and not self.version.strip():
-            raise ValueError("--version is empty")
-        if self.build_time:
-            parse_time(self.build_time)
+        check_explicit(self.version, self.build_time)
         return self
 
     @property

@@ -1,8 +1,4 @@
-"""``buildorch bake``.
-
-The library (pydantic models, python-on-whales, rich) is imported inside the command
-function, not at the top: ``--help`` needs none of it.
-"""
+"""``buildorch bake``."""
 
 from __future__ import annotations
 
@@ -12,17 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from buildorch.cli.options import (
-    BuilderOpt,
-    BuildTimeOpt,
-    CacheModeOpt,
-    JsonOpt,
-    MetadataFileOpt,
-    ProgressOpt,
-    VersionOpt,
-    pairs,
-    validated,
-)
+from buildorch.cli import options
+from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import emit_json, output_lines
 
 
@@ -41,16 +28,16 @@ def bake(
     ] = None,
     load: Annotated[bool, typer.Option("--load", help="Load the targets that set no output into Docker.")] = False,
     push: Annotated[bool, typer.Option("--push", help="Push the images (cache-only targets stay cache-only).")] = False,
-    version: VersionOpt = None,
-    build_time: BuildTimeOpt = None,
+    version: options.VersionOpt = None,
+    build_time: options.BuildTimeOpt = None,
     cache: Annotated[
         str, typer.Option(help="local: a cache per target, unless the file sets one; none: only what the file sets.")
     ] = "local",
-    cache_mode: CacheModeOpt = "max",
-    builder: BuilderOpt = None,
-    progress: ProgressOpt = "auto",
-    metadata_file: MetadataFileOpt = None,
-    json_out: JsonOpt = False,
+    cache_mode: options.CacheModeOpt = "max",
+    builder: options.BuilderOpt = None,
+    progress: options.ProgressOpt = "auto",
+    metadata_file: options.MetadataFileOpt = None,
+    json_out: options.JsonOpt = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the resolved definition and what buildorch adds to it; build nothing.")
     ] = False,

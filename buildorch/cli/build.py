@@ -1,8 +1,4 @@
-"""``buildorch build``.
-
-The library (pydantic models, python-on-whales, rich) is imported inside the command
-function, not at the top: ``--help`` needs none of it.
-"""
+"""``buildorch build``."""
 
 from __future__ import annotations
 
@@ -11,34 +7,22 @@ from typing import Annotated
 
 import typer
 
-from buildorch.cli.options import (
-    BuildArgOpt,
-    BuilderOpt,
-    BuildTimeOpt,
-    CacheModeOpt,
-    ContextArg,
-    DockerfileOpt,
-    JsonOpt,
-    MetadataFileOpt,
-    ProgressOpt,
-    VersionOpt,
-    pairs,
-    validated,
-)
+from buildorch.cli import options
+from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import build_summary, emit_json
 
 
 def build(
-    context: ContextArg = Path("."),
-    file: DockerfileOpt = None,
+    context: options.ContextArg = Path("."),
+    file: options.DockerfileOpt = None,
     target: Annotated[str | None, typer.Option(help="Stage to build (builder, test, runtime...).")] = None,
     platform: Annotated[
         list[str] | None, typer.Option(help="os/arch or os/arch/variant, comma-separated or repeated. Default: the builder's.")
     ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Image reference; repeatable.")] = None,
-    build_arg: BuildArgOpt = None,
-    version: VersionOpt = None,
-    build_time: BuildTimeOpt = None,
+    build_arg: options.BuildArgOpt = None,
+    version: options.VersionOpt = None,
+    build_time: options.BuildTimeOpt = None,
     label: Annotated[list[str] | None, typer.Option(help="K=V image label; repeatable.")] = None,
     load: Annotated[bool, typer.Option("--load", help="Load the image into Docker (default for one platform).")] = False,
     push: Annotated[bool, typer.Option("--push", help="Push to the registry of each tag.")] = False,
@@ -46,7 +30,7 @@ def build(
     load_per_platform: Annotated[
         bool, typer.Option(help="Load one image per platform (tag suffix -amd64, -arm64) without the containerd store.")
     ] = False,
-    builder: BuilderOpt = None,
+    builder: options.BuilderOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the build cache.")] = False,
     pull: Annotated[bool, typer.Option("--pull", help="Always look for newer base images.")] = False,
     secret: Annotated[
@@ -55,14 +39,14 @@ def build(
     cache: Annotated[
         str, typer.Option(help="Cache: auto, local[:DIR], registry[:REF], inline or none.")
     ] = "auto",
-    cache_mode: CacheModeOpt = "max",
+    cache_mode: options.CacheModeOpt = "max",
     cache_required: Annotated[
         bool, typer.Option("--cache-required", help="Fail when the cache cannot be used (default: warn, build without).")
     ] = False,
     cache_from: Annotated[list[str] | None, typer.Option(help="Extra cache source (buildx syntax); repeatable.")] = None,
-    progress: ProgressOpt = "auto",
-    metadata_file: MetadataFileOpt = None,
-    json_out: JsonOpt = False,
+    progress: options.ProgressOpt = "auto",
+    metadata_file: options.MetadataFileOpt = None,
+    json_out: options.JsonOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the docker command and the spec; run nothing.")] = False,
 ) -> None:
     """Build CONTEXT for one or more platforms, with VERSION and BUILD_TIME always set.

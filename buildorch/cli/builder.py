@@ -1,8 +1,4 @@
-"""``buildorch builder ls|inspect|create|rm|use|doctor``: buildx builders, declared in configuration.
-
-The library (pydantic models, python-on-whales, rich) is imported inside the command
-function, not at the top: ``--help`` needs none of it.
-"""
+"""``buildorch builder ls|inspect|create|rm|use|doctor``: buildx builders, declared in configuration."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""``buildorch cache ls|du|prune``: what the caches hold, and making them smaller.
-
-The library (pydantic models, python-on-whales, rich) is imported inside the command
-function, not at the top: ``--help`` needs none of it.
-"""
+"""``buildorch cache ls|du|prune``: what the caches hold, and making them smaller."""
 
 from __future__ import annotations
 

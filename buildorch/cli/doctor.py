@@ -1,8 +1,4 @@
-"""``buildorch doctor``.
-
-The library (pydantic models, python-on-whales, rich) is imported inside the command
-function, not at the top: ``--help`` needs none of it.
-"""
+"""``buildorch doctor``."""
 
 from __future__ import annotations
 

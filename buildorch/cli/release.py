@@ -1,8 +1,4 @@
-"""``buildorch release``.
-
-The library (pydantic models, python-on-whales, rich) is imported inside the command
-function, not at the top: ``--help`` needs none of it.
-"""
+"""``buildorch release``."""
 
 from __future__ import annotations
 
@@ -11,31 +7,21 @@ from typing import Annotated
 
 import typer
 
-from buildorch.cli.options import (
-    BuildArgOpt,
-    BuilderOpt,
-    BuildTimeOpt,
-    ContextArg,
-    DockerfileOpt,
-    JsonOpt,
-    PortOpt,
-    ProgressOpt,
-    pairs,
-    validated,
-)
+from buildorch.cli import options
+from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import emit_json
 
 
 def release(
     version: Annotated[str, typer.Option(help="Semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7 (tagged 1.2.3-build.7).")],
     image: Annotated[str, typer.Option(help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app.")],
-    context: ContextArg = Path("."),
-    file: DockerfileOpt = None,
+    context: options.ContextArg = Path("."),
+    file: options.DockerfileOpt = None,
     target: Annotated[str | None, typer.Option(help="Stage to release (default: the last one).")] = None,
     platform: Annotated[
         list[str] | None, typer.Option(help="os/arch, comma-separated or repeated. Default: linux/amd64,linux/arm64.")
     ] = None,
-    build_arg: BuildArgOpt = None,
+    build_arg: options.BuildArgOpt = None,
     latest: Annotated[
         bool | None,
         typer.Option(
@@ -48,16 +34,16 @@ def release(
     output_dir: Annotated[
         Path | None, typer.Option(help="Where release.json and release.md go (default: .buildorch/releases/VERSION/).")
     ] = None,
-    build_time: BuildTimeOpt = None,
+    build_time: options.BuildTimeOpt = None,
     health_path: Annotated[list[str] | None, typer.Option(help="Path to GET, expecting 2xx; repeatable (/health).")] = None,
-    port: PortOpt = None,
+    port: options.PortOpt = None,
     verify_timeout: Annotated[float, typer.Option(help="Seconds a platform may take to answer.")] = 60.0,
     push_attempts: Annotated[int, typer.Option(help="Tries for each registry write before giving up (exit 4).")] = 4,
     retry_delay: Annotated[float, typer.Option(help="First wait between tries, doubling each time (seconds).")] = 1.0,
-    builder: BuilderOpt = None,
+    builder: options.BuilderOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild every step (to check reproducibility).")] = False,
-    progress: ProgressOpt = "auto",
-    json_out: JsonOpt = False,
+    progress: options.ProgressOpt = "auto",
+    json_out: options.JsonOpt = False,
 ) -> None:
     """Build every platform, push by digest, verify the pushed images, and only then tag them.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationError
@@ -24,6 +25,21 @@ def validation_message(exc: ValidationError) -> str:
     """pydantic's first error as one line: ``platforms: unknown platform 'linux/amd46': did you mean linux/amd64?``."""
     loc, msg = first_error(exc)
     return f"{loc}: {msg}" if loc else msg
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_identifier(name: str) -> bool:
+    """A shell-style name, as build args and bake variables are: ``GO_VERSION``, not ``1X`` or ``A-B``."""
+    return bool(_IDENTIFIER.match(name))
+
+
+def check_identifier(name: str, what: str) -> str:
+    """``name`` if it is a shell-style identifier (a build arg, a bake variable), else ``ValueError``."""
+    if not is_identifier(name):
+        raise ValueError(f"{what} name {name!r} is not valid: use letters, digits and _")
+    return name
 
 
 def _platform_list(value: Any) -> list[str]:

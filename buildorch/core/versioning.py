@@ -57,6 +57,14 @@ def parse_time(value: str) -> int:
     return int(dt.timestamp())
 
 
+def check_explicit(version: str | None, build_time: str | None) -> None:
+    """``ValueError`` for an empty ``--version`` or a ``--build-time`` that is no time (BuildSpec, BakeSpec)."""
+    if version is not None and not version.strip():
+        raise ValueError("--version is empty")
+    if build_time:
+        parse_time(build_time)
+
+
 def resolve(
     git: GitFacts,
     version: str | None = None,
