@@ -10,16 +10,21 @@ which: typer turns every registered command's options into click parameters
 before it runs one, which ``buildorch build --help`` should not pay for nine others.
 Help is click's plain text (``rich_markup_mode=None``): typer's rich help imports
 rich and markdown-it, about 0.1 s of a 0.35 s ``--help``, for boxes around it.
+And ``buildorch CMD --help`` is answered by :func:`help_text` without parsing:
+typer builds a pydantic TypeAdapter to process even the ``--help`` flag, which
+imports pydantic (another 0.1 s) to print text that does not need it.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from typing import Annotated
 
 import typer
+import typer.main
 
 from buildorch import __version__
 from buildorch.core.errors import BuildorchError
@@ -81,11 +86,36 @@ def make_app(only: str | None = None) -> typer.Typer:
 
 
 app = make_app()
+HELP_FLAGS = ("--help", "-h")
+
+
+def help_text(args: list[str], prog_name: str = "buildorch") -> str | None:
+    """What ``buildorch [CMD [SUB]] --help`` prints, formatted by typer's own command, without parsing any option.
+
+    None for any other arguments (``buildorch build app --help`` goes the usual way).
+    """
+    if not 1 <= len(args) <= 3 or args[-1] not in HELP_FLAGS or (len(args) > 1 and args[0] not in COMMANDS):
+        return None
+    command = typer.main.get_command(make_app(args[0]) if len(args) > 1 else app)
+    ctx = typer.Context(command, info_name=prog_name, **command.context_settings)
+    for name in args[:-1]:
+        sub = getattr(command, "commands", {}).get(name)
+        if sub is None:
+            return None
+        command = sub
+        ctx = typer.Context(command, parent=ctx, info_name=name, **command.context_settings)
+    return command.get_help(ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every expected failure into one line on stderr."""
     args = sys.argv[1:] if argv is None else argv
+    # As the console script, click would call the program "buildorch" too (the basename of argv[0]).
+    if argv is None and os.path.basename(sys.argv[0]) == "buildorch":
+        text = help_text(args)
+        if text is not None:
+            typer.echo(text)
+            return _exit(0, argv)
     # `buildorch build ...`: only build's options are built. Anything else (no command, a root
     # option, a misspelt command) gets every command, for the listing and "No such command".
     command_app = make_app(args[0]) if args and args[0] in COMMANDS else app

@@ -84,3 +84,32 @@ def test_public_api_names_are_functions_even_after_their_modules_load() -> None:
 
     assert all(callable(f) and f.__module__.startswith("buildorch.") for f in (bake, build, doctor, release))
     assert build.__name__ == "build" and release.__name__ == "release"
+
+
+@pytest.mark.parametrize("path", [[], *_command_paths()], ids=lambda p: " ".join(p) or "buildorch")
+def test_help_without_parsing_is_the_help_typer_prints(path: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    import contextlib
+
+    import typer
+
+    from buildorch.cli.app import app, help_text
+
+    # `buildorch CMD --help` as the console script skips typer's parsing (and pydantic): same text
+    with contextlib.suppress(typer.Exit):
+        app(args=[*path, "--help"], prog_name="buildorch", standalone_mode=False)
+    assert help_text([*path, "--help"]) == capsys.readouterr().out.removesuffix("\n")
+    assert help_text([*path, "-h"]) == help_text([*path, "--help"])
+    assert help_text([*path, "app", "x", "y", "--help"]) is None  # anything else goes the usual way
+
+
+def test_help_as_the_console_script_does_not_import_pydantic() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.argv = ['buildorch', 'build', '--help']\n"
+            "from buildorch.cli.entry import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('pydantic' in sys.modules, 'python_on_whales' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "Usage: buildorch build [OPTIONS] [context]" in out
+    assert out.splitlines()[-1] == "False False"
