@@ -19,7 +19,7 @@ from pathlib import Path
 
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import references
-from buildorch.engine import buildx, registry
+from buildorch.engine import buildx
 
 
 def cache_root() -> Path:
@@ -115,6 +115,10 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
             ref = f"{name}:buildcache"
         host = references.registry_of(ref)
         if host and not spec.push:  # when pushing, an unreachable registry fails the push anyway
+            # Imported here: the HTTP client (urllib, http.client) is for registry caches only,
+            # not for the local cache of an everyday build.
+            from buildorch.engine import registry
+
             ok, why = registry.reachable(host, timeout=2.0)
             if not ok:
                 raise CacheUnavailable(f"registry cache {ref} is unreachable ({why})")

@@ -7,7 +7,6 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch.builders.ops import explain_failure, nodes_for_build
 from buildorch.builds import cache
 from buildorch.builds.cache_usage import remember_registry_cache
 from buildorch.builds.display import Renderer, make_renderer
@@ -86,6 +85,10 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
                 _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
     except BuildorchError as exc:
         cache.discard(plan.cache)  # the previous cache stays as it was
+        # Imported here: builders/ loads tomllib and ssl, which a build that succeeds on
+        # the default builder never needs (a cached build takes 0.4 s; every import shows).
+        from buildorch.builders.ops import explain_failure
+
         named = explain_failure(spec.builder, spec.platforms, exc)  # a node that did not answer, by name
         if named is exc:
             raise
@@ -95,6 +98,8 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         raise
     cache.commit(plan.cache)
     if spec.builder or len(spec.platforms) > 1:
+        from buildorch.builders.ops import nodes_for_build  # see explain_failure above
+
         result.nodes = nodes_for_build(spec.builder, spec.platforms)
     result.duration_seconds = round(time.monotonic() - t0, 3)
     result.loaded = plan.output == "load"

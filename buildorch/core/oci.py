@@ -1,4 +1,5 @@
-"""Reading OCI documents: an image index's platforms, and the OCI layout that ``docker save`` writes.
+"""Reading OCI documents: an image index's platforms, and the OCI layout that ``docker save`` writes
+(its small JSON blobs, read from the tar by :func:`buildorch.engine.containers.small_blobs`).
 
 Engine 26 (API 1.45) has no ``--platform`` for ``docker image inspect`` or
 ``docker image history`` (both need API 1.48+), and ``image history`` of an
@@ -11,12 +12,9 @@ blobs are kept; layer blobs stream past.
 from __future__ import annotations
 
 import json
-import tarfile
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
-# Manifests, indexes and configs are a few kB; a config with a long history stays well under this.
-SMALL_BLOB = 4 << 20
 _INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 
 
@@ -35,26 +33,6 @@ class PlatformImage:
     def content_size(self) -> int:
         """Compressed content size: config plus layers (what ``docker image inspect`` calls Size)."""
         return self.config_size + sum(self.layer_sizes)
-
-
-def small_blobs(stream: IO[bytes], limit: int = SMALL_BLOB) -> dict[str, bytes]:
-    """Read a ``docker save`` tar stream; return ``{"index.json": ..., "sha256:<hex>": ...}`` for small files."""
-    out: dict[str, bytes] = {}
-    with tarfile.open(fileobj=stream, mode="r|") as tar:
-        for member in tar:
-            if not member.isfile() or member.size > limit:
-                continue
-            name = member.name.removeprefix("./")
-            fh = tar.extractfile(member)
-            if fh is None:
-                continue
-            data = fh.read()
-            if name.startswith("blobs/"):
-                algo, _, hexd = name.removeprefix("blobs/").partition("/")
-                out[f"{algo}:{hexd}"] = data
-            else:
-                out[name] = data
-    return out
 
 
 def _json(blobs: dict[str, bytes], key: str) -> dict[str, Any] | None:

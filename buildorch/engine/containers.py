@@ -26,6 +26,8 @@ from buildorch.engine import buildx
 _NO_COMMAND = re.compile(r"no command specified", re.I)
 _NO_SUCH_IMAGE = re.compile(r"No such image", re.I)
 _NO_PATH = re.compile(r"Could not find the file|not a directory|no such file or directory", re.I)
+# Manifests, indexes and configs are a few kB; a config with a long history stays well under this.
+SMALL_BLOB = 4 << 20
 # A path no image has, used as the command of a container that only gets exported.
 _PLACEHOLDER_CMD = "/.buildorch-no-command"
 
@@ -50,8 +52,28 @@ def default_platform(meta: dict[str, Any]) -> str:
 def image_platforms(ref: str) -> list[oci.PlatformImage]:
     """Every platform of a local image, read from ``docker save`` (engine 26 has no per-platform inspect)."""
     with buildx.binary_stdout(["save", ref], what=f"docker save {ref}") as stream:
-        blobs = oci.small_blobs(stream)
+        blobs = small_blobs(stream)
     return oci.platform_images(blobs)
+
+
+def small_blobs(stream: IO[bytes], limit: int = SMALL_BLOB) -> dict[str, bytes]:
+    """Read a ``docker save`` tar stream; return ``{"index.json": ..., "sha256:<hex>": ...}`` for small files."""
+    out: dict[str, bytes] = {}
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        for member in tar:
+            if not member.isfile() or member.size > limit:
+                continue
+            name = member.name.removeprefix("./")
+            fh = tar.extractfile(member)
+            if fh is None:
+                continue
+            data = fh.read()
+            if name.startswith("blobs/"):
+                algo, _, hexd = name.removeprefix("blobs/").partition("/")
+                out[f"{algo}:{hexd}"] = data
+            else:
+                out[name] = data
+    return out
 
 
 def missing_platform(ref: str, platform: str) -> InputError:

@@ -6,7 +6,8 @@ import io
 import tarfile
 from pathlib import Path
 
-from buildorch.core.oci import find_platform, platform_images, small_blobs
+from buildorch.core.oci import find_platform, platform_images
+from buildorch.engine.containers import small_blobs
 from buildorch.inspect.image import layers_from_config
 
 
