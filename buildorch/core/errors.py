@@ -13,7 +13,7 @@ class BuildorchError(Exception):
     """An expected failure: a one-line ``message`` and a ``hint`` of what to do.
 
     ``exit_code`` is what the CLI exits with; subclasses set their own so that
-    release scripts can tell failures apart (documented in the README).
+    release scripts can tell failures apart (documented in docs/index.md, "Exit codes").
     """
 
     exit_code = 1
