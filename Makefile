@@ -1,13 +1,15 @@
 # buildorch: `make demo` runs the main job, `make test` runs every test.
 # Both bring up the hermetic BuildKit stack first (scripts/stack up, needs root);
-# `make test` also starts the two buildkitd nodes the builder tests use (--nodes).
+# `make test` adds what only the tests use: the arm64 stand-in, two buildkitd nodes (--all).
 # `scripts/stack purge` takes the machine back to before the stack, for a first run.
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Prerequisites side by side (the venv's pip beside the stack's apt); lines kept whole.
+MAKEFLAGS += --jobs=2 --output-sync=line
 PYTEST_ARGS ?=
 
-.PHONY: all venv stack stack-nodes stack-status test unit integration go-test lint lint-tools demo bench clean
+.PHONY: all venv stack stack-all stack-status test unit integration go-test lint lint-tools demo bench clean
 
 all: test
 
@@ -22,8 +24,8 @@ venv: $(VENV)/.installed
 stack:
 	$(SUDO) scripts/stack up
 
-stack-nodes:
-	$(SUDO) scripts/stack up --nodes
+stack-all:
+	$(SUDO) scripts/stack up --all
 
 stack-status:
 	scripts/stack status
@@ -34,11 +36,11 @@ go-test:
 unit: venv
 	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
 
-integration: venv stack-nodes
+integration: venv stack-all
 	$(PY) -m pytest tests -m integration $(PYTEST_ARGS)
 
 # Everything: Go tests, then unit and integration tests in one pytest run.
-test: venv stack-nodes go-test
+test: venv stack-all go-test
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh .ci/run
