@@ -5,8 +5,8 @@
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Prerequisites side by side (the venv's pip beside the stack's apt); lines kept whole.
-MAKEFLAGS += --jobs=2 --output-sync=line
+# Prerequisites side by side (the venv's pip beside the stack's apt): each prints as it goes.
+MAKEFLAGS += --jobs=2
 PYTEST_ARGS ?=
 
 .PHONY: all venv stack stack-all stack-status test unit integration go-test lint lint-tools demo bench clean
