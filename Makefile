@@ -1,11 +1,15 @@
 # buildorch: `make demo` runs the main job, `make test` runs every test.
-# Both bring up the hermetic BuildKit stack first (scripts/stack up, needs root).
+# Both bring up the hermetic BuildKit stack first (scripts/stack up, needs root);
+# `make test` adds what only the tests use: the arm64 stand-in, two buildkitd nodes (--all).
+# `scripts/stack purge` takes the machine back to before the stack, for a first run.
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Prerequisites side by side (the venv's pip beside the stack's apt): each prints as it goes.
+MAKEFLAGS += --jobs=2
 PYTEST_ARGS ?=
 
-.PHONY: all venv stack stack-status test unit integration go-test lint docs demo bench clean
+.PHONY: all venv stack stack-all stack-status test unit integration go-test lint lint-tools docs demo bench clean
 
 all: test
 
@@ -20,6 +24,9 @@ venv: $(VENV)/.installed
 stack:
 	$(SUDO) scripts/stack up
 
+stack-all:
+	$(SUDO) scripts/stack up --all
+
 stack-status:
 	scripts/stack status
 
@@ -29,14 +36,20 @@ go-test:
 unit: venv
 	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
 
-integration: venv stack
+integration: venv stack-all
 	$(PY) -m pytest tests -m integration $(PYTEST_ARGS)
 
 # Everything: Go tests, then unit and integration tests in one pytest run.
-test: venv stack go-test
+test: venv stack-all go-test
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-lint: venv
+SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh .ci/run
+
+lint-tools:
+	$(SUDO) scripts/stack lint-tools
+
+lint: venv lint-tools
+	shellcheck $(SHELL_SCRIPTS)
 	$(VENV)/bin/ruff check buildorch tests bench scripts/*.py
 	$(VENV)/bin/mypy
 

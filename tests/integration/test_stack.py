@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -58,3 +60,38 @@ def test_multiplatform_scratch_build_load_and_push(tmp_path: Path) -> None:
         assert (tmp_path / "out.txt").read_text() == "hello from arm64\n"
     finally:
         docker("image", "rm", "-f", tag, check=False)
+
+
+def _needs_root() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("scripts/stack up needs root")
+
+
+def test_registry_digest_of_an_image_not_pushed_is_empty_not_fatal() -> None:
+    # The first fresh machine died here: curl -f's 404 inside $(...) under set -e.
+    nodes = ROOT / "scripts" / "buildkitd-nodes"
+    r = subprocess.run(
+        ["bash", "-c", f'. "{nodes}"; d=$(registry_digest library/{unique("nosuch")} latest); echo "digest=[$d]"'],
+        capture_output=True, text=True, check=False, timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "digest=[]"
+
+
+def test_stack_up_with_the_registry_port_taken_names_the_step_and_exits_1() -> None:
+    _needs_root()
+    with socket.socket() as other:  # another program's listener on the registry's port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {**os.environ, "BUILDORCH_REGISTRY_ADDR": f"127.0.0.1:{port}"}
+        stack = str(ROOT / "scripts" / "stack")
+        r = subprocess.run([stack, "up"], capture_output=True, text=True, check=False, env=env, timeout=300)
+    assert r.returncode == 1
+    errors = [line for line in r.stderr.splitlines() if "error:" in line]
+    assert errors == [
+        f'[stack] error: step "registry" failed: port {port} is taken by something that is not a registry'
+        f" (log: {os.environ.get('BUILDORCH_STACK_DIR', '/var/lib/buildorch-stack')}/log/registry.log)"
+    ], r.stderr
+    # Nothing the stack had running was touched: the real registry still answers.
+    assert subprocess.run(["scripts/stack", "status"], cwd=ROOT, capture_output=True, check=False).returncode == 0
