@@ -21,6 +21,7 @@ COMPARISONS = {
     "cache-import": "bench.cache_import",
     "startup": "bench.startup",
     "bake": "bench.bake",
+    "overhead-bake": "bench.overhead_bake",
 }
 
 

@@ -1,0 +1,95 @@
+"""Orchestration overhead of bake: ``buildorch bake`` vs the raw ``docker buildx bake`` its ``--dry-run`` prints."""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.harness import BUILD_TIME, VERSION, Bench, Ratio, Sample, Side, shown
+from bench.overhead import outside_compile
+
+NOTES = [
+    "One target (app/Dockerfile, runtime stage, linux/amd64, loaded), `--cache none` on both sides: orchestration alone.",
+    "The raw side is the exact command (environment included) that `buildorch bake --dry-run` prints.",
+    "Cold: each run bakes a fresh copy of app/ whose cache mounts have their own id, so the Go compile runs with an",
+    "empty build cache on both sides (bake has no --no-cache in buildorch; the steps before the compile stay cached).",
+    "Fully cached: the same copy and file every run.",
+]
+
+
+def bakefile(context: Path, tag: str) -> str:
+    return (
+        f'target "app" {{\n  context = "{context}"\n  dockerfile = "Dockerfile"\n  target = "runtime"\n'
+        f'  platforms = ["linux/amd64"]\n  tags = ["{tag}"]\n}}\n'
+    )
+
+
+def split_env(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    """``VERSION=1 BUILD_TIME=x docker buildx bake ...`` -> the environment and the command."""
+    env: dict[str, str] = {}
+    for i, word in enumerate(argv):
+        name, eq, value = word.partition("=")
+        if not eq or not name.isidentifier():
+            return env, argv[i:]
+        env[name] = value
+    return env, []
+
+
+def run(b: Bench) -> list[Ratio]:
+    copies = itertools.count()
+    metas: list[Path] = []
+
+    def files(fresh: bool) -> Path:
+        ctx = b.app_copy(fresh=fresh)
+        hcl = b.workdir / f"bake-{next(copies)}.hcl"
+        hcl.write_text(bakefile(ctx, b.tag("overhead-bake")))
+        return hcl
+
+    def ours(hcl: Path) -> list[str]:
+        return [b.buildorch, "bake", "-f", str(hcl), "app", "--cache", "none", "--version", VERSION, "--build-time", BUILD_TIME]
+
+    def raw(hcl: Path) -> tuple[dict[str, str], list[str]]:
+        env, argv = split_env(b.dry_run(ours(hcl)))
+        metas.append(Path(argv[argv.index("--metadata-file") + 1]))
+        return env, argv
+
+    def cold(use_raw: bool) -> Callable[[], Sample]:
+        def measure() -> Sample:
+            hcl = files(fresh=True)
+            if use_raw:
+                env, argv = raw(hcl)
+                s = b.run(argv, env=env)
+            else:
+                s = b.run(ours(hcl))
+            s.extra.pop("stdout", None)
+            return s
+
+        return measure
+
+    try:
+        hcl = files(fresh=True)
+        a = Side("buildorch bake", shown(ours(hcl)).replace(str(hcl), "$WORKDIR/bake-N.hcl"), cold(use_raw=False))
+        r = Side("docker buildx bake", "its --dry-run command", cold(use_raw=True))
+        cold_pairs = b.alternate(a, r)
+        env, argv = raw(hcl)
+        b.run(argv, env=env)  # fully cached from here on
+        ac = Side("buildorch bake", shown(ours(hcl)), b.timed(ours(hcl)))
+        rc = Side("docker buildx bake", shlex.join([f"{k}={v}" for k, v in env.items()] + argv), b.timed(argv, env=env))
+        cached = b.alternate(ac, rc)
+    finally:
+        for m in metas:
+            m.unlink(missing_ok=True)
+    return [
+        Ratio(
+            "overhead.bake.cold",
+            "buildorch bake / raw docker buildx bake, cold",
+            a,
+            r,
+            cold_pairs,
+            goal=1.03,
+            notes=[outside_compile(cold_pairs)],
+        ),
+        Ratio("overhead.bake.cached", "buildorch bake / raw docker buildx bake, fully cached", ac, rc, cached, goal=1.8),
+    ]
