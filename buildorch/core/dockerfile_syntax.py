@@ -1,0 +1,418 @@
+"""The lines of a Dockerfile as BuildKit reads them: directives, continuations, comments, heredocs.
+
+A port of the parts of BuildKit's ``frontend/dockerfile/parser`` (``parser.go``,
+``directives.go``, ``split_command.go``) and ``shell/lex.go`` that decide where an
+instruction starts and ends. :mod:`buildorch.core.dockerfile` turns the instructions into
+stages. What BuildKit does, and so what this does:
+
+* a UTF-8 byte order mark before the first line is dropped; lines end at ``\\n`` and
+  trailing ``\\r`` are dropped (CRLF files);
+* parser directives (``# syntax=``, ``# escape=``, and ``# check=`` from BuildKit 0.14)
+  count only at the top, before any other line, comment or empty line;
+* the escape character (``\\`` or, with ``# escape=`\u0060``, a backtick) at the end of a line
+  continues the instruction; comment lines and empty lines inside a continuation are
+  skipped (an empty one draws a warning);
+* ``RUN``, ``COPY`` and ``ADD`` (also after ``ONBUILD``) in shell form take heredocs:
+  each ``<<WORD`` (``<<-WORD``, quoted words, several on one line) consumes the lines up to
+  the one that is exactly WORD; those lines are never read as instructions.
+
+Names follow BuildKit's where they exist, so that each function can be read next to its
+Go original. Only what decides the instructions is ported: variables are not expanded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+# Go's unicode.IsSpace: str.isspace() also counts \x1c-\x1f, which Go does not.
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_WHITESPACE = re.compile(r"[\t\v\f\r ]+")  # reWhitespace
+_DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")  # directiveRegexp; \s is ASCII in Go
+_HEREDOC = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)")  # reHeredoc (BuildKit >= 0.15 allows the spaces)
+_HEREDOC_0_13 = re.compile(r"(\d*)<<(-?)([^<]*)")
+HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
+_JSON_INSTRUCTIONS = frozenset({"run", "cmd", "entrypoint", "shell", "copy", "add", "volume"})
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Where BuildKit versions read the same file differently (both recorded in tests/data/dockerfiles/)."""
+
+    name: str
+    directives: frozenset[str]  # `# check=` is a directive from BuildKit 0.14: before, it ends the directives
+    space_after_heredoc: bool  # `RUN << EOF` opens a heredoc from BuildKit 0.15; before, `<<` alone is a word
+
+
+CURRENT = Dialect("BuildKit >= 0.15", frozenset({"syntax", "escape", "check"}), True)
+BUILDKIT_0_13 = Dialect("BuildKit 0.13 (Docker Engine 26.1)", frozenset({"syntax", "escape"}), False)
+
+
+class DockerfileError(ValueError):
+    """BuildKit would refuse this Dockerfile; ``line`` is 1-based, as in BuildKit's message."""
+
+    def __init__(self, reason: str, line: int | None = None, path: str | None = None) -> None:
+        where = " ".join(w for w in (path, f"line {line}" if line else None) if w)
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.reason = reason
+        self.line = line
+        self.path = path
+
+
+@dataclass
+class Heredoc:
+    name: str
+    chomp: bool  # <<-WORD: leading tabs are removed (also from the terminator line)
+    content: str = ""
+
+
+@dataclass
+class Instruction:
+    """One instruction: its keyword as written, its ``--flags``, the rest, its lines (1-based, inclusive)."""
+
+    keyword: str
+    flags: list[str]
+    rest: str
+    start: int
+    end: int
+    json_form: bool = False
+    heredocs: list[Heredoc] = field(default_factory=list)
+    sub: Instruction | None = None  # the instruction after ONBUILD
+
+
+@dataclass
+class Scanned:
+    directives: dict[str, tuple[str, int]]  # name -> (value, line)
+    escape: str
+    instructions: list[Instruction]
+    warnings: list[str]
+
+
+def scan(text: str, dialect: Dialect = CURRENT) -> Scanned:
+    """Split ``text`` into instructions as ``parser.Parse`` does; raise DockerfileError where it fails."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    escape = "\\"
+    directives: dict[str, tuple[str, int]] = {}
+    in_directives = True
+    out: list[Instruction] = []
+    warnings: list[str] = []
+    n = len(lines)
+    i = 0
+    while i < n:
+        s = lines[i].rstrip("\r\n").lstrip(GO_SPACE)
+        i += 1
+        if in_directives:
+            d = _directive(s, dialect)
+            if d is None:
+                in_directives = False
+            else:
+                key, value = d
+                if key in directives:
+                    raise DockerfileError(f"only one {key} parser directive can be used", i)
+                if key == "escape":
+                    if value not in ("\\", "`"):
+                        raise DockerfileError(f"invalid escape token '{value}' does not match ` or \\", i)
+                    escape = value
+                directives[key] = (value, i)
+        if not s or s[0] == "#":
+            continue
+        start = i
+        s, more = _trim_continuation(s, escape)
+        parts = [s]
+        empty_line = False
+        while more and i < n:
+            raw = lines[i].rstrip("\r\n")
+            i += 1
+            left = raw.lstrip(GO_SPACE)
+            if not left:
+                empty_line = True
+                continue
+            if left[0] == "#":
+                continue
+            raw, more = _trim_continuation(raw, escape)
+            parts.append(raw)
+        line = "".join(parts)
+        if empty_line:
+            warnings.append(f"line {i}: empty continuation line (BuildKit: these will become errors)")
+        ins = _instruction(line, escape, start, i)
+        target = ins.sub if ins.keyword.lower() == "onbuild" and ins.sub is not None else ins
+        if target.keyword.lower() in HEREDOC_INSTRUCTIONS and not target.json_form and "<<" in line:
+            for doc in heredocs_in(line, dialect, start, i):
+                body: list[str] = []
+                while True:
+                    if i >= n:
+                        raise DockerfileError("unterminated heredoc", start)
+                    raw = lines[i]
+                    i += 1
+                    end = raw.rstrip("\r\n")
+                    if (end.lstrip("\t") if doc.chomp else end) == doc.name:
+                        break
+                    body.append(raw)
+                doc.content = "\n".join(body)
+                ins.heredocs.append(doc)
+        ins.end = i
+        out.append(ins)
+    if not out:
+        raise DockerfileError("file with no instructions", None)
+    return Scanned(directives=directives, escape=escape, instructions=out, warnings=warnings)
+
+
+def _directive(s: str, dialect: Dialect) -> tuple[str, str] | None:
+    """``# escape=`` -> ("escape", "`"); None ends the directives (DirectiveParser.ParseLine)."""
+    if not s.startswith("#"):
+        return None
+    m = _DIRECTIVE.fullmatch(s[1:].lstrip(GO_SPACE))
+    if not m:
+        return None
+    key = m.group(1).lower()
+    if key not in dialect.directives:
+        return None
+    return key, m.group(2)
+
+
+def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
+    """``([^\\\\])\\\\[ \\t]*$|^\\\\[ \\t]*$``: the escape last on the line (not itself escaped) continues it."""
+    t = line.rstrip(" \t")
+    if t.endswith(escape) and (len(t) == 1 or t[-2] != escape):
+        return t[:-1], True
+    return line, False
+
+
+def _instruction(line: str, escape: str, start: int, end: int) -> Instruction:
+    """``splitCommand`` + the dispatch function's JSON test (newNodeFromLine)."""
+    words = _WHITESPACE.split(line.strip(GO_SPACE), maxsplit=1)
+    keyword = words[0]
+    flags: list[str] = []
+    rest = ""
+    if len(words) == 2:
+        rest, flags = extract_flags(words[1], escape)
+        rest = rest.strip(GO_SPACE)
+    ins = Instruction(keyword=keyword, flags=flags, rest=rest, start=start, end=end)
+    low = keyword.lower()
+    if low in _JSON_INSTRUCTIONS and rest.startswith("["):
+        ins.json_form = _json_array(rest, start, end)
+    elif low == "onbuild" and rest:
+        ins.sub = _instruction(rest, escape, start, end)
+    elif low == "healthcheck":
+        kind, _, cmd = rest.partition(" ")
+        if kind.upper() == "CMD" and cmd.lstrip(GO_SPACE).startswith("["):
+            _json_array(cmd.lstrip(GO_SPACE), start, end)
+    return ins
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(name)  # Go's encoding/json has no NaN or Infinity
+
+
+def _json_array(rest: str, start: int, end: int) -> bool:
+    """``parseJSON``: True for an array of strings, False when not JSON; an array of anything else is an error."""
+    try:
+        value = json.loads(rest, parse_constant=_reject_constant)
+    except ValueError:
+        return False
+    if not isinstance(value, list):
+        return False
+    if not all(isinstance(v, str) for v in value):
+        raise DockerfileError("when using JSON array syntax, arrays must be comprised of strings only", start)
+    return True
+
+
+def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
+    """``extractBuilderFlags``: the leading ``--name=value`` words (quotes and escapes removed), and the rest."""
+    words: list[str] = []
+    pos, n = 0, len(line)
+    while True:
+        while pos < n and line[pos] in GO_SPACE:
+            pos += 1
+        if pos == n:
+            return "", words
+        if not line.startswith("--", pos):
+            return line[pos:], words
+        word: list[str] = []
+        blank_ok = False
+        quote = ""
+        while pos < n:
+            ch = line[pos]
+            if quote:
+                if ch == quote:
+                    quote = ""
+                    pos += 1
+                    continue
+                if ch == escape:
+                    if pos + 1 == n:
+                        pos += 1
+                        quote = ""
+                        continue
+                    pos += 1
+                    ch = line[pos]
+                word.append(ch)
+                pos += 1
+                continue
+            if ch in GO_SPACE:
+                break
+            if ch in "'\"":
+                quote, blank_ok = ch, True
+                pos += 1
+                continue
+            if ch == escape:
+                if pos + 1 == n:
+                    pos += 1
+                    continue
+                pos += 1
+                ch = line[pos]
+            word.append(ch)
+            pos += 1
+        text = "".join(word)
+        if pos < n and text == "--":
+            return line[pos:], words
+        if text != "--" and (blank_ok or text):
+            words.append(text)
+        if pos == n:
+            return "", words
+
+
+def heredocs_in(line: str, dialect: Dialect, start: int, end: int) -> list[Heredoc]:
+    """``heredocsFromLine``: every word of the line that is ``[n]<<[-]WORD``, as a heredoc named WORD."""
+    try:
+        words = shell_words(line, raw=True, dialect=dialect)
+    except ValueError:
+        return []  # BuildKit ignores the lexer's error here: no heredocs
+    pattern = _HEREDOC if dialect.space_after_heredoc else _HEREDOC_0_13
+    docs = []
+    for word in words:
+        m = pattern.fullmatch(word)
+        if not m or not m.group(3):
+            continue
+        try:
+            names = shell_words(m.group(3), raw=False, dialect=dialect)
+        except ValueError as exc:
+            raise DockerfileError(f"failed to process {m.group(3)!r}: {exc}", start) from exc
+        if len(names) == 1:
+            docs.append(Heredoc(name=names[0], chomp=m.group(2) == "-"))
+    return docs
+
+
+def shell_words(text: str, *, raw: bool, dialect: Dialect = CURRENT) -> list[str]:
+    """``Lex.ProcessWords`` with no variables set and SkipUnsetEnv (``$X`` stays ``$X``).
+
+    ``raw`` keeps quotes and escapes in the words (RawQuotes, RawEscapes), as
+    heredocsFromLine does; without it they are removed, as for the heredoc's name.
+    Raises ValueError on an unterminated quote or ``${``.
+    """
+    words: list[str] = []
+    buf: list[str] = []
+    in_word = False
+    pos, n = 0, len(text)
+
+    def add_char(ch: str) -> None:
+        nonlocal in_word
+        if ch in GO_SPACE:
+            if in_word and buf:
+                words.append("".join(buf))
+                buf.clear()
+                in_word = False
+        else:
+            buf.append(ch)
+            in_word = True
+
+    while pos < n:
+        ch = text[pos]
+        if ch == "$":
+            value, pos = _dollar(text, pos)
+            for c in value:
+                add_char(c)
+        elif ch == "<" and dialect.space_after_heredoc and text.startswith("<<", pos):
+            pos += 2
+            spaces = pos
+            while pos < n and text[pos] in "\t\r ":
+                pos += 1
+            buf.append("<<" + text[spaces:pos])
+            in_word = True
+        elif ch == "'":
+            close = text.find("'", pos + 1)
+            if close < 0:
+                raise ValueError("unexpected end of statement while looking for matching single-quote")
+            buf.append(text[pos : close + 1] if raw else text[pos + 1 : close])
+            in_word = True
+            pos = close + 1
+        elif ch == '"':
+            value, pos = _double_quoted(text, pos, raw)
+            buf.append(value)
+            in_word = True
+        else:
+            pos += 1
+            if ch == "\\":
+                if raw:
+                    buf.append(ch)
+                    in_word = True
+                if pos == n:
+                    break
+                buf.append(text[pos])
+                in_word = True
+                pos += 1
+            else:
+                add_char(ch)
+    if buf:
+        words.append("".join(buf))
+    return words
+
+
+def _double_quoted(text: str, pos: int, raw: bool) -> tuple[str, int]:
+    out = ['"'] if raw else []
+    pos += 1
+    n = len(text)
+    while True:
+        if pos >= n:
+            raise ValueError("unexpected end of statement while looking for matching double-quote")
+        ch = text[pos]
+        if ch == '"':
+            if raw:
+                out.append(ch)
+            return "".join(out), pos + 1
+        if ch == "$":
+            value, pos = _dollar(text, pos)
+            out.append(value)
+            continue
+        pos += 1
+        if ch == "\\":
+            if pos >= n:
+                continue
+            if text[pos] in '"$\\':
+                if raw:
+                    out.append(ch)
+                ch = text[pos]
+                pos += 1
+        out.append(ch)
+
+
+def _dollar(text: str, pos: int) -> tuple[str, int]:
+    """``$NAME`` or ``${...}``, kept as written (no variable is set); the position after it."""
+    n = len(text)
+    pos += 1
+    if pos < n and text[pos] == "{":
+        if pos + 1 >= n:
+            raise ValueError("syntax error: missing '}'")
+        if text[pos + 1] in "{}:":
+            raise ValueError("syntax error: bad substitution")
+        depth, end = 1, pos + 1
+        while end < n and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        if depth:
+            raise ValueError("syntax error: missing '}'")
+        return text[pos - 1 : end], end
+    start = pos
+    if pos < n and text[pos].isdigit():
+        while pos < n and text[pos].isdigit():
+            pos += 1
+    elif pos < n and text[pos] in "@*#?-$!0":
+        pos += 1
+    else:
+        while pos < n and (text[pos].isalnum() or text[pos] == "_"):
+            pos += 1
+    return text[start - 1 : pos], pos
