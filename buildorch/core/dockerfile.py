@@ -20,14 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildorch.core.dockerfile_syntax import (
-    CURRENT,
-    GO_SPACE,
-    Dialect,
-    DockerfileError,
-    Instruction,
-    scan,
-)
+from buildorch.core.dockerfile_syntax import CURRENT, Dialect, DockerfileError, Instruction, scan
+from buildorch.core.dockerfile_words import GO_SPACE
 
 __all__ = ["Dockerfile", "DockerfileError", "Stage", "check_target", "detect_syntax", "parse", "parse_stages", "read",
            "read_stages"]
