@@ -7,7 +7,7 @@ stages. What BuildKit does, and so what this does:
 
 * a UTF-8 byte order mark before the first line is dropped; lines end at ``\\n`` and
   trailing ``\\r`` are dropped (CRLF files);
-* parser directives (``# syntax=``, ``# escape=``, and ``# check=`` from BuildKit 0.14)
+* parser directives (``# syntax=``, ``# escape=``, and ``# check=`` after BuildKit 0.13)
   count only at the top, before any other line, comment or empty line;
 * the escape character (``\\`` or, with ``# escape=`\u0060``, a backtick) at the end of a line
   continues the instruction; comment lines and empty lines inside a continuation are
@@ -32,7 +32,7 @@ _WHITESPACE = re.compile(r"[\t\v\f\r ]+")  # reWhitespace
 _OTHER_BLANK = re.compile(r"[\t\v\f\r]")
 _BLANK = ("\t", "\v", "\f", "\r", " ")
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")  # directiveRegexp; \s is ASCII in Go
-_HEREDOC = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)")  # reHeredoc (BuildKit >= 0.15 allows the spaces)
+_HEREDOC = re.compile(r"(\d*)<<(-?)[\t\n\f\r ]*([^<]*)")  # reHeredoc (current BuildKit allows the spaces)
 _HEREDOC_0_13 = re.compile(r"(\d*)<<(-?)([^<]*)")
 HEREDOC_INSTRUCTIONS = frozenset({"run", "copy", "add"})
 _JSON_INSTRUCTIONS = frozenset({"run", "cmd", "entrypoint", "shell", "copy", "add", "volume"})
@@ -41,14 +41,18 @@ _FLAGS_READ = frozenset({"from", "onbuild", "arg", "healthcheck"})
 
 @dataclass(frozen=True)
 class Dialect:
-    """Where BuildKit versions read the same file differently (both recorded in tests/data/dockerfiles/)."""
+    """Where BuildKit versions read the same file differently (both recorded in tests/data/dockerfiles/).
+
+    Recorded: BuildKit 0.13 (Docker Engine 26.1) and v0.34.2. Which release in between
+    changed each point was not checked.
+    """
 
     name: str
-    directives: frozenset[str]  # `# check=` is a directive from BuildKit 0.14: before, it ends the directives
-    space_after_heredoc: bool  # `RUN << EOF` opens a heredoc from BuildKit 0.15; before, `<<` alone is a word
+    directives: frozenset[str]  # 0.13 does not know `# check=`: it ends the directives there
+    space_after_heredoc: bool  # `RUN << EOF` opens a heredoc now; in 0.13 `<<` alone is a word (and no heredoc)
 
 
-CURRENT = Dialect("BuildKit >= 0.15", frozenset({"syntax", "escape", "check"}), True)
+CURRENT = Dialect("current BuildKit (v0.34.2 recorded)", frozenset({"syntax", "escape", "check"}), True)
 BUILDKIT_0_13 = Dialect("BuildKit 0.13 (Docker Engine 26.1)", frozenset({"syntax", "escape"}), False)
 
 

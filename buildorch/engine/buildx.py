@@ -157,7 +157,7 @@ def _targets_request() -> tuple[list[str], dict[str, str]] | None:
         return None
     if "--call" in help_text:
         return ["--call", "targets,format=json"], {}
-    return ["--print", "targets,format=json"], {"BUILDX_EXPERIMENTAL": "1"}  # 0.10-0.14: hidden unless experimental
+    return ["--print", "targets,format=json"], {"BUILDX_EXPERIMENTAL": "1"}  # 0.13: hidden unless experimental
 
 
 def dockerfile_targets(context: str, dockerfile: str | None = None, builder: str | None = None) -> dict[str, Any] | None:
@@ -179,7 +179,7 @@ def dockerfile_targets(context: str, dockerfile: str | None = None, builder: str
     try:
         out = run([*argv, context], what="BuildKit's list of stages", env=env)
     except BuildorchError as exc:
-        if "unknown flag" in exc.message:  # buildx older than 0.10
+        if re.search(r"unknown flag: --(print|call)\b", exc.message):  # buildx older than 0.10
             return None
         raise
     start = out.find("{")  # buildx 0.13 prints the (empty) image id first
