@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -16,6 +17,7 @@ from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.builds.stages import confirm_target
+from buildorch.core import dockerfile
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx, containerd
@@ -33,6 +35,8 @@ def prepare(spec: BuildSpec) -> BuildPlan:
     if needs_store_check(spec):
         store = containerd_store(buildx.engine_info())
     plan = plan_build(spec, containerd_store=store)
+    with contextlib.suppress(dockerfile.DockerfileError):  # BuildKit will say what it refuses
+        plan.warnings += dockerfile.read(spec.dockerfile_path).warnings  # duplicate stage names, empty continuation lines
     frontend = frontend_warning(spec.dockerfile_path)  # runs docker only for a file with a `# syntax=` line
     if frontend:
         plan.warnings.append(frontend)

@@ -98,15 +98,14 @@ def list_stages(context: Path, file: Path | None = None, *, builder: str | None 
     Raises InputError when the file is refused (by BuildKit, or by the parser when it answers).
     """
     path = dockerfile_path(context, file)
-    text = dockerfile.read_text(path)
     parsed: dockerfile.Dockerfile | None = None
     refused: dockerfile.DockerfileError | None = None
     try:
-        parsed = dockerfile.parse(text)
+        parsed = dockerfile.read(path)
     except dockerfile.DockerfileError as exc:
-        refused = dockerfile.DockerfileError(exc.reason, exc.line, str(path))
+        refused = exc
     why_not = "--local" if local else None
-    if why_not is None and (warning := frontend_warning(path, text)):
+    if why_not is None and (warning := frontend_warning(path)):
         why_not = warning
     doc = None
     if why_not is None:

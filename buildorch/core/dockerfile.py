@@ -238,9 +238,11 @@ def read_text(path: Path) -> str:
 def read(path: Path, dialect: Dialect = CURRENT) -> Dockerfile:
     """:func:`parse` of the file at ``path``; a DockerfileError names the file."""
     try:
-        return parse(read_text(path), dialect)
+        parsed = parse(read_text(path), dialect)
     except DockerfileError as exc:
         raise DockerfileError(exc.reason, exc.line, str(path)) from None
+    parsed.warnings = [f"{path} {w}" for w in parsed.warnings]
+    return parsed
 
 
 def read_stages(path: Path) -> list[Stage]:

@@ -90,3 +90,12 @@ def test_stages_of_a_refused_file_is_one_line(ctx: Path, capsys: pytest.CaptureF
     err = capsys.readouterr().err
     assert err == (f"error: {ctx}/Dockerfile line 1: invalid name for build stage: 'my/stage', "
                    "name can't start with a number or contain symbols\n")
+
+
+def test_a_duplicate_stage_name_is_warned_about_before_the_build(ctx: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ctx / "Dockerfile").write_text("FROM scratch AS x\nFROM scratch AS X\nFROM scratch AS final\n")
+    assert main(["build", str(ctx), "--target", "x", "--dry-run", "--cache", "none"]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"warning: {ctx}/Dockerfile line 2: duplicate stage name 'x' (first on line 1); "
+        "--target builds the last stage of that name, as BuildKit does"
+    )
