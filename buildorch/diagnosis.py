@@ -44,6 +44,27 @@ class DoctorReport(BaseModel):
         return {"ok": self.ok, "platforms": self.platforms, "checks": [c.model_dump() for c in self.checks]}
 
 
+def hub_check(info: dict[str, Any]) -> Check:
+    """Whether images can be pulled: Docker Hub answers, or the engine has a registry mirror.
+
+    Asked from this machine, as the engine would (its proxy settings aside): a `# syntax=` line and
+    any FROM image missing from the local store need it.
+    """
+    mirrors = list((info.get("RegistryConfig") or {}).get("Mirrors") or [])
+    ok, detail = registry_reachable("registry-1.docker.io", timeout=3.0)
+    for mirror in mirrors:
+        m_ok, m_detail = registry_reachable(mirror.split("://", 1)[-1].rstrip("/"), timeout=3.0)
+        ok, detail = ok or m_ok, f"{detail}; mirror {m_detail}"
+    return Check(
+        name="pulls",
+        ok=ok,
+        required=False,
+        detail=("Docker Hub or a mirror answers: " if ok else "no registry to pull from: ") + detail,
+        fix="" if ok else "base images and '# syntax=' frontends must be in the local image store (docker load), "
+        "or configure a registry mirror in /etc/docker/daemon.json",
+    )
+
+
 def doctor(registry: str = "localhost:5000", builder: str | None = None) -> DoctorReport:
     """Run every check against the engine, buildx, the builder, QEMU and the registry."""
     report = DoctorReport()
@@ -112,6 +133,8 @@ def doctor(registry: str = "localhost:5000", builder: str | None = None) -> Doct
             "(scripts/stack up does), or add an arm64 node",
         )
     )
+
+    add(hub_check(info))
 
     ok, detail = registry_reachable(registry)
     add(

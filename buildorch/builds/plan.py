@@ -11,7 +11,7 @@ from typing import Literal
 
 from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec
-from buildorch.core import platforms, versioning
+from buildorch.core import platforms, references, versioning
 from buildorch.core.dockerfile import read_stages
 from buildorch.core.errors import InputError
 from buildorch.engine.git import resolve_version
@@ -48,15 +48,29 @@ class BuildPlan:
         return [shlex.join(["docker", *inv.argv]) for inv in self.invocations]
 
 
-def default_tag(spec: BuildSpec, version: str) -> str:
-    """``app:1.2.3`` for ``buildorch build app``; ``app-builder:1.2.3`` for a non-final stage."""
-    name = spec.context.resolve().name.lower() or "image"
-    name = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).strip("._-") or "image"
+def default_tag(spec: BuildSpec, version: str) -> tuple[str, str | None]:
+    """``app:1.2.3`` for ``buildorch build app``; ``app-builder:1.2.3`` for a non-final stage.
+
+    The second value says what was changed to make a valid reference, when something was:
+    a stage may be called ``a..b``, an image cannot (``app-a-b:1.2.3``).
+    """
+    ctx = spec.context.resolve().name or "image"
+    name = references.name_component(ctx)
+    changed = [f"the directory name {ctx!r}"] if name != ctx.lower() else []
     if spec.target:
         stages = read_stages(spec.dockerfile_path)
         if not stages or stages[-1].name != spec.target:
-            name = f"{name}-{spec.target}"
-    return f"{name}:{versioning.tag_safe(version)}"
+            part = references.name_component(spec.target)
+            if part != spec.target:
+                changed.append(f"the stage name {spec.target!r}")
+            name = f"{name}-{part}"
+    name = name[:200].rstrip("._-")
+    tag = references.check(f"{name}:{versioning.tag_safe(version)}")
+    note = None
+    if changed:
+        note = (f"default tag {tag}: {' and '.join(changed)} cannot be part of an image name as written; "
+                "pass -t NAME:TAG to choose the tag")
+    return tag, note
 
 
 def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: Path | None = None) -> BuildPlan:
@@ -97,7 +111,10 @@ def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: 
         )
     tags = list(spec.tags)
     if not tags and output == "load":
-        tags = [default_tag(spec, vinfo.version)]
+        tag, note = default_tag(spec, vinfo.version)
+        tags = [tag]
+        if note:
+            warnings.append(note)
 
     meta_dir = metadata_dir or Path(tempfile.gettempdir())
     plan = BuildPlan(

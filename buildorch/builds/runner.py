@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -11,9 +12,12 @@ from buildorch.builds import cache
 from buildorch.builds.cache_usage import remember_registry_cache
 from buildorch.builds.display import Renderer, make_renderer
 from buildorch.builds.failures import translate_failure
+from buildorch.builds.frontend import frontend_warning
 from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
+from buildorch.builds.stages import confirm_target
+from buildorch.core import dockerfile
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx, containerd
@@ -30,7 +34,13 @@ def prepare(spec: BuildSpec) -> BuildPlan:
     store = True
     if needs_store_check(spec):
         store = containerd_store(buildx.engine_info())
-    return plan_build(spec, containerd_store=store)
+    plan = plan_build(spec, containerd_store=store)
+    with contextlib.suppress(dockerfile.DockerfileError):  # BuildKit will say what it refuses
+        plan.warnings += dockerfile.read(spec.dockerfile_path).warnings  # duplicate stage names, empty continuation lines
+    frontend = frontend_warning(spec.dockerfile_path)  # runs docker only for a file with a `# syntax=` line
+    if frontend:
+        plan.warnings.append(frontend)
+    return plan
 
 
 def build(spec: BuildSpec, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> BuildResult:
@@ -52,6 +62,9 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     out = log or sys.stderr
     for w in plan.warnings:
         out.write(f"warning: {w}\n")
+    if spec.target:
+        # BuildKit's own list of stages (0.2 s): the parser's answer was the fast path; this is the builder's.
+        confirm_target(spec.context, spec.dockerfile, spec.target, spec.builder)
     t0 = time.monotonic()
     result = BuildResult(
         tags=plan.tags,

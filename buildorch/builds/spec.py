@@ -162,7 +162,7 @@ class BuildSpec(BaseModel):
         if not df.is_file():
             raise ValueError(f"Dockerfile {df} not found: pass -f/--file PATH")
         if self.target:
-            self.target = dockerfile.check_target(dockerfile.read_stages(df), self.target, df)
+            self.target = check_target(df, self.target)
         chosen = [n for n, on in (("--load", self.load), ("--push", self.push), ("--output", bool(self.output))) if on]
         if len(chosen) > 1:
             raise ValueError(f"{' and '.join(chosen)} exclude each other: choose one output")
@@ -176,6 +176,21 @@ class BuildSpec(BaseModel):
     @property
     def dockerfile_path(self) -> Path:
         return self.dockerfile if self.dockerfile is not None else self.context / "Dockerfile"
+
+
+def check_target(path: Path, target: str) -> str:
+    """The target as BuildKit names it (lower case), or ValueError listing the stages of ``path``.
+
+    A file with a ``# syntax=`` line is read by that frontend, whose grammar may be newer than
+    BuildKit's built-in one: if buildorch's parser refuses such a file, the frontend decides.
+    """
+    try:
+        stages = dockerfile.read_stages(path)
+    except dockerfile.DockerfileError:
+        if dockerfile.detect_syntax(dockerfile.read_text(path)) is None:
+            raise
+        return target.lower()
+    return dockerfile.check_target(stages, target, path)
 
 
 class StepResult(BaseModel):

@@ -33,6 +33,7 @@ from buildorch.core.errors import BuildorchError
 COMMANDS: dict[str, tuple[str, str | None]] = {
     "doctor": ("doctor", "doctor"),
     "build": ("build", "build"),
+    "stages": ("stages", "stages"),
     "bake": ("bake", "bake"),
     "debug": ("debug", "debug"),
     "inspect": ("inspect", "inspect"),

@@ -82,6 +82,8 @@ def build(
 
     plan = prepare(spec)
     if dry_run:
+        for w in plan.warnings:
+            typer.echo(f"warning: {w}", err=True)
         lines = plan.command_lines()
         if json_out:
             emit_json({"commands": lines, "spec": spec.model_dump(mode="json"), "build_args": plan.build_args})

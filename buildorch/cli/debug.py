@@ -71,10 +71,12 @@ def debug(
         progress=progress,
         cache=validated(CachePolicy.parse, cache),
     )
+    # The target first: a wrong one lists the stages (the throwaway tag is made from the stage's name).
+    common["target"] = validated(BuildSpec, **common).target
     if export is not None:
         from buildorch.inspect.debug import export_stage
 
-        export.mkdir(parents=True, exist_ok=True)
+        # BuildKit's local output creates the directory: nothing is made before the build starts.
         spec = validated(BuildSpec, **common, output=f"type=local,dest={export}")
         outcome = export_stage(spec, export)
         if json_out:
@@ -83,7 +85,7 @@ def debug(
             typer.echo(f"exported stage {spec.target} ({outcome.platform or 'builder default platform'}) to {export}: "
                        f"{outcome.exported_files} files")
         return
-    spec = validated(BuildSpec, **common, tags=[throwaway_tag("buildorch-debug", context, target)], load=True)
+    spec = validated(BuildSpec, **common, tags=[throwaway_tag("buildorch-debug", context, str(common["target"]))], load=True)
     from buildorch.inspect.debug import debug_stage
 
     call = shlex.join(["buildorch", "debug", str(context), "--target", spec.target or target]

@@ -42,3 +42,26 @@ def output_lines(result: Any, indent: str, size_note: str = "") -> list[str]:
     if result.size_bytes is not None:
         lines.append(f"{indent}image size: {human_size(result.size_bytes)}{size_note}")
     return lines
+
+
+def stages_table(report: Any) -> list[str]:
+    """``buildorch stages``: one row per stage, then the default and the ARGs before the first FROM."""
+
+    def args(values: dict[str, str | None]) -> str:
+        return " ".join(k if v is None else f"{k}={v}" for k, v in values.items())
+
+    by = "BuildKit" if report.read_by == "buildkit" else "buildorch's parser"
+    lines = [f"{report.dockerfile}: {len(report.stages)} stage{'s' if len(report.stages) != 1 else ''}, read by {by}"]
+    header = ("#", "STAGE", "BASE", "PLATFORM", "LINE", "ARGS")
+    rows = [(str(s.index), s.name or "-", s.base, s.platform or "", str(s.line or ""), args(s.args)) for s in report.stages]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    if report.default is not None and report.stages:
+        last = report.stages[report.default]
+        lines.append(f"default: {last.name or f'stage {last.index} (unnamed)'} (the last stage)")
+    if report.global_args:
+        lines.append(f"ARGs before the first FROM: {args(report.global_args)}")
+    if report.syntax:
+        lines.append(f"frontend: {report.syntax} (# syntax=)")
+    return lines

@@ -30,6 +30,19 @@ def check(ref: str) -> str:
     return ref
 
 
+def name_component(raw: str) -> str:
+    """``raw`` made a valid path component of an image name: lower case, ``[a-z0-9]`` runs joined by
+    ``.``, ``_``, ``__`` or dashes (a stage may be called ``a..b`` or ``x_``; an image cannot).
+
+    >>> name_component("a..b"), name_component("My App"), name_component("x_"), name_component("a._-b"), name_component("..")
+    ('a-b', 'my-app', 'x', 'a-b', 'image')
+    """
+    text = re.sub(r"[^a-z0-9._-]+", "-", raw.lower())
+    # A run of separators stays when the grammar allows it ('.', '_', '__', dashes), else becomes one dash.
+    text = re.sub(r"[._-]+", lambda m: m.group() if re.fullmatch(r"[._]|__|-+", m.group()) else "-", text)
+    return text.strip("._-") or "image"
+
+
 def split(ref: str) -> tuple[str, str | None]:
     """``localhost:5000/app:1.2`` -> (``localhost:5000/app``, ``1.2``)."""
     m = _REFERENCE.match(ref)

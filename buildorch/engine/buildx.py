@@ -29,6 +29,7 @@ we build ourselves:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -145,6 +146,50 @@ def engine_info() -> dict[str, Any]:
 def buildx_version() -> str:
     """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``."""
     return run(["buildx", "version"], what="docker buildx version").strip()
+
+
+@functools.cache
+def _targets_request() -> tuple[list[str], dict[str, str]] | None:
+    """How this buildx asks BuildKit for a Dockerfile's stages: ``--call`` (newer), ``--print`` (0.13, experimental)."""
+    try:
+        help_text = run(["buildx", "build", "--help"], what="docker buildx build --help")
+    except BuildorchError:
+        return None
+    if "--call" in help_text:
+        return ["--call", "targets,format=json"], {}
+    return ["--print", "targets,format=json"], {"BUILDX_EXPERIMENTAL": "1"}  # 0.13: hidden unless experimental
+
+
+def dockerfile_targets(context: str, dockerfile: str | None = None, builder: str | None = None) -> dict[str, Any] | None:
+    """BuildKit's own list of a Dockerfile's stages (``targets`` subrequest), or None when this buildx cannot ask.
+
+    ``{"targets": [{"name": "builder", "base": "golang:...", "platform": ..., "default": true, ...}]}``.
+    BuildKit reads only the Dockerfile (the context is not sent). Raises a BuildorchError
+    with BuildKit's message when it refuses the file or the builder fails.
+    """
+    request = _targets_request()
+    if request is None:
+        return None
+    flags, env = request
+    argv = ["buildx", "build", "--progress", "quiet", *flags]
+    if builder:
+        argv += ["--builder", builder]
+    if dockerfile:
+        argv += ["--file", dockerfile]
+    try:
+        out = run([*argv, context], what="BuildKit's list of stages", env=env)
+    except BuildorchError as exc:
+        if re.search(r"unknown flag: --(print|call)\b", exc.message):  # buildx older than 0.10
+            return None
+        raise
+    start = out.find("{")  # buildx 0.13 prints the (empty) image id first
+    try:
+        doc = json.loads(out[start:]) if start >= 0 else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("targets"), list):
+        raise BuildorchError("BuildKit's list of stages is not the JSON expected", "is buildx older than 0.10?")
+    return doc
 
 
 def buildx_inspect(builder: str | None = None) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from buildorch.core import oci
+from buildorch.core import oci, references
 from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.engine import buildx
 
@@ -169,8 +169,7 @@ def read_tar_member(data: bytes) -> tuple[str, bytes | None] | None:
 
 def throwaway_tag(prefix: str, context: Path, name: str) -> str:
     """``buildorch-debug/app-builder:1a2b3c4d``: a unique, valid reference for an image removed after use."""
-    raw = f"{context.resolve().name}-{name}".lower()
-    clean = "".join(c if c.isalnum() or c in "._-" else "-" for c in raw).strip("._-") or "image"
+    clean = references.name_component(f"{context.resolve().name}-{name}")[:200].rstrip("._-")
     return f"{prefix}/{clean}:{uuid.uuid4().hex[:8]}"
 
 

@@ -83,6 +83,25 @@ def reachable(address: str, timeout: float = 3.0) -> tuple[bool, str]:
     return False, last
 
 
+def has_manifest(registry_url: str, ref: str, timeout: float = 3.0) -> bool:
+    """Whether the registry at ``registry_url`` (a mirror: ``https://mirror.example``) holds ``ref``'s manifest.
+
+    ``ref`` is a Docker Hub name (``docker/dockerfile:1``, ``alpine``): a mirror serves Hub's repositories
+    under their full names (``library/alpine``). Anonymous; any failure is a no.
+    """
+    name, _, digest = ref.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    tag = digest or (last.split(":", 1)[1] if ":" in last else "latest")
+    repo = split_name(name[: len(name) - len(tag) - 1] if not digest and ":" in last else name)[1]
+    url = f"{registry_url.rstrip('/')}/v2/{repo}/manifests/{tag}"
+    req = urllib.request.Request(url, method="HEAD", headers={"Accept": _ACCEPT})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return bool(resp.status == 200)
+    except (OSError, http.client.HTTPException, ValueError):
+        return False
+
+
 @dataclass
 class Client:
     """One repository of one registry."""

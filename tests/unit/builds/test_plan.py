@@ -96,3 +96,24 @@ def test_auto_cache_when_pushing_is_the_registry(ctx: Path) -> None:
     assert argv[argv.index("--cache-to") + 1] == (
         "type=registry,ref=localhost:5000/app:buildcache,mode=max,image-manifest=true,oci-mediatypes=true"
     )
+
+
+def test_a_stage_name_that_is_no_image_name_gives_a_valid_default_tag_and_says_so(tmp_path: Path) -> None:
+    ctx = tmp_path / "My App"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM scratch AS a..b\nFROM scratch AS x_\nFROM scratch AS runtime\n")
+    plan = plan_build(BuildSpec(context=ctx, version="1.0.0", target="a..b", cache=CachePolicy(kind="none")))
+    assert plan.tags == ["my-app-a-b:1.0.0"]
+    assert plan.warnings == [
+        "default tag my-app-a-b:1.0.0: the directory name 'My App' and the stage name 'a..b' cannot be part "
+        "of an image name as written; pass -t NAME:TAG to choose the tag"
+    ]
+    plan = plan_build(BuildSpec(context=ctx, version="1.0.0", target="X_", cache=CachePolicy(kind="none")))
+    assert plan.tags == ["my-app-x:1.0.0"]
+
+
+def test_the_default_tag_follows_the_last_stage_as_buildkit_reads_it(ctx: Path) -> None:
+    """A heredoc holding `FROM x AS injected` after the last stage does not make another last stage."""
+    (ctx / "Dockerfile").write_text("FROM scratch AS builder\nFROM scratch AS app\nRUN <<EOF\nFROM x AS injected\nEOF\n")
+    plan = plan_build(BuildSpec(context=ctx, version="1.2.3", target="app", cache=CachePolicy(kind="none")))
+    assert plan.tags == ["app:1.2.3"]

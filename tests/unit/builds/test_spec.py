@@ -77,3 +77,12 @@ def test_cache_policy_parse() -> None:
 def test_result_ratio() -> None:
     assert BuildResult(steps_total=8, steps_cached=6).cache_hit_ratio == 0.75
     assert BuildResult().model_dump()["cache_hit_ratio"] == 0.0
+
+
+def test_a_file_for_another_frontend_is_left_to_it(tmp_path: Path) -> None:
+    """With `# syntax=`, the frontend reads the file: a line buildorch's parser refuses does not block --target."""
+    (tmp_path / "Dockerfile").write_text("# syntax=example.com/frontend:1\nFROM scratch AS App\nNEWINSTRUCTION x\n")
+    assert BuildSpec(context=tmp_path, target="App").target == "app"
+    (tmp_path / "Dockerfile").write_text("FROM scratch AS App\nNEWINSTRUCTION x\n")
+    with pytest.raises(ValueError, match="line 2: unknown instruction: NEWINSTRUCTION"):
+        BuildSpec(context=tmp_path, target="App")

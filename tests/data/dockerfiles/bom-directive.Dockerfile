@@ -1,0 +1,4 @@
+﻿# escape=`
+FROM scratch AS a
+COPY a\ b\
+FROM x AS r

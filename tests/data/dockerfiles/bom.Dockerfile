@@ -1,0 +1,2 @@
+﻿FROM scratch AS first
+FROM first AS second

@@ -1,0 +1,4 @@
+FROM scratch AS a
+RUN echo \
+  hi
+FROM a AS b

@@ -1,0 +1,2 @@
+# escape=x
+FROM scratch AS a

@@ -1,0 +1,3 @@
+FROM scratch AS a
+FROM scratch AS b
+FROM scratch AS A

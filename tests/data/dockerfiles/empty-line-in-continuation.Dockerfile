@@ -1,0 +1,5 @@
+FROM scratch AS a
+RUN echo one \
+
+FROM x AS swallowed
+FROM scratch AS b

@@ -1,0 +1,5 @@
+# check=skip=all
+# escape=`
+FROM scratch AS a
+COPY a\ b\
+FROM x AS r

@@ -1,0 +1,5 @@
+FROM scratch AS a
+# escape=`
+RUN echo \
+FROM x AS swallowed
+FROM scratch AS b

@@ -1,0 +1,5 @@
+# foo=bar
+# escape=`
+FROM scratch AS a
+COPY a\ b\
+FROM x AS r

@@ -1,0 +1,5 @@
+# a comment first
+# escape=`
+FROM scratch AS a
+RUN echo `
+FROM scratch AS b

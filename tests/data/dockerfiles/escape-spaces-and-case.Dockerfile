@@ -1,0 +1,4 @@
+   #   ESCAPE   =   `   
+FROM scratch AS a
+COPY a\ b\
+FROM x AS r

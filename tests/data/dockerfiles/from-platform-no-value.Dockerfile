@@ -1,0 +1,1 @@
+FROM --platform scratch AS a

@@ -1,0 +1,1 @@
+FROM --platform=linux/amd64 --platform=linux/arm64 scratch AS a

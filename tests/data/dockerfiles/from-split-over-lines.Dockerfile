@@ -1,0 +1,4 @@
+FROM --platform=$BUILDPLATFORM \
+     scratch \
+     AS split
+FROM split AS b

@@ -1,0 +1,4 @@
+FROM scratch AS a
+CMD cat <<EOF
+FROM scratch AS visible
+EOF

@@ -1,0 +1,3 @@
+FROM scratch AS a
+RUN ["sh", "-c", "cat <<EOF"]
+FROM scratch AS after-json

@@ -1,0 +1,5 @@
+from scratch as a
+run <<eof
+from x as lower
+eof
+from scratch as b

@@ -1,0 +1,3 @@
+FROM scratch AS a
+RUN echo "<<EOF"
+FROM scratch AS after-quoted

@@ -1,0 +1,3 @@
+FROM scratch AS a
+RUN <<EOF
+FROM x AS never-ends

@@ -1,0 +1,3 @@
+FROM scratch AS a
+RUN ["echo", unquoted]
+FROM scratch AS b

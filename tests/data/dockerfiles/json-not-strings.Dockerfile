@@ -1,0 +1,2 @@
+FROM scratch AS a
+RUN ["echo", 1]

@@ -1,0 +1,4 @@
+from scratch as a
+run echo hi
+copy . /
+from a as b

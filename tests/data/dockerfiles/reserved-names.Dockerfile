@@ -1,0 +1,2 @@
+FROM scratch AS context
+FROM context AS scratch

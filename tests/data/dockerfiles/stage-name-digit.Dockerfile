@@ -1,0 +1,2 @@
+FROM scratch AS ok
+FROM scratch AS 1st

@@ -1,0 +1,2 @@
+ARG NAME=x
+FROM scratch AS ${NAME}

@@ -1,0 +1,3 @@
+#!/usr/bin/env buildkit
+# syntax=docker/dockerfile:1.7
+FROM scratch AS a
