@@ -13,8 +13,9 @@ STEP_ROW = re.compile(
     rf"^(?P<state>[{GLYPHS}]) (?P<platform>\S+) +(?:(?P<stage>\S+) +)?(?P<step>\d+/\d+)"
     rf" +(?P<duration>{DURATION})(?: (?P<text>.*))?$"
 )
-# "✓                           1.8s exporting to image"
-OUTPUT_ROW = re.compile(rf"^[{GLYPHS}] {{6,}}(?P<duration>{DURATION}) \S")
+# "✓                           1.8s exporting to image", "⠋ amd64              0.1s load metadata for ...":
+# the export, push and [internal] loads have no stage and no step; the platform, when they have one
+OUTPUT_ROW = re.compile(rf"^[{GLYPHS}] (?:\S+ +| +)(?P<duration>{DURATION}) \S")
 HEADER = re.compile(rf"(?P<done>\d+) done · (?P<cached>\d+) cached · (?P<total>\d+) steps? · (?P<elapsed>{DURATION})$")
 
 

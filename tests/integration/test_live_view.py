@@ -37,6 +37,7 @@ class Run:
 
     during: list[str] = field(default_factory=list)
     final: str = ""
+    joined: str = ""  # the last screen with the lines the terminal wrapped joined again (for reading, not for checks)
     exit_code: int | None = None
 
 
@@ -52,8 +53,8 @@ class Tmux:
         assert r.returncode == 0, f"tmux {' '.join(args)}: {r.stderr}"
         return r.stdout
 
-    def capture(self, session: str) -> str:
-        return self("capture-pane", "-p", "-t", session)
+    def capture(self, session: str, *flags: str) -> str:
+        return self("capture-pane", "-p", *flags, "-t", session)
 
     def run(self, width: int, argv: list[str], within: float = 600.0) -> Run:
         """Run ``argv`` in a new ``width`` x HEIGHT pane; capture the screen until the command exits."""
@@ -72,7 +73,7 @@ class Tmux:
                     time.sleep(0.03)
                     screen = self.capture(session)
                 if DONE in screen:
-                    run.final = screen
+                    run.final, run.joined = screen, self.capture(session, "-J")
                     run.exit_code = int(screen.split(DONE, 1)[1].split()[0])
                     return run
                 if screen.strip() and (not run.during or screen != run.during[-1]):
@@ -130,7 +131,7 @@ def test_a_two_platform_build_reads_at_any_width(tmux: Tmux, width: int) -> None
         assert all(m.group("duration") not in ("-", "cached") for m in spinning)  # a running step shows its elapsed time
 
         final = run.final
-        keep(f"build-{width}-end", final)
+        keep(f"build-{width}-end", run.joined)
         assert "built linux/amd64, linux/arm64 in " in final and "slowest steps:" in final, final
         assert not rows(final) and not any(HEADER.search(line.rstrip()) for line in final.splitlines()), (
             f"a live frame stayed on screen:\n{final}"
@@ -146,7 +147,7 @@ def test_a_failing_build_leaves_the_failing_step_exit_code_and_log_tail(tmux: Tm
     tag = f"{unique()}:broken"
     run = tmux.run(80, build_argv(ctx, tag, "9.9.9"))
     final = run.final
-    keep("build-80-failed", final)
+    keep("build-80-failed", run.joined)
     assert run.exit_code == 1, final
     failed = step_rows(final)
     assert len(failed) == 1 and failed[0].group("state") == "✗", f"not only the failed step stays:\n{final}"

@@ -88,6 +88,14 @@ def test_every_row_keeps_state_platform_step_and_duration_whole(width: int) -> N
         assert all(m.group("stage") is None for m in rows)
 
 
+def test_internal_loads_show_while_they_run() -> None:
+    t = replay("app_cold_push.json", compiling)
+    t.feed('{"vertexes":[{"digest":"m1","name":"[linux/arm64 internal] load metadata for docker.io/library/golang:1.26",'
+           '"started":"2026-11-29T18:40:00Z"}]}\n')
+    text = frame_text(t, 80)
+    assert text.splitlines()[1].startswith("⠋ arm64                    ") and not bad_rows(text)
+
+
 def test_the_finished_frame_at_80_columns() -> None:
     text = frame_text(replay("app_cold_push.json"), 80)
     assert text.splitlines()[1:] == [
@@ -244,3 +252,12 @@ def test_the_cli_does_not_repeat_a_log_tail_the_view_left_on_screen(
         err = capsys.readouterr().err
         assert "error: step [2/2] RUN exit 7 failed (exit code 7)" in err and "hint: fix the step" in err
         assert ("  | missing header" in err) is not shown
+
+
+def test_the_frame_in_the_docs_is_one_the_view_draws() -> None:
+    from tests.recorded import ROOT
+
+    page = (ROOT / "docs" / "build.md").read_text()
+    frame = page.split("<!-- live-frame -->\n```text\n", 1)[1].split("```", 1)[0]
+    assert HEADER.search(frame.splitlines()[0]) and not bad_rows(frame)
+    assert len(step_rows(frame)) == 10 and all(len(line) < 80 for line in frame.splitlines())
