@@ -39,6 +39,7 @@ class Run:
     final: str = ""
     joined: str = ""  # the last screen with the lines the terminal wrapped joined again (for reading, not for checks)
     exit_code: int | None = None
+    resized_at: int | None = None  # index in ``during`` of the first screen after the window was resized
 
 
 class Tmux:
@@ -56,8 +57,11 @@ class Tmux:
     def capture(self, session: str, *flags: str) -> str:
         return self("capture-pane", "-p", *flags, "-t", session)
 
-    def run(self, width: int, argv: list[str], within: float = 600.0) -> Run:
-        """Run ``argv`` in a new ``width`` x HEIGHT pane; capture the screen until the command exits."""
+    def run(self, width: int, argv: list[str], within: float = 600.0, resize_to: int | None = None) -> Run:
+        """Run ``argv`` in a new ``width`` x HEIGHT pane; capture the screen until the command exits.
+
+        With ``resize_to``, the window is made that wide once the live view shows.
+        """
         session = f"s{width}"
         command = " ".join(shlex.quote(a) for a in argv)
         shell = f"cd {shlex.quote(str(ROOT))} && LANG=C.UTF-8 {command}; echo {DONE}$?; exec sleep 600"
@@ -78,6 +82,10 @@ class Tmux:
                     return run
                 if screen.strip() and (not run.during or screen != run.during[-1]):
                     run.during.append(screen)
+                if resize_to is not None and run.resized_at is None and HEADER.search(screen.splitlines()[0].rstrip()):
+                    self("resize-window", "-t", session, "-x", str(resize_to))
+                    run.resized_at = len(run.during)
+                    time.sleep(0.3)  # the view redraws within 0.1 s; until then the old frame is there, reflowed
                 time.sleep(0.2)
             raise AssertionError(f"no end within {within}s:\n{self.capture(session)}")
         finally:
@@ -157,3 +165,19 @@ def test_a_failing_build_leaves_the_failing_step_exit_code_and_log_tail(tmux: Tm
     assert "error: step [linux/amd64" in final and "builder 6/6] RUN" in final and "(exit code 1)" in final
     assert final.count("undefinedThing") == 1  # the CLI does not repeat the log tail the view left
     assert "Traceback" not in final
+
+
+def test_a_narrower_terminal_gets_a_whole_frame_and_nothing_of_the_old_one(tmux: Tmux) -> None:
+    tag = f"{unique()}:resized"
+    run = tmux.run(120, build_argv(APP, tag, f"9.9.{uuid.uuid4().int % 10000}"), resize_to=80)
+    try:
+        assert run.exit_code == 0 and run.resized_at is not None, run.final
+        after = [s for s in run.during[run.resized_at:] if rows(s)]
+        assert after, "no frame after the resize"
+        for screen in after:
+            lines = [line.rstrip() for line in screen.splitlines()]
+            assert not bad_rows(screen) and all(len(line) < 80 for line in lines), screen
+            assert sum(1 for line in lines if HEADER.search(line)) == 1, f"a piece of the old frame stayed:\n{screen}"
+        assert not rows(run.final) and "built linux/amd64, linux/arm64 in " in run.final
+    finally:
+        docker("image", "rm", "-f", tag, check=False)
