@@ -153,9 +153,11 @@ def _twins(vertexes: list[Vertex]) -> set[int]:
     BuildKit sends the progress of a vertex to every build that shares it, so a
     concurrent build's ``[builder 3/6] COPY ...`` (no platform, or replayed with
     old timestamps) shows up beside this build's ``[linux/amd64 builder 3/6]
-    COPY ...``. Of steps with one label and instruction, the ones with a
-    platform and run by this build win; the amd64 and arm64 rows of one step
-    rank the same and both stay.
+    COPY ...``, sometimes under this build's very name with another digest. Of
+    steps with one label and instruction, the ones with a platform and run by
+    this build win; the amd64 and arm64 rows of one step rank the same and both
+    stay; of several with one whole name, one stays (running or failed, else
+    run, else the first).
     """
     best: dict[tuple[str, str], tuple[bool, bool]] = {}
     keyed = []
@@ -166,7 +168,13 @@ def _twins(vertexes: list[Vertex]) -> set[int]:
         key, rank = (m.group("label"), m.group("rest")), (v.reused, m.group("platform") is None)
         best[key] = min(best.get(key, rank), rank)
         keyed.append((v, key, rank))
-    return {id(v) for v, key, rank in keyed if rank > best[key]}
+    same_name: dict[str, list[Vertex]] = {}
+    for v, key, rank in keyed:
+        if rank == best[key]:
+            same_name.setdefault(v.name, []).append(v)
+    order = {"running": 0, "error": 0, "done": 1}
+    kept = {id(min(same, key=lambda v: order.get(v.state, 2))) for same in same_name.values()}
+    return {id(v) for v, _, _ in keyed if id(v) not in kept}
 
 
 class ProgressTracker:

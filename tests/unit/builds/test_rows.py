@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 
@@ -155,3 +156,12 @@ def test_the_three_slowest_steps_fit_the_width() -> None:
     assert lines[2] == "    29.4s  amd64        builder 6/6  RUN go build"
     assert lines[3] == "     0.1s  arm64        runtime 2/2  COPY --from=builder /build/main /app"
     assert slowest_lines([]) == []
+
+
+def test_one_step_under_one_name_twice_counts_once() -> None:
+    t = ProgressTracker(started_at=0.0)
+    for digest, extra in (("d1", {"cached": True}), ("d2", {"completed": "2026-11-29T18:40:03Z"})):
+        v = {"digest": digest, "name": "[linux/amd64 builder 5/6] COPY . .", "started": "2026-11-29T18:40:00Z", **extra}
+        t.feed(json.dumps({"vertexes": [v]}) + "\n")
+    assert t.steps_total == 1 and t.steps[0].digest == "d2"  # the one that ran
+    assert [r.state for r in build_groups(t.lanes(), PLATFORMS)[0].rows] == ["done"]
