@@ -254,10 +254,11 @@ def test_the_cli_does_not_repeat_a_log_tail_the_view_left_on_screen(
         assert ("  | missing header" in err) is not shown
 
 
-def test_the_frame_in_the_docs_is_one_the_view_draws() -> None:
+@pytest.mark.parametrize(("page", "before"), [("docs/build.md", "<!-- live-frame -->"), ("README.md", "(more in [Building]")])
+def test_the_frames_in_the_docs_are_ones_the_view_draws(page: str, before: str) -> None:
     from tests.recorded import ROOT
 
-    page = (ROOT / "docs" / "build.md").read_text()
-    frame = page.split("<!-- live-frame -->\n```text\n", 1)[1].split("```", 1)[0]
+    text = (ROOT / page).read_text()
+    frame = text.split(before, 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
     assert HEADER.search(frame.splitlines()[0]) and not bad_rows(frame)
     assert len(step_rows(frame)) == 10 and all(len(line) < 80 for line in frame.splitlines())
