@@ -171,8 +171,9 @@ class Frame:
         tick = int(now * 10)
         head = self.header(groups, width, elapsed)
         body: list[tuple[int, Text]] = []  # (priority: 0 always shown, 1 waiting, 2 finished), line
+        named = sum(1 for g in groups if g.name is not None)
         for g in groups:
-            if g.name is not None:
+            if g.name is not None and named > 1:  # a bake of one target: the header says it all
                 d = self.g.dot
                 heading = Text(g.name, "bold", no_wrap=True, overflow="crop")
                 heading.append(f"{d}{g.count('done')} done{d}{g.count('cached')} cached{d}{_steps(g.total)}", "dim")
