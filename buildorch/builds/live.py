@@ -68,7 +68,7 @@ class Frame:
     # -- the cells ------------------------------------------------------------
     def _colour(self, lane: str) -> str:
         lanes = self.platforms or [lane]
-        return PALETTE[lanes.index(lane) % len(PALETTE)] if lane in lanes else "white"
+        return PALETTE[lanes.index(lane) % len(PALETTE)] if lane in lanes else ""
 
     def _glyph(self, r: Row, tick: int, final: bool) -> tuple[str, str]:
         if r.state == "running":
