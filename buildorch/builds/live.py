@@ -292,7 +292,10 @@ class LiveRenderer:
 
     def _run(self) -> None:
         while True:
-            self.draw()
+            try:
+                self.draw()
+            except Exception:  # a bug in the view must not end the build: drawing stops, close() tells
+                return
             if self._stop.wait(self.interval):
                 return
 
