@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from buildorch.builds.progress import ProgressTracker, Vertex
+from buildorch.builds.progress import Lane, ProgressTracker, Vertex
 
 
 class BakeTracker(ProgressTracker):
@@ -23,9 +23,13 @@ class BakeTracker(ProgressTracker):
 
     what = "bake"
 
-    def __init__(self, targets: Iterable[str], started_at: float | None = None) -> None:
+    def __init__(
+        self, targets: Iterable[str], started_at: float | None = None, platforms: dict[str, list[str]] | None = None
+    ) -> None:
         super().__init__(started_at)
-        self.targets = sorted(targets, key=len, reverse=True)
+        self.order = list(targets)  # as the definition lists them: the live view's groups
+        self.platforms = platforms or {}  # each target's, for the live view
+        self.targets = sorted(self.order, key=len, reverse=True)
         self._only = self.targets[0] if len(self.targets) == 1 else None
         self.target_of: dict[str, str] = {}  # key -> target
         self._keys: dict[str, str] = {}  # digest -> the first key it got
@@ -46,7 +50,8 @@ class BakeTracker(ProgressTracker):
                 self.target_of[key] = t
             vertexes.append({**v, "digest": key})
         logs = [{**lg, "vertex": self._keys.get(lg.get("vertex", ""), lg.get("vertex", ""))} for lg in doc.get("logs") or []]
-        return super().apply({**doc, "vertexes": vertexes, "logs": logs})
+        statuses = [{**s, "vertex": self._keys.get(s.get("vertex", ""), s.get("vertex", ""))} for s in doc.get("statuses") or []]
+        return super().apply({**doc, "vertexes": vertexes, "logs": logs, "statuses": statuses})
 
     def bare(self, v: Vertex) -> Vertex:
         """A copy of ``v`` named as in a plain build: ``[linux/amd64 builder 3/6] ...``."""
@@ -78,7 +83,7 @@ class BakeTracker(ProgressTracker):
         (``context canceled``, the merged twin finished first) is left out.
         """
         groups: dict[str, list[tuple[str, Vertex]]] = {}
-        for key, v in self.vertexes.items():
+        for key, v in list(self.vertexes.items()):  # a copy: the live view calls this while the stream goes on
             if self.target_of.get(key) != target:
                 continue
             b = self.bare(v)
@@ -95,6 +100,22 @@ class BakeTracker(ProgressTracker):
                 live = [(k, x) for k, x in same if "context canceled" not in (x.error or "")] or same
                 key, b = next(((k, x) for k, x in live if not (x.cached or x.reused)), live[0])
                 out.vertexes[key] = b
+        return out
+
+    def lanes(self) -> list[Lane]:
+        """One group per target, in the definition's order: its steps once each (see :meth:`view`), then the rest.
+
+        The rest (``exporting to image``, ``[app internal] load ...``) is named as
+        in a plain build. A vertex no target claimed (``[internal] load local bake
+        definitions``) is shown before the targets, in a group of its own.
+        """
+        items = list(self.vertexes.items())
+        unclaimed = [v for k, v in items if k not in self.target_of]
+        out = [Lane(None, unclaimed, unclaimed)] if unclaimed else []
+        for t in self.order:
+            mine = [self.bare(v) for k, v in items if self.target_of.get(k) == t]
+            steps = list(self.view(t).vertexes.values())
+            out.append(Lane(t, steps + [v for v in mine if not v.is_step], mine, self.platforms.get(t)))
         return out
 
     def span(self, target: str) -> float | None:

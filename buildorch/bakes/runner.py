@@ -17,7 +17,7 @@ from buildorch.bakes.models import BakeSpec
 from buildorch.bakes.plan import BakePlan, plan_bake
 from buildorch.bakes.progress import BakeTracker
 from buildorch.builds import cache
-from buildorch.builds.display import Renderer, make_renderer
+from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildorchError, EngineError
@@ -42,8 +42,10 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     out = log or sys.stderr
     for w in plan.warnings:
         out.write(f"warning: {w}\n")
-    tracker = BakeTracker(plan.definition.target)
-    shown = renderer or make_renderer(plan.spec.progress, out)
+    tracker = BakeTracker(plan.definition.target, platforms={n: list(t.platforms) for n, t in plan.definition.target.items()})
+    names = list(plan.definition.target)
+    platforms = sorted({p for t in plan.definition.target.values() for p in t.platforms})
+    shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
     caches = [tp.cache for tp in plan.targets.values() if tp.cache is not None]
     for c in caches:
         cache.stage(c)
@@ -58,7 +60,7 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
         raise
     except BuildorchError as exc:
         _abandon(caches, shown, tracker)
-        raise translate_failure(tracker, exc) from exc
+        raise shown_failure(translate_failure(tracker, exc), tracker, shown) from exc
     except BaseException:
         _abandon(caches, shown, tracker)
         raise

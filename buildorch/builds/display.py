@@ -1,18 +1,20 @@
-"""Build progress for people: a live table on a terminal, plain lines in logs, rawjson passed through, or nothing.
+"""Build progress for people: a live view on a terminal, plain lines in logs, rawjson passed through, or nothing.
 
 These renderers belong to the build capability, not to cli/, because the library
 draws progress too: ``build(spec)`` called from a release script shows the same
-live table as ``buildorch build``. The live table imports rich when it starts,
-so nothing else pays for it.
+live view as ``buildorch build``. The live view (:mod:`buildorch.builds.live`)
+imports rich, and is imported only when it starts, so nothing else pays for it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from buildorch.builds.progress import ProgressTracker, Vertex
+from buildorch.core.errors import BuildorchError
 
 
 class Renderer(Protocol):
@@ -73,56 +75,29 @@ class PlainRenderer:
         self.out.flush()
 
 
-class LiveRenderer:
-    """A live table of steps on a terminal (rich), with the latest log line."""
-
-    def __init__(self, out: IO[str]) -> None:
-        from rich.console import Console
-        from rich.live import Live
-
-        self.console = Console(file=out)
-        self.t0 = time.monotonic()
-        self.live = Live(console=self.console, refresh_per_second=8, transient=False)
-        self.live.start()
-        self._last_log = ""
-
-    def _table(self, tracker: ProgressTracker) -> Any:
-        from rich.table import Table
-
-        t = Table.grid(padding=(0, 1))
-        t.add_column(width=8)
-        t.add_column(justify="right", width=7)
-        t.add_column(overflow="ellipsis", no_wrap=True)
-        style = {"cached": "cyan", "done": "green", "running": "yellow", "error": "bold red", "waiting": "dim"}
-        shown = [v for v in tracker.vertexes.values() if v.name and (v.is_step or v.state in ("running", "error"))]
-        for v in shown[-25:]:
-            if v.state == "running" and v.started is not None:
-                d = f"{max(0.0, time.time() - v.started):.1f}s"
-            else:
-                d = f"{v.duration:.1f}s" if v.duration is not None else ""
-            t.add_row(f"[{style[v.state]}]{v.state}[/]", d, v.name)
-        el = time.monotonic() - self.t0
-        t.add_row("", f"{el:.1f}s", f"[dim]{self._last_log}[/]")
-        return t
-
-    def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None:
-        for v in changed:
-            if v.logs:
-                self._last_log = v.logs[-1][:160]
-        self.live.update(self._table(tracker))
-
-    def close(self, tracker: ProgressTracker) -> None:
-        self.live.update(self._table(tracker))
-        self.live.stop()
+def shown_failure(err: BuildorchError, tracker: ProgressTracker, renderer: Renderer) -> BuildorchError:
+    """``err``, marked ``details_shown`` when ``renderer`` left the failed step's log tail on screen (the live view does)."""
+    if getattr(renderer, "shows_failures", False) and tracker.failed() is not None:
+        err.details_shown = True
+    return err
 
 
-def make_renderer(mode: str, out: IO[str] | None = None) -> Renderer:
-    """``auto`` is a live view on a terminal and plain text elsewhere."""
+def make_renderer(
+    mode: str, out: IO[str] | None = None, *, title: str = "build", platforms: list[str] | None = None
+) -> Renderer:
+    """``auto`` is a live view on a terminal and plain lines elsewhere; ``tty`` is the live view anyway.
+
+    A terminal that says it can do nothing (``TERM=dumb``: no cursor movement)
+    gets plain lines in both. ``title`` and ``platforms`` head the live view.
+    """
     stream = out or sys.stderr
     if mode == "quiet":
         return QuietRenderer()
     if mode == "rawjson":
         return RawRenderer(stream)
-    if mode == "tty" or (mode == "auto" and stream.isatty()):
-        return LiveRenderer(stream)
+    dumb = os.environ.get("TERM") == "dumb"
+    if not dumb and (mode == "tty" or (mode == "auto" and stream.isatty())):
+        from buildorch.builds.live import LiveRenderer  # imports rich: only for a live view
+
+        return LiveRenderer(stream, title=title, platforms=platforms, force=mode == "tty")
     return PlainRenderer(stream)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from buildorch.builds.progress import ProgressTracker
+from buildorch.builds.rows import fold
 from buildorch.core.errors import BuildFailed, BuildorchError, PushFailed
 
 # What buildx and BuildKit print when the registry, not a step, failed the build.
@@ -35,7 +36,8 @@ def translate_failure(tracker: ProgressTracker, exc: BuildorchError) -> Buildorc
             return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
         return BuildFailed(f"{tracker.what} failed: {summary}", details=tracker.messages[-20:])
     name = tracker.step_name(failed)
-    short = name if len(name) <= 140 else name[:137] + "..."
+    told = fold(name)  # cache mounts and line continuations say nothing about what failed
+    short = told if len(told) <= 140 else told[:137] + "..."
     code = re.search(r"exit code: (\d+)", failed.error or "")
     where = f" (exit code {code.group(1)})" if code else ""
     # "process ... did not complete successfully" only repeats the command line.

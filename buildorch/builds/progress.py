@@ -40,11 +40,24 @@ def _ts(value: str | None) -> float | None:
 
 
 @dataclass
+class Status:
+    """One entry of a vertex's ``statuses``: a layer pulled or pushed, a blob written, with bytes when BuildKit counts them."""
+
+    id: str
+    current: int = 0
+    total: int = 0
+    started: float | None = None
+    completed: float | None = None
+
+
+@dataclass
 class Vertex:
     """One BuildKit vertex as the stream has described it so far."""
 
     digest: str
     name: str = ""
+    inputs: list[str] = field(default_factory=list)  # digests of the vertexes it needs (build order)
+    statuses: dict[str, Status] = field(default_factory=dict)
     started: float | None = None
     completed: float | None = None
     cached: bool = False
@@ -110,11 +123,58 @@ class Vertex:
                 self.logs.append(line)
                 self.log_count += 1
 
+    def last_line(self) -> str:
+        """The latest log line, the one still being written included."""
+        partial = self._partial
+        if partial.strip():
+            return partial
+        return self.logs[-1] if self.logs else ""
+
     def log_tail(self) -> list[str]:
         tail = list(self.logs)
         if self._partial.strip():
             tail.append(self._partial)
         return tail[-LOG_TAIL:]
+
+
+@dataclass
+class Lane:
+    """A group of the live view: a build's vertexes, or one bake target's."""
+
+    name: str | None  # the bake target
+    vertexes: list[Vertex]  # the ones to show
+    graph: list[Vertex]  # all of the group's, twins included: their inputs give the build order
+    platforms: list[str] | None = None  # the target's own, when a bake's targets differ
+
+
+def _twins(vertexes: list[Vertex]) -> set[int]:
+    """The ``id()`` of steps that another build put in this stream, beside this build's own of the same step.
+
+    BuildKit sends the progress of a vertex to every build that shares it, so a
+    concurrent build's ``[builder 3/6] COPY ...`` (no platform, or replayed with
+    old timestamps) shows up beside this build's ``[linux/amd64 builder 3/6]
+    COPY ...``, sometimes under this build's very name with another digest. Of
+    steps with one label and instruction, the ones with a platform and run by
+    this build win; the amd64 and arm64 rows of one step rank the same and both
+    stay; of several with one whole name, one stays (running or failed, else
+    run, else the first).
+    """
+    best: dict[tuple[str, str], tuple[bool, bool]] = {}
+    keyed = []
+    for v in vertexes:
+        m = _NAME.match(v.name)
+        if not m or not v.is_step:
+            continue
+        key, rank = (m.group("label"), m.group("rest")), (v.reused, m.group("platform") is None)
+        best[key] = min(best.get(key, rank), rank)
+        keyed.append((v, key, rank))
+    same_name: dict[str, list[Vertex]] = {}
+    for v, key, rank in keyed:
+        if rank == best[key]:
+            same_name.setdefault(v.name, []).append(v)
+    order = {"running": 0, "error": 0, "done": 1}
+    kept = {id(min(same, key=lambda v: order.get(v.state, 2))) for same in same_name.values()}
+    return {id(v) for v, _, _ in keyed if id(v) not in kept}
 
 
 class ProgressTracker:
@@ -169,6 +229,7 @@ class ProgressTracker:
         for v in doc.get("vertexes") or []:
             vx = self.vertexes.setdefault(v["digest"], Vertex(digest=v["digest"], since=self.started_at))
             vx.name = v.get("name", vx.name)
+            vx.inputs = v.get("inputs") or vx.inputs
             if "started" in v:  # a new start clears an old completion
                 vx.started, vx.completed = _ts(v.get("started")), _ts(v.get("completed"))
             vx.cached = bool(v.get("cached")) or vx.cached
@@ -178,6 +239,12 @@ class ProgressTracker:
             sid = s.get("id", "")
             if sid.startswith(("exporting manifest", "exporting attestation", "exporting config")) and sid not in self.exports:
                 self.exports.append(sid)
+            owner = self.vertexes.get(s.get("vertex", ""))
+            if owner is not None and sid:
+                owner.statuses[sid] = Status(
+                    sid, int(s.get("current") or 0), int(s.get("total") or 0), _ts(s.get("started")), _ts(s.get("completed"))
+                )
+                changed[owner.digest] = owner
         for log in doc.get("logs") or []:
             vx = self.vertexes.setdefault(log["vertex"], Vertex(digest=log["vertex"], since=self.started_at))
             try:
@@ -196,10 +263,23 @@ class ProgressTracker:
         if self._buf:
             self._flush()
 
+    def lanes(self) -> list[Lane]:
+        """The vertexes to show, in groups: one unnamed group for a build (a bake has one per target).
+
+        Called by the live view from its drawing thread while this tracker is
+        fed: ``list()`` copies the dict in one step (under the GIL), where a
+        Python loop over it could see it change size.
+        """
+        vertexes = list(self.vertexes.values())
+        twins = _twins(vertexes)
+        return [Lane(None, [v for v in vertexes if id(v) not in twins], vertexes)]
+
     # -- what a BuildResult needs ---------------------------------------------
     @property
     def steps(self) -> list[Vertex]:
-        return [v for v in self.vertexes.values() if v.is_step]
+        steps = [v for v in self.vertexes.values() if v.is_step]
+        twins = _twins(steps)
+        return [v for v in steps if id(v) not in twins]
 
     @property
     def steps_total(self) -> int:

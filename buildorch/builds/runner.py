@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from buildorch.builds import cache
 from buildorch.builds.cache_usage import remember_registry_cache
-from buildorch.builds.display import Renderer, make_renderer
+from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.frontend import frontend_warning
 from buildorch.builds.plan import BuildPlan, Invocation, plan_build
@@ -81,7 +81,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     try:
         for inv in plan.invocations:
             try:
-                _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
+                _run_invocation(inv, spec, result, renderer or _renderer(spec, inv, out))
             except BuildFailed as exc:
                 if not _cache_export_failed(exc) or spec.cache.required:
                     raise
@@ -95,7 +95,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
                 plan.cache.staging_dir = None
                 result.cache_to = plan.cache.cache_to = []
                 inv.argv = _without_cache_export(inv.argv)
-                _run_invocation(inv, spec, result, renderer or make_renderer(spec.progress, out))
+                _run_invocation(inv, spec, result, renderer or _renderer(spec, inv, out))
     except BuildorchError as exc:
         cache.discard(plan.cache)  # the previous cache stays as it was
         # Imported here: builders/ loads tomllib and ssl, which a build that succeeds on
@@ -122,6 +122,13 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     if plan.cache.registry_ref:
         remember_registry_cache(plan.cache.registry_ref)
     return result
+
+
+def _renderer(spec: BuildSpec, inv: Invocation, out: IO[str]) -> Renderer:
+    """The progress view of one invocation, headed by what it builds: ``build app:1.2.3 · target runtime``."""
+    what = inv.tags[0] if inv.tags else (spec.context.resolve().name or str(spec.context))
+    title = f"build {what}" + (f" · target {spec.target}" if spec.target else "")
+    return make_renderer(spec.progress, out, title=title, platforms=inv.platforms)
 
 
 def _cache_export_failed(exc: BuildFailed) -> bool:
@@ -187,8 +194,8 @@ def _run_invocation(inv: Invocation, spec: BuildSpec, result: BuildResult, rende
     except BuildorchError as exc:
         tracker.finish()
         renderer.close(tracker)
-        raise translate_failure(tracker, exc) from exc
-    except KeyboardInterrupt:
+        raise shown_failure(translate_failure(tracker, exc), tracker, renderer) from exc
+    except BaseException:  # Ctrl-C, or a bug: the view stops drawing either way
         renderer.close(tracker)
         raise
     tracker.finish()

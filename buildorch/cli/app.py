@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         code = rv if isinstance(rv, int) else 0
     except BuildorchError as exc:
         typer.echo(f"error: {exc.message}", err=True)
-        for line in exc.details:
+        for line in [] if exc.details_shown else exc.details:
             typer.echo(f"  | {line}", err=True)
         if exc.hint:
             typer.echo(f"  hint: {exc.hint}", err=True)

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
+from buildorch.builds.rows import slowest_lines
 from buildorch.cli import options
 from buildorch.cli.options import pairs, validated
-from buildorch.cli.render import emit_json, output_lines
+from buildorch.cli.render import emit_json, output_lines, terminal_width
 
 
 def bake(
@@ -111,4 +112,4 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             + (f", VERSION={r.version}" if r.version else "")
         )
         lines += output_lines(r, f"{'':<{width}}  ")
-    return lines
+    return lines + slowest_lines([(name, s) for name, r in results.items() for s in r.steps], "", terminal_width())

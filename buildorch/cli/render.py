@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from typing import IO, Any
 
+from buildorch.builds.rows import slowest_lines
 from buildorch.core.units import human_size
 
 
@@ -23,7 +25,13 @@ def build_summary(result: Any) -> list[str]:
         + f" in {result.duration_seconds:.1f}s: {result.steps_cached}/{result.steps_total} steps cached"
     ]
     lines.append(f"  VERSION={result.version}  BUILD_TIME={result.build_time}")
-    return lines + output_lines(result, "  ", " (compressed content, host platform)")
+    lines += output_lines(result, "  ", " (compressed content, host platform)")
+    return lines + slowest_lines([(None, s) for s in result.steps], "  ", terminal_width())
+
+
+def terminal_width() -> int:
+    """Columns of the terminal on stdout (80 when it is none), for lines that should not wrap."""
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 def output_lines(result: Any, indent: str, size_note: str = "") -> list[str]:

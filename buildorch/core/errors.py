@@ -24,6 +24,8 @@ class BuildorchError(Exception):
         self.hint = hint
         # Extra lines shown under the message (e.g. the last log lines of a failed step).
         self.details = details or []
+        # True when the live progress view already left ``details`` on screen: the CLI does not repeat them.
+        self.details_shown = False
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} ({self.hint})"

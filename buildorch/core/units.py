@@ -49,3 +49,18 @@ def human_size(n: int | float | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} TB"
+
+
+def human_duration(seconds: float | None) -> str:
+    """``3.21`` -> ``3.2s``, ``65`` -> ``1m05s``, ``3725`` -> ``1h02m``: at most 6 characters; None -> ``""``."""
+    if seconds is None:
+        return ""
+    s = max(0.0, seconds)
+    if s < 59.95:
+        return f"{s:.1f}s"
+    whole = round(s)
+    if whole < 3600:
+        m, rest = divmod(whole, 60)
+        return f"{m}m{rest:02d}s"
+    h, rest = divmod(whole, 3600)
+    return f"{h}h{rest // 60:02d}m"

@@ -78,6 +78,8 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
         for w in plan.warnings:
             out.write(f"warning: {w}\n")
         built = _build(plan, out)
+        # the live view erases itself when the build succeeds: one line says what it did
+        out.write(f"build: {built.steps_cached}/{built.steps_total} steps cached in {built.duration_seconds:.1f}s\n")
         index_digest = _push(plan, built, out)
     result = _describe(plan, built, index_digest)
     client = _client(spec, out)

@@ -149,3 +149,37 @@ def test_a_failed_push_is_told_the_same_way_by_build_and_bake() -> None:
         err = translate_failure(tracker, BuildorchError(f"docker buildx {tracker.what} failed"))
         assert isinstance(err, PushFailed) and err.exit_code == 4
         assert err.message == "push failed: failed to solve: pushing localhost:5000/app:1.2.3 with docker: connection refused"
+
+
+def test_the_live_view_has_one_group_per_target_in_build_order() -> None:
+    from buildorch.builds.rows import build_groups
+
+    t = track("default_group", targets=["app", "app-test"])
+    t.platforms = {"app": ["linux/amd64", "linux/arm64"], "app-test": []}
+    groups = build_groups(t.lanes(), ["linux/amd64", "linux/arm64"])
+    assert [g.name for g in groups] == [None, "app", "app-test"]  # None: the bake file's own load, before the targets
+    app, test = groups[1], groups[2]
+    assert [(r.platform, r.stage, r.step) for r in app.rows if r.kind == "step"][-3:] == [
+        ("amd64→arm64", "builder", "6/6"), ("arm64", "runtime", "1/2"), ("arm64", "runtime", "2/2")
+    ]
+    assert [r.text for r in app.rows if r.kind == "output"] == ["exporting to image"]
+    # app-test builds for the host: one lane in build order, the test after the builder it runs in
+    assert [(r.stage, r.step) for r in test.rows] == [("builder", f"{n}/6") for n in range(2, 7)] + [("test", "1/1")]
+    assert (test.total, app.total) == (6, 10)
+
+
+def test_a_failed_bake_leaves_the_target_its_step_and_log(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from buildorch.builds.live import LiveRenderer
+
+    out = io.StringIO()
+    console = Console(file=out, width=80, height=30, force_terminal=True, color_system=None)
+    t = track("failing", targets=["ok", "bad"])
+    r = LiveRenderer(io.StringIO(), title="bake ok bad", console=console)
+    r.update(t, [], "")
+    r.close(t)
+    left = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", out.getvalue().rsplit("\x1b[J", 1)[-1]).splitlines()
+    assert left[0].startswith("✗ failed: bake ok bad")
+    assert left[1].startswith("✗ host  2/2   0.6s RUN echo about to fail && exit 3")
+    assert left[2:] == ["  target bad: exit code 3 · its last log line:", "  │ about to fail"]
