@@ -51,7 +51,10 @@ def run(b: Bench) -> list[Ratio]:
         return hcl
 
     def ours(hcl: Path, *extra: str) -> list[str]:
-        return [b.buildorch, "bake", "-f", str(hcl), "app", "--cache", "none", "--version", VERSION, "--build-time", BUILD_TIME, *extra]
+        return [
+            *(b.buildorch, "bake", "-f", str(hcl), "app", "--cache", "none"),
+            *("--version", VERSION, "--build-time", BUILD_TIME, *extra),
+        ]
 
     def raw(hcl: Path, *extra: str) -> tuple[dict[str, str], list[str]]:
         env, argv = split_env(b.dry_run(ours(hcl, *extra)))
