@@ -21,7 +21,7 @@ import re
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -32,6 +32,7 @@ from buildorch.core.errors import BuildorchError
 
 KEEP = 100
 RecordKind = Literal["build", "bake", "release"]
+_written: list[BuildRecord] = []  # records this process wrote (``--report`` draws the latest)
 
 
 class BuildRecord(BaseModel):
@@ -137,7 +138,7 @@ def record(
         return None
     root = root or history_dir()
     when = time.time() if now is None else now
-    stamp = datetime.fromtimestamp(when, timezone.utc)
+    stamp = datetime.fromtimestamp(when, UTC)
     name = name or record_name(results)
     first = next(iter(results.values()), None)
     rec = BuildRecord(
@@ -157,7 +158,13 @@ def record(
     except OSError as exc:
         sys.stderr.write(f"warning: build record not written to {root}: {exc}\n")
         return None
+    _written.append(rec)
     return rec
+
+
+def written_last() -> BuildRecord | None:
+    """The record this process wrote last (what ``build --report`` draws)."""
+    return _written[-1] if _written else None
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -25,6 +25,7 @@ RANK = {
     "bakes": 4,
     "inspect": 4,
     "diagnosis": 4,
+    "reports": 4,
     "releases": 5,
     "cli": 6,
 }
