@@ -27,6 +27,7 @@ h1{font-size:20px;margin:4px 0 2px} h2{font-size:16px;margin:22px 0 8px;border-b
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eceff4;vertical-align:top}
 th{background:#f4f6f9;font-weight:600}
+td.mono{word-break:break-all}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 code,pre,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:12px}
 pre{margin:4px 0 0;white-space:pre-wrap;word-break:break-all;background:#f7f8fa;padding:4px 6px;max-height:16em;overflow:auto}
@@ -87,7 +88,7 @@ def gantt(t: Timeline) -> str:
             else:
                 by, bh, fill = y + 2 + b.row * ROW, ROW - 4, f' fill="{color}"'
             w = max(2.0, b.duration / span * chart)
-            tip = f"{b.name} — {'cached' if b.cached else human_duration(b.duration)}"
+            tip = f"{b.name} ({b.step_platform}) — {'cached' if b.cached else human_duration(b.duration)}"
             parts.append(
                 f'<rect class="{classes}" data-lane="{escape(b.lane)}" data-platform="{escape(b.platform)}" '
                 f'data-step="{escape(b.name)}" data-cached="{str(b.cached).lower()}" data-critical="{str(b.critical).lower()}" '
@@ -157,7 +158,7 @@ def steps_table(t: Timeline) -> str:
                if b.log_tail else "")
         err = f"<pre>{escape(b.error)}</pre>" if b.error else ""
         rows.append(
-            f"<tr class='step' data-platform='{escape(b.platform)}'><td>{escape(_lane_name(b.lane, b.platform))}</td>"
+            f"<tr class='step' data-platform='{escape(b.platform)}'><td>{escape(_lane_name(b.lane, b.step_platform))}</td>"
             f"<td class='mono'>{escape(b.name)}{err}{log}</td><td><span class='tag {state}'>{state}</span></td>"
             f"<td class='num'>{escape(human_duration(b.start))}</td>"
             f"<td class='num'>{escape('-' if b.cached else human_duration(b.duration))}</td></tr>"

@@ -30,6 +30,7 @@ class Bar:
     log_tail: list[str] = field(default_factory=list)
     key: str = ""  # the vertex digest (for the build order)
     inputs: list[str] = field(default_factory=list)
+    step_platform: str = ""  # as BuildKit named it: linux/amd64->arm64 when cross-compiling
 
     @property
     def duration(self) -> float:
@@ -72,8 +73,12 @@ class Timeline:
         return [b for lane in self.lanes for b in lane.bars]
 
 
-def _platform(step: StepResult, lane_platforms: list[str]) -> str:
+def lane_platform(step: StepResult, lane_platforms: list[str]) -> str:
+    """The platform a step builds for: ``linux/amd64->arm64`` (cross-compiling for arm64) is linux/arm64's."""
     if step.platform:
+        if "->" in step.platform:
+            host, _, arch = step.platform.partition("->")
+            return f"{host.split('/')[0]}/{arch}"
         return step.platform
     return lane_platforms[0] if len(lane_platforms) == 1 else "all platforms"
 
@@ -88,9 +93,9 @@ def timeline(rec: BuildRecord) -> Timeline:
         assert s.started is not None
         start = max(0.0, s.started - origin)  # a step reused from an earlier build has older timestamps
         end = max(start, (s.completed if s.completed is not None else s.started) - origin)
-        platform = _platform(s, rec.results[lane_name].platforms)
+        platform = lane_platform(s, rec.results[lane_name].platforms)
         bar = Bar(lane_name, platform, s.name, start, end, s.cached, error=s.error, log_tail=list(s.log_tail),
-                  key=(s.digest or "").rsplit(" ", 1)[-1], inputs=list(s.inputs))
+                  key=(s.digest or "").rsplit(" ", 1)[-1], inputs=list(s.inputs), step_platform=s.platform or platform)
         lanes.setdefault((lane_name, platform), Lane(lane_name, platform, [])).bars.append(bar)
     for lane in lanes.values():
         lane.bars.sort(key=lambda b: (b.start, b.end))
