@@ -139,7 +139,7 @@ def record(
     root = root or history_dir()
     when = time.time() if now is None else now
     stamp = datetime.fromtimestamp(when, UTC)
-    name = name or record_name(results)
+    name = name or ("+".join(results) if kind == "bake" else record_name(results))
     first = next(iter(results.values()), None)
     rec = BuildRecord(
         id=f"{stamp:%Y%m%dT%H%M%S}{stamp.microsecond // 1000:03d}-{kind}-{_slug(name)}",

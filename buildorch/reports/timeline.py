@@ -80,6 +80,8 @@ def lane_platform(step: StepResult, lane_platforms: list[str]) -> str:
             host, _, arch = step.platform.partition("->")
             return f"{host.split('/')[0]}/{arch}"
         return step.platform
+    if not lane_platforms:
+        return "host platform"
     return lane_platforms[0] if len(lane_platforms) == 1 else "all platforms"
 
 
@@ -94,8 +96,9 @@ def timeline(rec: BuildRecord) -> Timeline:
         start = max(0.0, s.started - origin)  # a step reused from an earlier build has older timestamps
         end = max(start, (s.completed if s.completed is not None else s.started) - origin)
         platform = lane_platform(s, rec.results[lane_name].platforms)
-        bar = Bar(lane_name, platform, s.name, start, end, s.cached, error=s.error, log_tail=list(s.log_tail),
-                  key=(s.digest or "").rsplit(" ", 1)[-1], inputs=list(s.inputs), step_platform=s.platform or platform)
+        bar = Bar(lane_name, platform, s.name, start, end, s.cached, error=None if s.cached else s.error,
+                  log_tail=list(s.log_tail), key=(s.digest or "").rsplit(" ", 1)[-1], inputs=list(s.inputs),
+                  step_platform=s.platform or platform)
         lanes.setdefault((lane_name, platform), Lane(lane_name, platform, [])).bars.append(bar)
     for lane in lanes.values():
         lane.bars.sort(key=lambda b: (b.start, b.end))
