@@ -218,14 +218,16 @@ def records(root: Path | None = None, *, warn: IO[str] | None = None) -> list[Bu
 
 
 def find(ref: str | None, root: Path | None = None, *, warn: IO[str] | None = None) -> BuildRecord:
-    """The record named ``ref`` (an id, its unique prefix, a file path, or ``-N`` for the Nth latest); the latest with None."""
+    """The record named ``ref``: an id, its unique prefix, a file path, ``last``, ``last~N`` (N before the latest)
+    or ``-N`` (the Nth latest); the latest with None."""
     if ref and ref.endswith(".json") and Path(ref).is_file():
         return read(Path(ref))
     paths = record_paths(root)
     if not paths:
         raise BuildorchError(f"no build records in {root or history_dir()}", hint="run buildorch build first")
-    if ref is None or re.fullmatch(r"-\d+", ref):
-        n = 1 if ref is None else int(ref[1:])
+    back = re.fullmatch(r"(?:last~|-)(\d+)", ref or "")
+    if ref is None or ref == "last" or back:
+        n = 1 if back is None else int(back.group(1)) + (0 if ref and ref.startswith("-") else 1)
         readable = records(root, warn=warn)
         if n < 1 or n > len(readable):
             raise BuildorchError(f"no record {ref}: there are {len(readable)}")

@@ -14,7 +14,7 @@ from buildorch.core.units import human_size
 app = typer.Typer(help="List, show and remove build records (.buildorch/history/).", no_args_is_help=True)
 
 RecordArg = Annotated[
-    str | None, typer.Argument(help="Record id (or a unique prefix), -N for the Nth latest. Default: the latest.")
+    str | None, typer.Argument(help="Record id (or a unique prefix), last~N for N before the latest. Default: the latest.")
 ]
 
 

@@ -13,7 +13,7 @@ ReportFormat = Literal["html", "md"]
 def report(
     record: Annotated[
         str | None,
-        typer.Argument(help="Record id (or unique prefix), -N for the Nth latest, or a record file. Default: the latest."),
+        typer.Argument(help="Record id (or unique prefix), last~N (N before the latest) or a record file. Default: the latest."),
     ] = None,
     last: Annotated[bool, typer.Option("--last", help="The latest record (the default).")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,

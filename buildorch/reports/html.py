@@ -129,7 +129,8 @@ def trend_panel(points: list[TrendPoint], current: str) -> str:
                      f'fill="#3b6fb6"><title>{escape(p.version)}: {escape(human_duration(p.duration_seconds))}, '
                      f"{escape(human_size(p.size_bytes))}</title></circle>")
         if len(points) <= 20 or i % max(1, len(points) // 10) == 0:
-            parts.append(f'<text x="{cx:.1f}" y="{h - 14}" text-anchor="middle">{escape(p.version[:18])}</text>')
+            anchor = "start" if i == 0 else "end" if i == len(points) - 1 else "middle"
+            parts.append(f'<text x="{cx:.1f}" y="{h - 14}" text-anchor="{anchor}">{escape(p.version[-24:])}</text>')
     parts.append(f'<text x="{pad}" y="14">duration (max {escape(human_duration(dmax))})</text>'
                  f'<text x="{pad + 220}" y="14" style="fill:#c4572a">size, dashed (max {escape(human_size(smax))})</text>')
     svg = f'<svg class="trend" viewBox="0 0 {w} {h}" role="img" aria-label="duration and size trend">{"".join(parts)}</svg>'

@@ -143,6 +143,12 @@ def mark_critical_path(t: Timeline) -> list[Bar]:
     return path[::-1]
 
 
+def _label(name: str) -> str:
+    """``[builder 6/6] RUN ...`` -> ``[builder 6/6]``."""
+    m = _INSTRUCTION.match(name)
+    return m.group(0).strip() if m else name
+
+
 @dataclass
 class CacheMiss:
     bar: Bar
@@ -167,11 +173,12 @@ def first_cache_miss(rec: BuildRecord, previous: BuildRecord | None, t: Timeline
             for k in sorted(set(before.build_args) | set(now.build_args)):
                 if before.build_args.get(k) != now.build_args.get(k):
                     reasons.append(f"build arg {k}: {before.build_args.get(k)!r} -> {now.build_args.get(k)!r}")
-            was = {(s.platform, s.name): s.cached for s in before.steps}
-            if was.get((None if bar.platform == "all platforms" else bar.platform, bar.name)) is None and not any(
-                s.name == bar.name for s in before.steps
-            ):
-                reasons.append("this instruction is new since the previous build")
+            label = _label(bar.name)
+            same_label = [st for st in before.steps if _label(st.name) == label]
+            if not same_label:
+                reasons.append("this step is new since the previous build")
+            elif not any(st.name == bar.name for st in same_label):
+                reasons.append("the instruction differs from the previous build's (a build arg's value in it, or its text)")
     else:
         reasons.append("no earlier build of this target is recorded")
     return CacheMiss(bar, reasons)

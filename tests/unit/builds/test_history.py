@@ -72,7 +72,8 @@ def test_find_and_remove(tmp_path: Path) -> None:
         for i in range(3)
     ]
     assert history.find(None, tmp_path).version == "1.0.2"
-    assert history.find("-2", tmp_path).version == "1.0.1"
+    assert history.find("-2", tmp_path).version == history.find("last~1", tmp_path).version == "1.0.1"
+    assert history.find("last", tmp_path).version == "1.0.2"
     assert [r.version for r in history.same_target(history.find("-2", tmp_path), tmp_path)] == ["1.0.0", "1.0.1"]
     with pytest.raises(BuildorchError, match="3 build records match"):
         history.find("2023", tmp_path)
