@@ -106,3 +106,11 @@ def test_report_from_history_as_markdown(built: dict[str, Any]) -> None:
     assert r.stdout.startswith("## build buildorch-it-report-")
     ls = buildorch("history", "ls", "--json", env=env)
     assert [e["kind"] for e in json.loads(ls.stdout)] == ["build"]
+
+
+def test_the_report_prints_on_a4(built: dict[str, Any]) -> None:
+    pdf = built["tmp"] / "report.pdf"
+    r = chromium(built["report"].as_uri(), "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    assert r.returncode == 0 and pdf.is_file(), r.stderr[-2000:]
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
+    assert boxes and all(round(float(w)) == 595 and round(float(h)) == 842 for w, h in boxes)  # A4 in points (@page)
