@@ -114,3 +114,38 @@ def test_the_report_prints_on_a4(built: dict[str, Any]) -> None:
     assert r.returncode == 0 and pdf.is_file(), r.stderr[-2000:]
     boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
     assert boxes and all(round(float(w)) == 595 and round(float(h)) == 842 for w, h in boxes)  # A4 in points (@page)
+
+
+BAKE = """
+group "default" {{
+  targets = ["one", "two", "three"]
+}}
+{targets}
+"""
+TARGET = """
+target "{name}" {{
+  context           = "."
+  dockerfile-inline = "FROM golang:1.26-bookworm\\nRUN echo shared-by-all\\nRUN echo {name} {nonce}\\n"
+  output            = ["type=cacheonly"]
+}}
+"""
+
+
+def test_a_three_target_bake_report_has_a_lane_per_target(tmp_path: Path) -> None:
+    nonce = uuid.uuid4().hex[:8]
+    (tmp_path / "docker-bake.hcl").write_text(
+        BAKE.format(targets="".join(TARGET.format(name=n, nonce=nonce) for n in ("one", "two", "three")))
+    )
+    env = {"BUILDORCH_HISTORY_DIR": str(tmp_path / "history"), "BUILDORCH_CACHE_DIR": str(tmp_path / "cache")}
+    report = tmp_path / "bake.html"
+    r = buildorch("bake", "--version", "1.0.0", "--progress", "quiet", "--report", str(report), cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    record = json.loads(next((tmp_path / "history").glob("*.json")).read_text())
+    assert record["kind"] == "bake" and sorted(record["name"].split("+")) == ["one", "three", "two"]
+    dom = chromium(report.as_uri(), "--dump-dom").stdout
+    for target in ("one", "two", "three"):
+        steps = [s for s in record["results"][target]["steps"] if s["started"] is not None]
+        run = re.findall(rf'<rect class="bar run[^"]*" data-lane="{target}"', dom)
+        cached = re.findall(rf'<rect class="bar cached[^"]*" data-lane="{target}"', dom)
+        assert len(run) == sum(1 for s in steps if not s["cached"]) >= 1, target  # its own RUN with the nonce
+        assert len(run) + len(cached) == len(steps), target
