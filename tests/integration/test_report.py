@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.integration.chromium import CHROMIUM, Watch, chromium
-from tests.integration.helpers import buildorch, docker
+from tests.integration.helpers import APP, buildorch, docker
 
 pytestmark = [
     pytest.mark.integration,
@@ -149,3 +150,28 @@ def test_a_three_target_bake_report_has_a_lane_per_target(tmp_path: Path) -> Non
         cached = re.findall(rf'<rect class="bar cached[^"]*" data-lane="{target}"', dom)
         assert len(run) == sum(1 for s in steps if not s["cached"]) >= 1, target  # its own RUN with the nonce
         assert len(run) + len(cached) == len(steps), target
+
+
+def test_a_release_report_draws_the_release(tmp_path: Path) -> None:
+    """A release to the local registry with --report: its build's timeline and the released index."""
+    from tests.integration.test_release import git
+
+    repo = tmp_path / "app"
+    shutil.copytree(APP, repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "app")
+    image = f"localhost:5000/report-{uuid.uuid4().hex[:8]}/app"
+    env = {"BUILDORCH_HISTORY_DIR": str(tmp_path / "history"), "BUILDORCH_CACHE_DIR": str(tmp_path / "cache")}
+    report = tmp_path / "release.html"
+    r = buildorch("release", "--version", "1.0.0", "--image", image, str(repo), "--output-dir", str(tmp_path / "out"),
+                  "--progress", "quiet", "--json", "--report", str(report), env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    released = json.loads(r.stdout)
+    kinds = sorted(json.loads(p.read_text())["kind"] for p in (tmp_path / "history").glob("*.json"))
+    assert kinds == ["build", "release"]  # the release's build leaves its own record too
+    dom = chromium(report.as_uri(), "--dump-dom").stdout
+    assert f"release {image}" in dom and released["index_digest"] in dom
+    for platform, img in released["platforms"].items():
+        assert img["digest"] in dom
+        assert re.search(rf'<rect class="bar [^"]*" data-lane="" data-platform="{re.escape(platform)}"', dom), platform
