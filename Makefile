@@ -9,7 +9,7 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MAKEFLAGS += --jobs=2
 PYTEST_ARGS ?=
 
-.PHONY: all venv stack stack-all stack-status test unit integration go-test lint lint-tools docs demo bench clean
+.PHONY: all venv stack stack-all stack-status test unit integration go-test lint lint-tools docs demo bench clean report-screenshot
 
 all: test
 
@@ -60,6 +60,16 @@ docs: venv
 
 demo: venv stack
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/demo
+
+# The README's picture of `buildorch report`: a two-platform build of the demo app with a new VERSION
+# (the go build runs, the rest is cached), drawn by headless Chromium at 1280 px. Needs the stack up
+# (make stack; it installs chromium); the build joins .buildorch/history/, so the trend grows each run.
+REPORT_PNG ?= docs/img/report.png
+report-screenshot: venv
+	$(PY) -m buildorch build app --platform linux/amd64,linux/arm64 --version 0.1.0-demo.$$(date +%s) \
+		--progress quiet --report .buildorch/report.html
+	mkdir -p $(dir $(REPORT_PNG))
+	$(PY) -m tests.integration.chromium .buildorch/report.html $(REPORT_PNG)
 
 bench: venv stack
 	$(VENV)/bin/pip install -q -e '.[bench]'

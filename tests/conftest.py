@@ -33,6 +33,12 @@ def stack_problem() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def _history_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build records of tests go to a temporary folder, not the checkout's .buildorch/history."""
+    monkeypatch.setenv("BUILDORCH_HISTORY_DIR", str(tmp_path_factory.mktemp("history")))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that prune the builder's cache run last, so they do not turn every later test cold."""
     items.sort(key=lambda item: item.get_closest_marker("prunes_builder") is not None)

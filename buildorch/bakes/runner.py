@@ -16,7 +16,7 @@ from typing import IO, Any
 from buildorch.bakes.models import BakeSpec
 from buildorch.bakes.plan import BakePlan, plan_bake
 from buildorch.bakes.progress import BakeTracker
-from buildorch.builds import cache
+from buildorch.builds import cache, history
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.spec import BuildResult
@@ -75,7 +75,9 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
         meta = {}
     if plan.spec.metadata_file is None:
         plan.metadata_file.unlink(missing_ok=True)
-    return {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
+    results = {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
+    history.record("bake", results)
+    return results
 
 
 def _abandon(caches: list[cache.CachePlan], shown: Renderer, tracker: BakeTracker) -> None:

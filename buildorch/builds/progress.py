@@ -304,6 +304,11 @@ class ProgressTracker:
                 cached=v.cached or v.reused,
                 duration_seconds=round(v.duration, 3) if v.duration is not None else None,
                 error=v.error,
+                started=v.started,
+                completed=v.completed,
+                digest=v.digest,
+                inputs=list(v.inputs),
+                log_tail=self.log_tail(v),
             )
             for v in self.steps
         ]

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch.builds import cache
+from buildorch.builds import cache, history
 from buildorch.builds.cache_usage import remember_registry_cache
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
@@ -121,6 +121,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     _describe_images(plan, result)
     if plan.cache.registry_ref:
         remember_registry_cache(plan.cache.registry_ref)
+    history.record("build", {"": result})
     return result
 
 

@@ -201,6 +201,13 @@ class StepResult(BaseModel):
     cached: bool = False
     duration_seconds: float | None = None
     error: str | None = None
+    # The timeline (wall-clock seconds), kept in build records for `buildorch report`.
+    started: float | None = None
+    completed: float | None = None
+    # Build order and the log tail: in records, not in `--json` (``history.step_record``).
+    digest: str | None = Field(default=None, exclude=True)
+    inputs: list[str] = Field(default_factory=list, exclude=True)
+    log_tail: list[str] = Field(default_factory=list, exclude=True)
 
 
 class BuildResult(BaseModel):

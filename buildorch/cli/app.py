@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "release": ("release", "release"),
     "cache": ("cache", None),
     "builder": ("builder", None),
+    "history": ("history", None),
+    "report": ("report", "report"),
 }
 
 

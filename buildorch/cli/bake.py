@@ -39,6 +39,7 @@ def bake(
     progress: options.ProgressOpt = "auto",
     metadata_file: options.MetadataFileOpt = None,
     json_out: options.JsonOpt = False,
+    report: options.ReportOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the resolved definition and what buildorch adds to it; build nothing.")
     ] = False,
@@ -71,17 +72,20 @@ def bake(
 
     plan = plan_bake(spec)
     if dry_run:
-        report = plan.report()
+        shown = plan.report()
         if json_out:
-            emit_json(report)
+            emit_json(shown)
             return
-        typer.echo(report["command"])
-        emit_json(report["definition"])
-        typer.echo(f"buildorch adds to `{report['compared_with']}`:")
-        for line in injected_lines(report["injected"]):
+        typer.echo(shown["command"])
+        emit_json(shown["definition"])
+        typer.echo(f"buildorch adds to `{shown['compared_with']}`:")
+        for line in injected_lines(shown["injected"]):
             typer.echo(f"  {line}")
         return
     results = run_plan(plan)
+    from buildorch.cli.report import report_written
+
+    report_written(report)
     if json_out:
         emit_json({name: r.model_dump(mode="json") for name, r in results.items()})
         return

@@ -47,6 +47,7 @@ def build(
     progress: options.ProgressOpt = "auto",
     metadata_file: options.MetadataFileOpt = None,
     json_out: options.JsonOpt = False,
+    report: options.ReportOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the docker command and the spec; run nothing.")] = False,
 ) -> None:
     """Build CONTEXT for one or more platforms, with VERSION and BUILD_TIME always set.
@@ -93,6 +94,9 @@ def build(
             emit_json(spec.model_dump(mode="json"))
         return
     result = run_plan(plan)
+    from buildorch.cli.report import report_written
+
+    report_written(report)
     if json_out:
         emit_json(result.model_dump(mode="json"))
     else:

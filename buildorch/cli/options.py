@@ -52,3 +52,6 @@ def validated(factory: Any, *args: Any, **kwargs: Any) -> Any:
         raise InputError(validation_message(exc)) from exc
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Also write a report of this run: HTML, or Markdown for a .md file.")
+]

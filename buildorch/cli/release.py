@@ -44,6 +44,7 @@ def release(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild every step (to check reproducibility).")] = False,
     progress: options.ProgressOpt = "auto",
     json_out: options.JsonOpt = False,
+    report: options.ReportOpt = None,
 ) -> None:
     """Build every platform, push by digest, verify the pushed images, and only then tag them.
 
@@ -98,6 +99,9 @@ def release(
                 typer.echo(line)
         return
     result = run_release(spec)
+    from buildorch.cli.report import report_written
+
+    report_written(report)
     if json_out:
         emit_json(result.model_dump(mode="json"))
     else:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from buildorch.builds import history
 from buildorch.builds.runner import prepare, run_plan
 from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
@@ -100,6 +101,7 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
     _tag(plan, result, client, out)
     result.duration_seconds = round(time.monotonic() - t0, 1)
     write_reports(result, spec.reports_dir)
+    history.record("release", {"": built}, name=spec.image, extra=result.model_dump(mode="json"))
     return result
 
 

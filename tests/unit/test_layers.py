@@ -1,6 +1,6 @@
 """The package layers hold: every import in buildorch/ is read from the source (AST) and checked.
 
-cli -> capabilities (releases > bakes, inspect, diagnosis > builds > builders) -> engine -> core:
+cli -> capabilities (releases > bakes, inspect, diagnosis, reports > builds > builders) -> engine -> core:
 a module may import its own package and the packages below it, never one above or beside it.
 Only cli/ imports typer; only engine/ runs processes or opens sockets. See ARCHITECTURE.md.
 """
@@ -25,6 +25,7 @@ RANK = {
     "bakes": 4,
     "inspect": 4,
     "diagnosis": 4,
+    "reports": 4,
     "releases": 5,
     "cli": 6,
 }

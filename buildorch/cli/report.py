@@ -1,0 +1,76 @@
+"""``buildorch report``: a build record as one self-contained HTML page, or Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+ReportFormat = Literal["html", "md"]
+
+
+def report(
+    record: Annotated[
+        str | None,
+        typer.Argument(help="Record id (or unique prefix), last~N (N before the latest) or a record file. Default: the latest."),
+    ] = None,
+    last: Annotated[bool, typer.Option("--last", help="The latest record (the default).")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html or md.")] = "html",
+) -> None:
+    """Draw a build record: timeline per platform, cache, summary, trend.
+
+    Example: buildorch report --last -o report.html
+    """
+    from buildorch.core.errors import InputError
+
+    if fmt not in ("html", "md"):
+        raise InputError(f"unknown --format {fmt!r}: use html or md")
+    if last and record:
+        raise InputError("--last and a RECORD exclude each other")
+    text = render_report(None if last else record, fmt)  # type: ignore[arg-type]
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_report(text, output)
+        typer.echo(f"report: {output}", err=True)
+
+
+def render_report(record: str | None, fmt: ReportFormat = "html") -> str:
+    from buildorch.builds import history
+    from buildorch.reports.html import render_html
+    from buildorch.reports.markdown import render_markdown
+
+    rec = history.find(record)
+    trend = history.same_target(rec)
+    return render_html(rec, trend) if fmt == "html" else render_markdown(rec, trend)
+
+
+def report_written(path: Path | None) -> None:
+    """``--report FILE`` of build, bake and release: draw the record this run just wrote."""
+    if path is None:
+        return
+    from buildorch.builds import history
+    from buildorch.reports.html import render_html
+    from buildorch.reports.markdown import render_markdown
+
+    rec = history.written_last()
+    if rec is None:
+        typer.echo("warning: no build record was written (BUILDORCH_HISTORY=0?): no report", err=True)
+        return
+    trend = history.same_target(rec) or [rec]
+    write_report(render_html(rec, trend) if report_format(path) == "html" else render_markdown(rec, trend), path)
+    typer.echo(f"report: {path}", err=True)
+
+
+def write_report(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def report_format(path: Path) -> ReportFormat:
+    """``--report FILE``: Markdown for ``.md``, HTML otherwise."""
+    return "md" if path.suffix.lower() in (".md", ".markdown") else "html"
