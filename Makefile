@@ -63,9 +63,9 @@ demo: venv stack
 
 # The README's picture of `buildorch report`: a two-platform build of the demo app with a new VERSION
 # (the go build runs, the rest is cached), drawn by headless Chromium at 1280 px. Needs the stack up
-# (make stack; it installs chromium); the build joins .buildorch/history/, so the trend grows each run.
+# (make stack-all; it installs chromium); the build joins .buildorch/history/, so the trend grows each run.
 REPORT_PNG ?= docs/img/report.png
-report-screenshot: venv
+report-screenshot: venv stack-all
 	$(PY) -m buildorch build app --platform linux/amd64,linux/arm64 --version 0.1.0-demo.$$(date +%s) \
 		--progress quiet --report .buildorch/report.html
 	mkdir -p $(dir $(REPORT_PNG))
