@@ -80,7 +80,7 @@ class BakePlan:
     env: dict[str, str]  # bake variables, passed as environment variables
     base_flags: list[str]  # ``buildx bake ...`` as the user asked (targets aside), without buildorch's additions
     baseline: BakeDefinition  # ``--print`` of base_args with env: plain bake
-    definition: BakeDefinition  # ``--print`` with buildorch's --set added: what will run
+    definition: BakeDefinition  # baseline with buildorch's --set applied (apply_injections): what will run
     targets: dict[str, TargetPlan]
     metadata_file: Path
     warnings: list[str] = field(default_factory=list)
@@ -106,17 +106,23 @@ class BakePlan:
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
         return f"{env} {shlex.join(['docker', *(self.argv if args is None else args)])}".strip()
 
-    def injected(self) -> dict[str, dict[str, Any]]:
+    def injected(self, definition: BakeDefinition | None = None) -> dict[str, dict[str, Any]]:
         """The fields buildorch adds, per target: ``definition`` minus ``baseline``."""
-        return definition_diff(self.baseline, self.definition)
+        return definition_diff(self.baseline, definition or self.definition)
+
+    def printed_definition(self) -> BakeDefinition:
+        """What buildx itself prints for the command that will run (one more ``--print``, for ``--dry-run``)."""
+        sets = [a for s in self.injected_sets for a in ("--set", s)]
+        return print_definition([*self.base_flags, *sets, *self.spec.targets], self.env, files=self.files)
 
     def report(self) -> dict[str, Any]:
-        """What ``--dry-run`` prints."""
+        """What ``--dry-run`` prints: buildx's own word on the definition, not buildorch's reading of it."""
+        printed = self.printed_definition()
         return {
             "command": self.command_line(),
             "variables": self.env,
-            "definition": self.definition.dump(),
-            "injected": self.injected(),
+            "definition": printed.dump(),
+            "injected": self.injected(printed),
             "compared_with": self.command_line([*self.base_args, "--print"]),
             "warnings": self.warnings,
         }
@@ -284,19 +290,59 @@ def injections(
     return tp
 
 
+def apply_injections(baseline: BakeDefinition, targets: dict[str, TargetPlan]) -> BakeDefinition:
+    """``baseline`` with buildorch's ``--set`` values applied as buildx applies them (bake.go, AddOverrides).
+
+    Only the keys :func:`injections` writes: ``args.NAME`` sets one arg (buildx prints args
+    sorted); ``cache-from``, ``cache-to`` and ``output`` become the values given, in order
+    (buildorch sets them only where the file set none). An integration test compares the
+    result with buildx's own ``--print`` on real bake files.
+    """
+    out = baseline.model_copy(deep=True)
+    for name, tp in targets.items():
+        t = out.target[name]
+        args = dict(t.args)
+        lists: dict[str, list[str]] = {}
+        for s in tp.sets:
+            key, _, value = s.removeprefix(f"{name}.").partition("=")
+            if key.startswith("args."):
+                args[key.removeprefix("args.")] = value
+            elif key in ("cache-from", "cache-to", "output"):
+                lists.setdefault(key, []).append(value)
+            else:  # a key injections() does not write: a bug here, not bad input
+                raise AssertionError(f"apply_injections: unexpected --set {s}")
+        if args != t.args:
+            t.args = dict(sorted(args.items()))
+        if "cache-from" in lists:
+            t.cache_from = lists["cache-from"]
+        if "cache-to" in lists:
+            t.cache_to = lists["cache-to"]
+        if "output" in lists:
+            t.output = lists["output"]
+    return out
+
+
 def plan_bake(spec: BakeSpec) -> BakePlan:
-    """Resolve the definition with buildx, derive version args, and decide what to inject."""
+    """Resolve the definition with buildx, derive version args, and decide what to inject.
+
+    One ``bake --print`` when VERSION and BUILD_TIME are given (release scripts, CI), two
+    otherwise (the first finds the context whose git history VERSION comes from). What
+    will run is the baseline with buildorch's ``--set`` values applied here, not printed
+    again: each ``--print`` is a buildx process (about 0.1 s) on every bake.
+    """
     files = list(spec.files) or default_files()
     flags = _base_flags(spec, files)
     base = [*flags, *spec.targets]
-    first = print_definition(base, spec.variables, files=files)
-    check_contexts(first)
+    given = spec.explicit_version is not None and spec.explicit_build_time is not None
+    first = None if given else print_definition(base, spec.variables, files=files)
     try:
-        vinfo = resolve_version(_version_context(first), spec.explicit_version, spec.explicit_build_time)
+        context = Path(".") if first is None else _version_context(first)
+        vinfo = resolve_version(context, spec.explicit_version, spec.explicit_build_time)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     env = {**spec.variables, "VERSION": vinfo.version, "BUILD_TIME": vinfo.build_time}
-    baseline = print_definition(base, env, files=files) if env != spec.variables else first
+    baseline = first if first is not None and env == spec.variables else print_definition(base, env, files=files)
+    check_contexts(baseline)
     targets: dict[str, TargetPlan] = {}
     warnings: list[str] = []
     for name, target in baseline.target.items():
@@ -306,8 +352,7 @@ def plan_bake(spec: BakeSpec) -> BakePlan:
             raise InputError(str(exc)) from exc
         c = targets[name].cache
         warnings += c.warnings if c else []
-    sets = [a for tp in targets.values() for s in tp.sets for a in ("--set", s)]
-    definition = print_definition([*flags, *sets, *spec.targets], env, files=files)
+    definition = apply_injections(baseline, targets)
     meta = spec.metadata_file or Path(tempfile.gettempdir()) / f"buildorch-bake-metadata-{os.getpid()}.json"
     return BakePlan(
         spec=spec, version=vinfo, files=files, env=env, base_flags=flags, baseline=baseline,

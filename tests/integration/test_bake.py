@@ -204,3 +204,33 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str, t
     assert r.stderr.splitlines()[0].startswith(message) and "Traceback" not in r.stderr
     if "nope" in args:
         assert "hint: choose one of targets: app, app-single, app-builder, app-test; groups: default, release" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("cwd", "files", "targets", "load"),
+    [
+        (ROOT, ["bakefiles/docker-bake.hcl"], [], True),
+        (DATA, ["inherits.hcl"], ["api", "api-debug"], False),
+        (DATA, ["matrix.hcl"], ["svc"], True),
+        (DATA, ["groups.hcl"], [], False),
+        (DATA, ["contexts.hcl"], ["app"], False),
+    ],
+)
+def test_what_buildorch_applies_is_what_buildx_prints(
+    cwd: Path, files: list[str], targets: list[str], load: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real bake runs on buildorch's own application of its --set values (one --print fewer);
+    # the dry run asks buildx. Both must say the same, on files with inherits, matrices and groups.
+    from buildorch.bakes.models import BakeSpec
+    from buildorch.bakes.plan import plan_bake
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("BUILDORCH_CACHE_DIR", str(tmp_path))
+    for d in ("app-bake-app", "ctx-bake-svc-builder-1-26", "ctx-bake-one"):  # caches to import: cache-from is injected too
+        (tmp_path / d / "blobs" / "sha256").mkdir(parents=True)
+        (tmp_path / d / "index.json").write_text(json.dumps({"manifests": [{"digest": "sha256:" + "0" * 64}]}))
+    plan = plan_bake(BakeSpec(files=[Path(f) for f in files], targets=targets, load=load, version=VERSION, build_time=BUILD_TIME))
+    assert plan.injected_sets, "nothing injected: the comparison would be empty"
+    if cwd == ROOT:
+        assert any(".cache-from=" in s for s in plan.injected_sets) and any(".output=" in s for s in plan.injected_sets)
+    assert plan.definition.dump() == plan.printed_definition().dump()

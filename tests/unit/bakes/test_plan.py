@@ -11,7 +11,15 @@ from python_on_whales.exceptions import DockerException
 
 from buildorch.bakes import plan as bake_plan
 from buildorch.bakes.models import BakeDefinition, BakeSpec, BakeTarget
-from buildorch.bakes.plan import bake_input_error, default_files, injections, names_in, plan_bake
+from buildorch.bakes.plan import (
+    TargetPlan,
+    apply_injections,
+    bake_input_error,
+    default_files,
+    injections,
+    names_in,
+    plan_bake,
+)
 from buildorch.core.errors import InputError
 from buildorch.core.versioning import VersionInfo
 from buildorch.engine import buildx
@@ -76,7 +84,7 @@ def test_cache_none_and_load() -> None:
     assert test.sets == ["app-test.args.SOURCE_DATE_EPOCH=1767323045"]  # cacheonly stays
 
 
-def test_plan_runs_print_three_times_and_injects_with_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_prints_once_when_the_version_is_given_and_injects_with_set(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[list[str], dict[str, str]]] = []
 
     def fake_run(args: list[str], *, what: str | None = None, env: dict[str, str] | None = None) -> str:
@@ -88,18 +96,47 @@ def test_plan_runs_print_three_times_and_injects_with_set(monkeypatch: pytest.Mo
     spec = BakeSpec(files=[ROOT / "bakefiles/docker-bake.hcl"], targets=["default"], variables={"REGISTRY": "r:5000"},
                     version="1.2.3", build_time="2026-01-02T03:04:05Z", platforms=["linux/arm64"])
     plan = plan_bake(spec)
-    assert len(calls) == 3 and all(a[-1] == "--print" and a[-2] == "default" for a, _ in calls)
-    assert calls[0][1] == {"REGISTRY": "r:5000"}  # the user's variables only, to find the contexts
-    assert calls[1][1] == {"REGISTRY": "r:5000", "VERSION": "1.2.3", "BUILD_TIME": "2026-01-02T03:04:05Z"}
-    assert plan.env == calls[2][1] == calls[1][1]
-    assert "--set" in calls[2][0] and "*.platform=linux/arm64" in calls[0][0]
+    # VERSION and BUILD_TIME given: no print to find the version's context, and what will run is applied here.
+    assert len(calls) == 1 and all(a[-1] == "--print" and a[-2] == "default" for a, _ in calls)
+    assert calls[0][1] == {"REGISTRY": "r:5000", "VERSION": "1.2.3", "BUILD_TIME": "2026-01-02T03:04:05Z"}
+    assert plan.env == calls[0][1]
+    assert "--set" in calls[0][0] and "*.platform=linux/arm64" in calls[0][0]
     argv = plan.argv
     assert argv[:2] == ["buildx", "bake"] and argv[-1] == "default"
     assert argv[argv.index("--progress") + 1] == "rawjson" and "--metadata-file" in argv
     assert plan.injected()["app"]["args"] == {"SOURCE_DATE_EPOCH": "1767323045"}
-    report = plan.report()
+    report = plan.report()  # --dry-run: buildx's own print of what will run, one more call
+    assert len(calls) == 2 and "app.args.SOURCE_DATE_EPOCH=1767323045" in calls[1][0] and calls[1][1] == plan.env
+    assert report["injected"]["app"]["args"] == {"SOURCE_DATE_EPOCH": "1767323045"}
     assert report["command"].startswith("REGISTRY=r:5000 VERSION=1.2.3 BUILD_TIME=2026-01-02T03:04:05Z docker buildx bake")
     assert report["compared_with"].endswith("--set '*.platform=linux/arm64' default --print")
+
+
+def test_plan_without_the_version_prints_first_with_the_users_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, str]] = []
+
+    def fake_run(args: list[str], *, what: str | None = None, env: dict[str, str] | None = None) -> str:
+        calls.append(dict(env or {}))
+        return (DATA / "bakefile_default.print.json").read_text()
+
+    monkeypatch.setattr(buildx, "run", fake_run)
+    plan = plan_bake(BakeSpec(files=[ROOT / "bakefiles/docker-bake.hcl"], variables={"REGISTRY": "r:5000"}))
+    assert len(calls) == 2
+    assert calls[0] == {"REGISTRY": "r:5000"}  # the user's variables only, to find the contexts
+    assert calls[1] == plan.env and set(plan.env) == {"REGISTRY", "VERSION", "BUILD_TIME"}
+
+
+def test_injections_applied_here_equal_what_buildx_printed() -> None:
+    # The recorded pair: the project's bake file printed plain, then with these --set values (record.sh).
+    sets = {
+        "app": ["app.args.SOURCE_DATE_EPOCH=1767323045", "app.cache-from=type=local,src=/cache/app-bake-app",
+                "app.cache-to=type=local,dest=/cache/app-bake-app.new-1,mode=max"],
+        "app-test": ["app-test.args.SOURCE_DATE_EPOCH=1767323045",
+                     "app-test.cache-to=type=local,dest=/cache/app-bake-app-test.new-1,mode=max"],
+    }
+    applied = apply_injections(printed("bakefile_default"), {n: TargetPlan(name=n, sets=v) for n, v in sets.items()})
+    assert applied.model_dump(by_alias=True, mode="json") == printed("bakefile_injected").model_dump(by_alias=True, mode="json")
+    assert json.dumps(applied.dump()) == json.dumps(printed("bakefile_injected").dump())  # buildx's key order too
 
 
 def test_default_files(tmp_path: Path) -> None:
