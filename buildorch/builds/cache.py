@@ -63,7 +63,7 @@ def local_cache_ok(d: Path) -> bool:
 
 
 def in_ci(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether this runs in CI: ``CI`` set to anything but empty, ``0`` or ``false`` (as most CI services set it)."""
+    """Whether this runs in CI: ``CI`` set to anything but empty, ``0``, ``false`` or ``no`` (most CI services set it)."""
     value = (os.environ if environ is None else environ).get("CI", "")
     return value.strip().lower() not in ("", "0", "false", "no")
 
