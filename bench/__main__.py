@@ -19,6 +19,7 @@ COMPARISONS = {
     "size": "bench.size",
     "incremental": "bench.incremental",
     "cache-import": "bench.cache_import",
+    "loop": "bench.loop",
     "startup": "bench.startup",
     "bake": "bench.bake",
     "overhead-bake": "bench.overhead_bake",

@@ -9,7 +9,7 @@ from bench.harness import BUILD_TIME, VERSION, Bench, Ratio, Sample, Side, shown
 NOTES = [
     "linux/amd64, on a copy of app/ whose cache mounts have their own id (no other build shares its cache records).",
     "A: `docker buildx prune -af`, then `buildorch build --cache local:DIR`: imports the cache a first build exported",
-    "there, and exports it again, as every user's build does.",
+    "there, and exports it again, as every user's build does (`--cache-mode auto`: mode=min outside CI, max in it).",
     "B: cold, a fresh copy of app/ (cache mounts of its own), `--no-cache --cache none`.",
     "Steps cached are read from `buildorch build --json` (steps_cached / steps_total).",
 ]

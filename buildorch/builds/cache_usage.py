@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from buildorch.builds.cache import cache_root, local_cache_ok
+from buildorch.builds.cache import cache_root, cache_state, export_info, local_cache_ok
 from buildorch.engine import buildx
 from buildorch.engine.buildx_text import BuilderUsage, parse_du_verbose, parse_prune
 
@@ -30,6 +30,8 @@ class LocalCache(BaseModel):
     age_seconds: int
     valid: bool
     layers: int
+    state: str = "current"  # current, exporting, stale, damaged, staging, left over: see cache.cache_state
+    mode: str | None = None  # the export's mode (min or max), when buildorch noted it
 
 
 class RegistryCache(BaseModel):
@@ -66,6 +68,8 @@ def list_local(root: Path | None = None) -> list[LocalCache]:
                 age_seconds=int(now - stamp.stat().st_mtime),
                 valid=local_cache_ok(d),
                 layers=layers,
+                state=cache_state(d),
+                mode=mode if isinstance(mode := export_info(d).get("mode"), str) else None,
             )
         )
     return out

@@ -92,6 +92,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
                 out.write(f"warning: {warning}\n")
                 result.warnings.append(warning)
                 cache.discard(plan.cache)
+                cache.mark_stale(plan.cache)
                 plan.cache.staging_dir = None
                 result.cache_to = plan.cache.cache_to = []
                 inv.argv = _without_cache_export(inv.argv)

@@ -63,14 +63,16 @@ class CachePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["auto", "none", "inline", "local", "registry"] = "auto"
-    mode: Literal["min", "max"] = "max"
+    # auto: ``max`` in CI (``CI`` set) and for registry caches, ``min`` for the local cache of
+    # the edit-rebuild loop (see ``buildorch.builds.cache.export_mode``).
+    mode: Literal["auto", "min", "max"] = "auto"
     dir: Path | None = None
     ref: str | None = None
     extra_from: list[str] = Field(default_factory=list)
     required: bool = False
 
     @classmethod
-    def parse(cls, spec: str, mode: str = "max", extra_from: list[str] | None = None, required: bool = False) -> CachePolicy:
+    def parse(cls, spec: str, mode: str = "auto", extra_from: list[str] | None = None, required: bool = False) -> CachePolicy:
         """``local[:DIR]``, ``registry[:REF]``, ``inline``, ``none`` or ``auto``."""
         kind, _, arg = spec.partition(":")
         if kind not in ("auto", "none", "inline", "local", "registry"):

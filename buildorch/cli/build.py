@@ -39,7 +39,10 @@ def build(
     cache: Annotated[
         str, typer.Option(help="Cache: auto, local[:DIR], registry[:REF], inline or none.")
     ] = "auto",
-    cache_mode: options.CacheModeOpt = "max",
+    cache_mode: Annotated[
+        str,
+        typer.Option(help="Cache export mode: min, max, or auto (max in CI or for a registry cache, else min)."),
+    ] = "auto",
     cache_required: Annotated[
         bool, typer.Option("--cache-required", help="Fail when the cache cannot be used (default: warn, build without).")
     ] = False,

@@ -28,9 +28,10 @@ def ls(json_out: JsonOpt = False) -> None:
     if not local and not registry:
         typer.echo("no caches yet: a build exports one to .buildorch/cache/<context>-<target>/")
     for c in local:
-        state = "ok" if c.valid else "DAMAGED or partial"
+        state = c.state.upper() if c.state in ("damaged", "stale") else c.state
+        mode = f"mode={c.mode}" if c.mode else ""
         typer.echo(f"local     {c.name:<40} {human_size(c.size_bytes):>10}  {c.layers:>3} layers  "
-                   f"{c.age_seconds // 60:>5} min old  {state}")
+                   f"{c.age_seconds // 60:>5} min old  {mode:<8}  {state}")
     for r in registry:
         typer.echo(f"registry  {r.ref}")
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from buildorch.builds.cache import in_ci
 from buildorch.builds.cache_usage import dir_size
 from buildorch.engine.buildx_text import parse_du_verbose
 from tests.integration.helpers import APP, ROOT, buildorch, buildorch_json, docker, unique
@@ -150,6 +151,9 @@ def test_ls_du_and_prune_report_real_sizes(app_copy: Path, cache_dir: dict[str, 
     listed = buildorch_json("cache", "ls", env=cache_dir)
     by_name = {c["name"]: c for c in listed["local"]}
     assert by_name["app-default"]["size_bytes"] == dir_size(root / "app-default") > 0
+    assert by_name["app-default"]["state"] == "current"
+    assert by_name["app-default"]["mode"] == ("max" if in_ci() else "min")  # cache.export_mode
+    assert by_name["app-default.new-999999"]["state"] == "left over"
     du = buildorch_json("cache", "du", env=cache_dir)
     raw = parse_du_verbose(docker("buildx", "du", "--verbose"))
     assert abs(du["total_bytes"] - raw.total_bytes) <= 0.05 * raw.total_bytes

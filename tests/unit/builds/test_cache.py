@@ -44,7 +44,7 @@ def test_first_build_exports_only(spec: BuildSpec) -> None:
     plan = cache.plan_cache(spec)
     assert plan.cache_from == []
     assert plan.local_dir is not None and plan.local_dir.name == "app-builder"
-    assert plan.cache_to == [f"type=local,dest={plan.staging_dir},mode=max"]
+    assert plan.cache_to == [f"type=local,dest={plan.staging_dir},mode=min"]
 
 
 def test_successful_build_swaps_the_new_cache_in_and_drops_stale_blobs(spec: BuildSpec) -> None:
@@ -112,3 +112,63 @@ def test_missing_platforms(spec: BuildSpec) -> None:
     layers = {"linux/amd64": {held[0], held[1]}, "linux/arm64": {"sha256:" + "0" * 64, held[1]}}
     assert cache.missing_platforms(plan, layers) == ["linux/arm64"]
     assert cache.missing_platforms(plan, {"linux/amd64": {held[0]}}) == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind", "ci", "expected"),
+    [
+        ("auto", "local", None, "min"),  # the edit-rebuild loop
+        ("auto", "local", "true", "max"),  # CI: a fresh builder imports it
+        ("auto", "local", "1", "max"),
+        ("auto", "local", "false", "min"),
+        ("auto", "registry", None, "max"),  # pushing: other machines import it
+        ("min", "registry", "true", "min"),  # asked for: as asked
+        ("max", "local", None, "max"),
+    ],
+)
+def test_export_mode(mode: str, kind: str, ci: str | None, expected: str) -> None:
+    assert cache.export_mode(mode, kind, {} if ci is None else {"CI": ci}) == expected
+
+
+def test_ci_exports_mode_max(spec: BuildSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    plan = cache.plan_cache(spec)
+    assert plan.cache_to == [f"type=local,dest={plan.staging_dir},mode=max"] and plan.mode == "max"
+    spec.cache = CachePolicy(kind="local", mode="min")
+    assert cache.plan_cache(spec).cache_to[0].endswith(",mode=min")
+
+
+def test_cache_state_current_exporting_stale(spec: BuildSpec) -> None:
+    plan = cache.plan_cache(spec)
+    assert plan.local_dir and plan.staging_dir
+    plan.local_dir.mkdir(parents=True)
+    make_cache(plan.local_dir, [b"x"])
+    assert cache.cache_state(plan.local_dir) == "current"
+    assert cache.export_info(plan.local_dir) == {}  # a cache from before buildorch noted its mode
+
+    cache.stage(plan)  # this process is the running build: its export is under way
+    make_cache(plan.staging_dir, [b"x", b"y"])
+    assert cache.cache_state(plan.local_dir) == "exporting"
+    assert cache.cache_state(plan.staging_dir) == "staging"
+    # what a build imports meanwhile is the complete live cache, never the staging directory
+    assert cache.plan_cache(spec).cache_from == [f"type=local,src={plan.local_dir}"]
+
+    cache.commit(plan)
+    assert cache.cache_state(plan.local_dir) == "current"
+    assert cache.export_info(plan.local_dir)["mode"] == "min"
+
+    cache.mark_stale(plan)  # a build that could not export its cache
+    assert cache.cache_state(plan.local_dir) == "stale"
+    assert cache.plan_cache(spec).cache_from == [f"type=local,src={plan.local_dir}"]  # still imported
+
+
+def test_cache_state_of_left_overs(tmp_path: Path) -> None:
+    dead = tmp_path / "app-default.new-999999999"  # no such process
+    dead.mkdir()
+    (tmp_path / "app-default.corrupt-17").mkdir()
+    damaged = tmp_path / "app-default"
+    damaged.mkdir()
+    (damaged / "index.json").write_text("{")
+    assert cache.cache_state(dead) == "left over"
+    assert cache.cache_state(tmp_path / "app-default.corrupt-17") == "left over"
+    assert cache.cache_state(damaged) == "damaged"

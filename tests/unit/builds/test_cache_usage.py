@@ -2,6 +2,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from buildorch.builds import cache_usage
 
 
@@ -29,3 +31,21 @@ def test_list_and_prune_local(tmp_path: Path) -> None:
 def test_registry_caches_are_remembered(tmp_path: Path) -> None:
     cache_usage.remember_registry_cache("localhost:5000/app:buildcache", root=tmp_path)
     assert [r.ref for r in cache_usage.list_registry(tmp_path)] == ["localhost:5000/app:buildcache"]
+
+
+def test_cache_ls_shows_the_state_and_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from buildorch.cli.cache import app
+
+    live = tmp_path / "app-default"
+    (live / "blobs").mkdir(parents=True)
+    (live / "index.json").write_text('{"manifests": [{"digest": "sha256:00"}]}')
+    (live / "buildorch-cache.json").write_text('{"mode": "min", "exported_at": 1}')
+    (tmp_path / f"app-default.new-{os.getpid()}").mkdir()  # this process: a build exporting
+    monkeypatch.setenv("BUILDORCH_CACHE_DIR", str(tmp_path))
+    out = CliRunner().invoke(app, ["ls"]).output.splitlines()
+    assert out[0].startswith("local     app-default ") and out[0].endswith("mode=min  exporting")
+    assert out[1].endswith("staging")
+    listed = {c.name: c for c in cache_usage.list_local(tmp_path)}
+    assert listed["app-default"].state == "exporting" and listed["app-default"].mode == "min"

@@ -86,7 +86,7 @@ def test_auto_cache_is_local_per_target(ctx: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("BUILDORCH_CACHE_DIR")
     argv = argv_of(BuildSpec(context=ctx, target="builder"))
     to = argv[argv.index("--cache-to") + 1]
-    assert to.startswith("type=local,dest=.buildorch/cache/app-builder.new-") and to.endswith(",mode=max")
+    assert to.startswith("type=local,dest=.buildorch/cache/app-builder.new-") and to.endswith(",mode=min")
     assert "--cache-from" not in argv  # nothing to import yet
 
 
