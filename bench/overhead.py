@@ -49,17 +49,19 @@ def run(b: Bench) -> list[Ratio]:
     finally:
         for m in metas:
             m.unlink(missing_ok=True)
+    return overhead_ratios("overhead", "build", (a, r, cold_pairs), (ac, rc, cached))
+
+
+Measured = tuple[Side, Side, list[dict[str, Any]]]
+
+
+def overhead_ratios(name: str, command: str, cold: Measured, cached: Measured) -> list[Ratio]:
+    """``NAME.cold`` and ``NAME.cached``: buildorch COMMAND over the raw buildx command, with the goals of both."""
+    title = f"buildorch {command} / raw docker buildx {command}"
+    a, r, cold_pairs = cold
     return [
-        Ratio(
-            "overhead.cold",
-            "buildorch build / raw docker buildx build, cold",
-            a,
-            r,
-            cold_pairs,
-            goal=1.03,
-            notes=[outside_compile(cold_pairs)],
-        ),
-        Ratio("overhead.cached", "buildorch build / raw docker buildx build, fully cached", ac, rc, cached, goal=1.8),
+        Ratio(f"{name}.cold", f"{title}, cold", a, r, cold_pairs, goal=1.03, notes=[outside_compile(cold_pairs)]),
+        Ratio(f"{name}.cached", f"{title}, fully cached", *cached, goal=1.8),
     ]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.harness import BUILD_TIME, VERSION, Bench, Ratio, Sample, Side, shown
-from bench.overhead import outside_compile
+from bench.overhead import overhead_ratios
 
 NOTES = [
     "One target (app/Dockerfile, runtime stage, linux/amd64, loaded), `--cache none` on both sides: orchestration alone.",
@@ -87,15 +87,4 @@ def run(b: Bench) -> list[Ratio]:
     finally:
         for m in metas:
             m.unlink(missing_ok=True)
-    return [
-        Ratio(
-            "overhead.bake.cold",
-            "buildorch bake / raw docker buildx bake, cold",
-            a,
-            r,
-            cold_pairs,
-            goal=1.03,
-            notes=[outside_compile(cold_pairs)],
-        ),
-        Ratio("overhead.bake.cached", "buildorch bake / raw docker buildx bake, fully cached", ac, rc, cached, goal=1.8),
-    ]
+    return overhead_ratios("overhead.bake", "bake", (a, r, cold_pairs), (ac, rc, cached))
