@@ -83,14 +83,10 @@ def bake(
             typer.echo(f"  {line}")
         return
     results = run_plan(plan)
-    from buildorch.cli.report import report_written
+    from buildorch.cli.report import show_result
 
-    report_written(report)
-    if json_out:
-        emit_json({name: r.model_dump(mode="json") for name, r in results.items()})
-        return
-    for line in summary_lines(results):
-        typer.echo(line)
+    data = {name: r.model_dump(mode="json") for name, r in results.items()}
+    show_result(report, json_out, data, lambda: summary_lines(results))
 
 
 def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:

@@ -97,11 +97,6 @@ def build(
             emit_json(spec.model_dump(mode="json"))
         return
     result = run_plan(plan)
-    from buildorch.cli.report import report_written
+    from buildorch.cli.report import show_result
 
-    report_written(report)
-    if json_out:
-        emit_json(result.model_dump(mode="json"))
-    else:
-        for line in build_summary(result):
-            typer.echo(line, err=False)
+    show_result(report, json_out, result.model_dump(mode="json"), lambda: build_summary(result))

@@ -99,11 +99,6 @@ def release(
                 typer.echo(line)
         return
     result = run_release(spec)
-    from buildorch.cli.report import report_written
+    from buildorch.cli.report import show_result
 
-    report_written(report)
-    if json_out:
-        emit_json(result.model_dump(mode="json"))
-    else:
-        for line in summary_lines(result):
-            typer.echo(line)
+    show_result(report, json_out, result.model_dump(mode="json"), lambda: summary_lines(result))

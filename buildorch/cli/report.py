@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -45,6 +46,18 @@ def render_report(record: str | None, fmt: ReportFormat = "html") -> str:
     rec = history.find(record)
     trend = history.same_target(rec)
     return render_html(rec, trend) if fmt == "html" else render_markdown(rec, trend)
+
+
+def show_result(report: Path | None, json_out: bool, data: Any, lines: Callable[[], list[str]]) -> None:
+    """The end of build, bake and release: the ``--report`` file, then JSON or the summary lines on stdout."""
+    from buildorch.cli.render import emit_json
+
+    report_written(report)
+    if json_out:
+        emit_json(data)
+        return
+    for line in lines():
+        typer.echo(line)
 
 
 def report_written(path: Path | None) -> None:
