@@ -21,6 +21,8 @@ RANK = {
     "core": 0,
     "engine": 1,
     "builders": 2,
+    "meta": 2,
+    "ci": 2,
     "builds": 3,
     "bakes": 4,
     "inspect": 4,
