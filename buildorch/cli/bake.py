@@ -40,6 +40,7 @@ def bake(
     metadata_file: options.MetadataFileOpt = None,
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
+    dotenv: options.DotenvOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the resolved definition and what buildorch adds to it; build nothing.")
     ] = False,
@@ -86,7 +87,7 @@ def bake(
     from buildorch.cli.report import show_result
 
     data = {name: r.model_dump(mode="json") for name, r in results.items()}
-    show_result(report, json_out, data, lambda: summary_lines(results))
+    show_result(report, json_out, data, lambda: summary_lines(results), "bake", dotenv)
 
 
 def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:

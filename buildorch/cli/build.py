@@ -51,6 +51,7 @@ def build(
     metadata_file: options.MetadataFileOpt = None,
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
+    dotenv: options.DotenvOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the docker command and the spec; run nothing.")] = False,
 ) -> None:
     """Build CONTEXT for one or more platforms, with VERSION and BUILD_TIME always set.
@@ -99,4 +100,4 @@ def build(
     result = run_plan(plan)
     from buildorch.cli.report import show_result
 
-    show_result(report, json_out, result.model_dump(mode="json"), lambda: build_summary(result))
+    show_result(report, json_out, result.model_dump(mode="json"), lambda: build_summary(result), "build", dotenv)

@@ -55,3 +55,10 @@ def validated(factory: Any, *args: Any, **kwargs: Any) -> Any:
 ReportOpt = Annotated[
     Path | None, typer.Option("--report", help="Also write a report of this run: HTML, or Markdown for a .md file.")
 ]
+DotenvOpt = Annotated[
+    Path | None, typer.Option("--dotenv", help="Also write BUILDORCH_DIGEST/_IMAGEID/_TAGS/_VERSION here (GitLab dotenv report).")
+]
+MetaOpt = Annotated[
+    bool,
+    typer.Option("--meta", help="Take tags, labels and version from `buildorch meta` (the CI event and [tool.buildorch.meta])."),
+]

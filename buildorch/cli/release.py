@@ -45,6 +45,7 @@ def release(
     progress: options.ProgressOpt = "auto",
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
+    dotenv: options.DotenvOpt = None,
 ) -> None:
     """Build every platform, push by digest, verify the pushed images, and only then tag them.
 
@@ -101,4 +102,4 @@ def release(
     result = run_release(spec)
     from buildorch.cli.report import show_result
 
-    show_result(report, json_out, result.model_dump(mode="json"), lambda: summary_lines(result))
+    show_result(report, json_out, result.model_dump(mode="json"), lambda: summary_lines(result), "release", dotenv)

@@ -48,16 +48,38 @@ def render_report(record: str | None, fmt: ReportFormat = "html") -> str:
     return render_html(rec, trend) if fmt == "html" else render_markdown(rec, trend)
 
 
-def show_result(report: Path | None, json_out: bool, data: Any, lines: Callable[[], list[str]]) -> None:
-    """The end of build, bake and release: the ``--report`` file, then JSON or the summary lines on stdout."""
+def show_result(
+    report: Path | None,
+    json_out: bool,
+    data: Any,
+    lines: Callable[[], list[str]],
+    kind: str | None = None,
+    dotenv: Path | None = None,
+) -> None:
+    """The end of build, bake and release: the ``--report`` file, CI's outputs, then JSON or the summary lines on stdout."""
     from buildorch.cli.render import emit_json
 
     report_written(report)
+    if kind is not None:
+        ci_outputs(kind, data, dotenv)
     if json_out:
         emit_json(data)
         return
     for line in lines():
         typer.echo(line)
+
+
+def ci_outputs(kind: str, data: Any, dotenv: Path | None) -> None:
+    """``$GITHUB_OUTPUT``, ``$GITHUB_STEP_SUMMARY`` (when CI set them) and ``--dotenv FILE``."""
+    import os
+
+    from buildorch.ci.outputs import write_all
+    from buildorch.core.errors import BuildorchError
+
+    try:
+        write_all(kind, data, os.environ, dotenv)  # type: ignore[arg-type]
+    except OSError as exc:
+        raise BuildorchError(f"cannot write CI outputs: {exc}", "check GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and --dotenv") from exc
 
 
 def report_written(path: Path | None) -> None:
