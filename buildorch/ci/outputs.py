@@ -113,7 +113,7 @@ def _build_summary(title: str, r: Mapping[str, Any]) -> list[str]:
     if r.get("size_bytes") is not None:
         lines += ["", f"Image size: {human_size(r['size_bytes'])}"]
     rows = _platform_rows(r.get("platform_digests") or {}, {})
-    return lines + ([""] + rows if rows else []) + [""]
+    return [*lines, *([""] if rows else []), *rows, ""]
 
 
 def summary_markdown(kind: Kind, data: Mapping[str, Any]) -> str:
@@ -157,7 +157,7 @@ def _release_summary(kind: Kind, r: Mapping[str, Any]) -> list[str]:
                     f"| {c.get('platform')} | {'ok' if c.get('health_ok') else 'failed'} | {version} | "
                     f"{'ok' if c.get('ok') else (c.get('error') or 'failed')} |"
                 )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def write_all(kind: Kind, data: Mapping[str, Any], env: Mapping[str, str], dotenv: Path | None = None) -> list[Path]:

@@ -41,6 +41,7 @@ def bake(
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
     dotenv: options.DotenvOpt = None,
+    meta: options.MetaOpt = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the resolved definition and what buildorch adds to it; build nothing.")
     ] = False,
@@ -52,6 +53,8 @@ def bake(
     from buildorch.bakes.models import BakeSpec
     from buildorch.builds.spec import parse_pairs
 
+    if meta:  # metadata-action's way: its bake file after the user's, for targets inheriting docker-metadata-action
+        file, version = meta_bake_file(file or [], version)
     spec = validated(
         BakeSpec,
         targets=targets or [],
@@ -114,3 +117,16 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         )
         lines += output_lines(r, f"{'':<{width}}  ")
     return lines + slowest_lines([(name, s) for name, r in results.items() for s in r.steps], "", terminal_width())
+
+
+def meta_bake_file(files: list[Path], version: str | None) -> tuple[list[Path], str | None]:
+    """``bake --meta``: the files plus ``.buildorch/meta/bake.json``, and the version (unless given)."""
+    from buildorch.cli.meta import from_environment, write_json
+    from buildorch.core.errors import InputError
+
+    if not files:
+        raise InputError("bake --meta needs the bake file named with -f", "targets inherit \"docker-metadata-action\" from it")
+    found = from_environment(Path("."))
+    out = Path(".buildorch") / "meta" / "bake.json"
+    write_json(out, found.bake_file())
+    return [*files, out], version or found.version

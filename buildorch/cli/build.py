@@ -52,6 +52,7 @@ def build(
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
     dotenv: options.DotenvOpt = None,
+    meta: options.MetaOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the docker command and the spec; run nothing.")] = False,
 ) -> None:
     """Build CONTEXT for one or more platforms, with VERSION and BUILD_TIME always set.
@@ -60,6 +61,14 @@ def build(
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
 
+    labels = pairs(parse_pairs, label, "label")
+    if meta:  # tags added, labels under the user's, version unless given
+        from buildorch.cli.meta import from_environment, image_tags
+
+        found = from_environment(context)
+        tag = [*(tag or []), *(t for t in image_tags(found) if t not in (tag or []))]
+        labels = {**found.labels, **labels}
+        version = version or found.version
     spec = validated(
         BuildSpec,
         context=context,
@@ -70,7 +79,7 @@ def build(
         build_args=pairs(parse_pairs, build_arg, "build arg"),
         version=version,
         build_time=build_time,
-        labels=pairs(parse_pairs, label, "label"),
+        labels=labels,
         load=load,
         push=push,
         output=output,

@@ -13,8 +13,10 @@ from buildorch.cli.render import emit_json
 
 
 def release(
-    version: Annotated[str, typer.Option(help="Semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7 (tagged 1.2.3-build.7).")],
     image: Annotated[str, typer.Option(help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app.")],
+    version: Annotated[
+        str | None, typer.Option(help="Semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7 (tagged 1.2.3-build.7). Or --meta.")
+    ] = None,
     context: options.ContextArg = Path("."),
     file: options.DockerfileOpt = None,
     target: Annotated[str | None, typer.Option(help="Stage to release (default: the last one).")] = None,
@@ -46,6 +48,7 @@ def release(
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
     dotenv: options.DotenvOpt = None,
+    meta: options.MetaOpt = False,
 ) -> None:
     """Build every platform, push by digest, verify the pushed images, and only then tag them.
 
@@ -63,13 +66,26 @@ def release(
     """
     # the library (pydantic models, python-on-whales) loads here: `buildorch release --help` does not need it
     from buildorch.builds.spec import parse_pairs
+    from buildorch.core.errors import InputError
     from buildorch.releases.models import ReleaseSpec
     from buildorch.releases.report import summary_lines
     from buildorch.releases.runner import prepare_release
     from buildorch.releases.runner import release as run_release
 
+    extra: dict[str, str] = {}
+    if meta:  # the version of the tag event, and its source/title labels; the tags stay release's (verified) rules
+        from buildorch.cli.meta import from_environment, semver_version
+
+        found = from_environment(context, images=[image])
+        version = version or semver_version(found)
+        for key in ("source", "title"):
+            if found.labels.get(f"org.opencontainers.image.{key}"):
+                extra[key] = found.labels[f"org.opencontainers.image.{key}"]
+    if version is None:
+        raise InputError("release needs --version X.Y.Z (or --meta on a tag event)")
     spec = validated(
         ReleaseSpec,
+        **extra,
         version=version,
         image=image,
         context=context,

@@ -129,7 +129,9 @@ def from_gitlab(env: dict[str, str]) -> Event:
     # metadata-action's {{is_default_branch}} reads payload.repository.default_branch: give it one.
     payload = {"repository": {"default_branch": default_branch}} if default_branch else {}
     sha = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") if env.get("DOCKER_METADATA_PR_HEAD_SHA", "").lower() == "true" else None
-    return Event("gitlab", event_name, ref, sha or env.get("CI_COMMIT_SHA", ""), repo, _iso(env.get("CI_COMMIT_TIMESTAMP")), payload)
+    return Event(
+        "gitlab", event_name, ref, sha or env.get("CI_COMMIT_SHA", ""), repo, _iso(env.get("CI_COMMIT_TIMESTAMP")), payload
+    )
 
 
 @dataclass

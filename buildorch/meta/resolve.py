@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from buildorch.core.errors import InputError
@@ -93,5 +93,5 @@ def _now(env: dict[str, str]) -> datetime:
     """The ``created`` time: SOURCE_DATE_EPOCH when set (reproducible labels), else now, as metadata-action."""
     epoch = env.get("SOURCE_DATE_EPOCH", "")
     if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
-    return datetime.now(timezone.utc)
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from buildorch.core.semver import SemVer
@@ -58,7 +58,7 @@ class MetaInputs:
     bake_target: str = "docker-metadata-action"
     known_versions: list[str] = field(default_factory=list)
     short_sha_length: int = SHORT_SHA
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -297,13 +297,15 @@ def compute(event: Event, inputs: MetaInputs) -> Meta:
     images = [i.name.lower() for i in inputs.images if i.enable]
     tags = [f"{image}:{n}" for image in images for n in names] if images else list(names)
     labels = _oci(c, v.main, inputs.labels)
-    annotations = [f"{level}:{k}={val}" for level in inputs.annotation_levels for k, val in _oci(c, v.main, inputs.annotations).items()]
+    annotations = [
+        f"{level}:{k}={val}" for level in inputs.annotation_levels for k, val in _oci(c, v.main, inputs.annotations).items()
+    ]
     return Meta(v.main, tags, names, labels, annotations, latest, images, inputs.bake_target, c.warnings)
 
 
 def _oci(c: _Computation, version: str | None, extra: list[str]) -> dict[str, str]:
     """The eight ``org.opencontainers.image.*`` keys, then the user's (which win), sorted by key."""
-    repo, created = c.event.repo, c.inputs.now.astimezone(timezone.utc)
+    repo, created = c.event.repo, c.inputs.now.astimezone(UTC)
     pairs = [
         ("org.opencontainers.image.title", repo.name),
         ("org.opencontainers.image.description", repo.description),

@@ -78,10 +78,19 @@ def test_summary_has_platforms_digests_sizes_steps(tmp_path: Path) -> None:
 
 def test_release_summary_has_verification() -> None:
     release = {
-        "status": "released", "image": "127.0.0.1:5000/i18-app", "version": "1.2.3", "index_digest": "sha256:" + "e" * 64,
-        "references": ["127.0.0.1:5000/i18-app:1.2.3"], "steps_cached": 3, "steps_total": 4, "duration_seconds": 9.0,
+        "status": "released",
+        "image": "127.0.0.1:5000/i18-app",
+        "version": "1.2.3",
+        "index_digest": "sha256:" + "e" * 64,
+        "references": ["127.0.0.1:5000/i18-app:1.2.3"],
+        "steps_cached": 3,
+        "steps_total": 4,
+        "duration_seconds": 9.0,
         "platforms": {"linux/amd64": {"digest": "sha256:" + "f" * 64, "size_bytes": 1024}},
-        "verification": {"ok": True, "platforms": [{"platform": "linux/amd64", "ok": True, "health_ok": True, "version_ok": True}]},
+        "verification": {
+            "ok": True,
+            "platforms": [{"platform": "linux/amd64", "ok": True, "health_ok": True, "version_ok": True}],
+        },
     }
     text = outputs.summary_markdown("release", release)
     assert "Verification: **passed**" in text and "| linux/amd64 | ok | ok | ok |" in text

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SHA = "860c1904a1ce19322e91ac35af1ab07466440c37"
-NOW = datetime(2020, 1, 10, 0, 30, tzinfo=timezone.utc)
+NOW = datetime(2020, 1, 10, 0, 30, tzinfo=UTC)
 BASIC: list[str] = []  # no tags input: metadata-action's defaults
-SEMVER = ["type=ref,event=branch", "type=ref,event=pr", "type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}"]
+SEMVER = [
+    "type=ref,event=branch",
+    "type=ref,event=pr",
+    "type=semver,pattern={{version}}",
+    "type=semver,pattern={{major}}.{{minor}}",
+]
 FULL = [*SEMVER, "type=semver,pattern={{major}}"]
 BRANCHES = ["type=edge", "type=ref,event=branch"]
 
@@ -45,8 +50,14 @@ class Case:
 
 
 def gh(event: str, ref: str, **extra: str) -> dict[str, str]:
-    return {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": event, "GITHUB_REF": ref, "GITHUB_SHA": SHA,
-            "GITHUB_REPOSITORY": "octocat/Hello-World", **extra}
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_REF": ref,
+        "GITHUB_SHA": SHA,
+        "GITHUB_REPOSITORY": "octocat/Hello-World",
+        **extra,
+    }
 
 
 def gl(**vars_: str) -> dict[str, str]:
@@ -59,53 +70,197 @@ CASES = [
     Case("basic: push master", "github", gh("push", "refs/heads/master"), BASIC, ["master"], "Usage, Basic"),
     Case("basic: branch with /", "github", gh("push", "refs/heads/releases/v1"), BASIC, ["releases-v1"], "Usage, Basic"),
     Case("basic: tag", "github", gh("push", "refs/tags/v1.2.3"), BASIC, ["v1.2.3", "latest"], "Usage, Basic"),
-    Case("basic: pre-release tag", "github", gh("push", "refs/tags/v2.0.8-beta.67"), BASIC, ["v2.0.8-beta.67", "latest"], "Usage, Basic"),
+    Case(
+        "basic: pre-release tag",
+        "github",
+        gh("push", "refs/tags/v2.0.8-beta.67"),
+        BASIC,
+        ["v2.0.8-beta.67", "latest"],
+        "Usage, Basic",
+    ),
     Case("basic: workflow_dispatch", "github", gh("workflow_dispatch", "refs/heads/master"), BASIC, ["master"], "Usage, Basic"),
     Case("semver: pull request", "github", gh("pull_request", "refs/pull/2/merge"), SEMVER, ["pr-2"], "Usage, Semver"),
     Case("semver: push master", "github", gh("push", "refs/heads/master"), SEMVER, ["master"], "Usage, Semver"),
     Case("semver: tag v1.2.3", "github", gh("push", "refs/tags/v1.2.3"), SEMVER, ["1.2.3", "1.2", "latest"], "Usage, Semver"),
-    Case("semver: tag v2.0.8-beta.67", "github", gh("push", "refs/tags/v2.0.8-beta.67"), SEMVER, ["2.0.8-beta.67"], "Usage, Semver"),
-    Case("semver: tag v1.2.3-rc.1", "github", gh("push", "refs/tags/v1.2.3-rc.1"), FULL, ["1.2.3-rc.1"], "type=semver (pre-release)"),
-    Case("semver + sha: tag", "github", gh("push", "refs/tags/v1.2.3"), [*SEMVER, "type=sha"],
-         ["1.2.3", "1.2", "sha-860c190", "latest"], "Bake definition"),
-    Case("pattern {{raw}}", "github", gh("push", "refs/tags/v1.2.3"), ["type=semver,pattern={{raw}}"], ["v1.2.3", "latest"], "type=semver"),
-    Case("pattern v{{major}}", "github", gh("push", "refs/tags/v1.2.3"), ["type=semver,pattern=v{{major}}"], ["v1", "latest"], "type=semver"),
-    Case("semver match", "github", gh("push", "refs/tags/p1/v1.2.3"), [r"type=semver,pattern={{version}},match=v(\d.\d.\d)$"],
-         ["1.2.3", "latest"], "type=semver"),
-    Case("{{major}} of a pre-release", "github", gh("push", "refs/tags/v2.0.8-beta.67"), ["type=semver,pattern={{major}}"],
-         ["2.0.8-beta.67"], "type=semver"),
+    Case(
+        "semver: tag v2.0.8-beta.67", "github", gh("push", "refs/tags/v2.0.8-beta.67"), SEMVER, ["2.0.8-beta.67"], "Usage, Semver"
+    ),
+    Case(
+        "semver: tag v1.2.3-rc.1",
+        "github",
+        gh("push", "refs/tags/v1.2.3-rc.1"),
+        FULL,
+        ["1.2.3-rc.1"],
+        "type=semver (pre-release)",
+    ),
+    Case(
+        "semver + sha: tag",
+        "github",
+        gh("push", "refs/tags/v1.2.3"),
+        [*SEMVER, "type=sha"],
+        ["1.2.3", "1.2", "sha-860c190", "latest"],
+        "Bake definition",
+    ),
+    Case(
+        "pattern {{raw}}",
+        "github",
+        gh("push", "refs/tags/v1.2.3"),
+        ["type=semver,pattern={{raw}}"],
+        ["v1.2.3", "latest"],
+        "type=semver",
+    ),
+    Case(
+        "pattern v{{major}}",
+        "github",
+        gh("push", "refs/tags/v1.2.3"),
+        ["type=semver,pattern=v{{major}}"],
+        ["v1", "latest"],
+        "type=semver",
+    ),
+    Case(
+        "semver match",
+        "github",
+        gh("push", "refs/tags/p1/v1.2.3"),
+        [r"type=semver,pattern={{version}},match=v(\d.\d.\d)$"],
+        ["1.2.3", "latest"],
+        "type=semver",
+    ),
+    Case(
+        "{{major}} of a pre-release",
+        "github",
+        gh("push", "refs/tags/v2.0.8-beta.67"),
+        ["type=semver,pattern={{major}}"],
+        ["2.0.8-beta.67"],
+        "type=semver",
+    ),
     Case("major zero", "github", gh("push", "refs/tags/v0.1.2"), SEMVER, ["0.1.2", "0.1", "latest"], "Major version zero"),
-    Case("v2.0.0 when v10.0.0 exists", "github", gh("push", "refs/tags/v2.0.0"), FULL, ["2.0.0", "2.0", "2"],
-         "buildorch: latest only for the highest stable version", known=["v1.0.0", "v2.0.0", "v10.0.0"]),
-    Case("v10.0.0 when v2.0.0 exists", "github", gh("push", "refs/tags/v10.0.0"), FULL, ["10.0.0", "10.0", "10", "latest"],
-         "type=semver", known=["v2.0.0", "v10.0.0", "v11.0.0-rc.1"]),
+    Case(
+        "v2.0.0 when v10.0.0 exists",
+        "github",
+        gh("push", "refs/tags/v2.0.0"),
+        FULL,
+        ["2.0.0", "2.0", "2"],
+        "buildorch: latest only for the highest stable version",
+        known=["v1.0.0", "v2.0.0", "v10.0.0"],
+    ),
+    Case(
+        "v10.0.0 when v2.0.0 exists",
+        "github",
+        gh("push", "refs/tags/v10.0.0"),
+        FULL,
+        ["10.0.0", "10.0", "10", "latest"],
+        "type=semver",
+        known=["v2.0.0", "v10.0.0", "v11.0.0-rc.1"],
+    ),
     Case("default branch main", "github", gh("push", "refs/heads/main"), BRANCHES, ["edge", "main"], "type=edge", payload=MAIN),
-    Case("feature branch with /", "github", gh("push", "refs/heads/feature/login"), BRANCHES, ["feature-login"], "type=ref", payload=MAIN),
+    Case(
+        "feature branch with /",
+        "github",
+        gh("push", "refs/heads/feature/login"),
+        BRANCHES,
+        ["feature-login"],
+        "type=ref",
+        payload=MAIN,
+    ),
     Case("PR 42", "github", gh("pull_request", "refs/pull/42/merge"), SEMVER, ["pr-42"], "type=ref", payload={"number": 42}),
-    Case("pull_request_target 42", "github", gh("pull_request_target", "refs/heads/main"), SEMVER, ["pr-42"],
-         "context (pull_request_target)", payload={"number": 42}),
+    Case(
+        "pull_request_target 42",
+        "github",
+        gh("pull_request_target", "refs/heads/main"),
+        SEMVER,
+        ["pr-42"],
+        "context (pull_request_target)",
+        payload={"number": 42},
+    ),
     Case("schedule", "github", gh("schedule", "refs/heads/main"), ["type=schedule"], ["nightly"], "type=schedule"),
-    Case("schedule with date", "github", gh("schedule", "refs/heads/main"), ["type=schedule,pattern={{date 'YYYYMMDD'}}"],
-         ["20200110"], "type=schedule"),
-    Case("schedule date in Tokyo", "github", gh("schedule", "refs/heads/main"),
-         ["type=schedule,pattern={{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}"], ["20200110-093000"], "type=schedule"),
+    Case(
+        "schedule with date",
+        "github",
+        gh("schedule", "refs/heads/main"),
+        ["type=schedule,pattern={{date 'YYYYMMDD'}}"],
+        ["20200110"],
+        "type=schedule",
+    ),
+    Case(
+        "schedule date in Tokyo",
+        "github",
+        gh("schedule", "refs/heads/main"),
+        ["type=schedule,pattern={{date 'YYYYMMDD-HHmmss' tz='Asia/Tokyo'}}"],
+        ["20200110-093000"],
+        "type=schedule",
+    ),
     Case("sha long", "github", gh("push", "refs/heads/main"), ["type=sha,format=long"], [f"sha-{SHA}"], "type=sha"),
-    Case("raw with {{branch}}-{{sha}}", "github", gh("push", "refs/heads/my/branch"), ["type=raw,value=mytag-{{branch}}-{{sha}}"],
-         ["mytag-my-branch-860c190"], "Global expressions"),
-    Case("latest on the default branch", "github", gh("push", "refs/heads/main"),
-         ["type=ref,event=branch", "type=raw,value=latest,enable={{is_default_branch}}"], ["main", "latest"], "Latest tag", payload=MAIN),
-    Case("flavor prefix and suffix", "github", gh("push", "refs/tags/v1.2.3"), SEMVER, ["app-1.2.3-slim", "app-1.2-slim", "latest-slim"],
-         "flavor input", flavor=["prefix=app-", "suffix=-slim,onlatest=true"]),
-    Case("flavor latest=false", "github", gh("push", "refs/tags/v1.2.3"), SEMVER, ["1.2.3", "1.2"], "flavor input", flavor=["latest=false"]),
-    Case("detached SHA", "git", {}, ["type=ref,event=branch", "type=ref,event=tag", "type=sha"], ["sha-860c190"], "type=sha",
-         git={"sha": SHA}),
-    Case("git: tag at HEAD", "git", {}, FULL, ["1.2.3", "1.2", "1", "latest"], "type=semver",
-         git={"sha": SHA, "branch": "main", "tags_at_head": ["v1.2.3"]}),
+    Case(
+        "raw with {{branch}}-{{sha}}",
+        "github",
+        gh("push", "refs/heads/my/branch"),
+        ["type=raw,value=mytag-{{branch}}-{{sha}}"],
+        ["mytag-my-branch-860c190"],
+        "Global expressions",
+    ),
+    Case(
+        "latest on the default branch",
+        "github",
+        gh("push", "refs/heads/main"),
+        ["type=ref,event=branch", "type=raw,value=latest,enable={{is_default_branch}}"],
+        ["main", "latest"],
+        "Latest tag",
+        payload=MAIN,
+    ),
+    Case(
+        "flavor prefix and suffix",
+        "github",
+        gh("push", "refs/tags/v1.2.3"),
+        SEMVER,
+        ["app-1.2.3-slim", "app-1.2-slim", "latest-slim"],
+        "flavor input",
+        flavor=["prefix=app-", "suffix=-slim,onlatest=true"],
+    ),
+    Case(
+        "flavor latest=false",
+        "github",
+        gh("push", "refs/tags/v1.2.3"),
+        SEMVER,
+        ["1.2.3", "1.2"],
+        "flavor input",
+        flavor=["latest=false"],
+    ),
+    Case(
+        "detached SHA",
+        "git",
+        {},
+        ["type=ref,event=branch", "type=ref,event=tag", "type=sha"],
+        ["sha-860c190"],
+        "type=sha",
+        git={"sha": SHA},
+    ),
+    Case(
+        "git: tag at HEAD",
+        "git",
+        {},
+        FULL,
+        ["1.2.3", "1.2", "1", "latest"],
+        "type=semver",
+        git={"sha": SHA, "branch": "main", "tags_at_head": ["v1.2.3"]},
+    ),
     Case("GitLab tag", "gitlab", gl(CI_COMMIT_TAG="v1.2.3"), FULL, ["1.2.3", "1.2", "1", "latest"], "type=semver"),
     Case("GitLab merge request", "gitlab", gl(CI_MERGE_REQUEST_IID="7"), SEMVER, ["pr-7"], "type=ref"),
-    Case("GitLab default branch", "gitlab", gl(CI_COMMIT_BRANCH="main", CI_DEFAULT_BRANCH="main"), BRANCHES, ["edge", "main"], "type=edge"),
-    Case("GitLab schedule", "gitlab", gl(CI_COMMIT_BRANCH="main", CI_PIPELINE_SOURCE="schedule"), ["type=schedule"], ["nightly"],
-         "type=schedule"),
+    Case(
+        "GitLab default branch",
+        "gitlab",
+        gl(CI_COMMIT_BRANCH="main", CI_DEFAULT_BRANCH="main"),
+        BRANCHES,
+        ["edge", "main"],
+        "type=edge",
+    ),
+    Case(
+        "GitLab schedule",
+        "gitlab",
+        gl(CI_COMMIT_BRANCH="main", CI_PIPELINE_SOURCE="schedule"),
+        ["type=schedule"],
+        ["nightly"],
+        "type=schedule",
+    ),
 ]
 
 

@@ -32,8 +32,18 @@ def test_tags_are_metadata_actions(case: Case) -> None:
 def test_at_least_25_cases_covering_the_issue() -> None:
     names = {c.name for c in CASES}
     assert len(CASES) >= 25
-    for needed in ("semver: tag v1.2.3", "semver: tag v1.2.3-rc.1", "v2.0.0 when v10.0.0 exists", "default branch main",
-                   "feature branch with /", "PR 42", "schedule", "detached SHA", "GitLab tag", "GitLab merge request"):
+    for needed in (
+        "semver: tag v1.2.3",
+        "semver: tag v1.2.3-rc.1",
+        "v2.0.0 when v10.0.0 exists",
+        "default branch main",
+        "feature branch with /",
+        "PR 42",
+        "schedule",
+        "detached SHA",
+        "GitLab tag",
+        "GitLab merge request",
+    ):
         assert needed in names
 
 
@@ -46,14 +56,31 @@ def test_readme_shows_the_same_table() -> None:
 def test_bake_file_is_metadata_actions_form() -> None:
     """The README's bake-file example (refs/tags/v1.2.3, semver + sha) in the same shape and order."""
     ev = event.from_github(
-        {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v1.2.3", "GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37",
-         "GITHUB_REPOSITORY": "octocat/Hello-World"},
-        {"repository": {"name": "Hello-World", "description": "This your first repo!",
-                        "html_url": "https://github.com/octocat/Hello-World", "license": {"spdx_id": "MIT"}}},
+        {
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_REF": "refs/tags/v1.2.3",
+            "GITHUB_SHA": "860c1904a1ce19322e91ac35af1ab07466440c37",
+            "GITHUB_REPOSITORY": "octocat/Hello-World",
+        },
+        {
+            "repository": {
+                "name": "Hello-World",
+                "description": "This your first repo!",
+                "html_url": "https://github.com/octocat/Hello-World",
+                "license": {"spdx_id": "MIT"},
+            }
+        },
     )
     spec = rules.MetaInputs(
-        tags=inputs.parse_tags(["type=ref,event=branch", "type=ref,event=pr", "type=semver,pattern={{version}}",
-                                "type=semver,pattern={{major}}.{{minor}}", "type=sha"]),
+        tags=inputs.parse_tags(
+            [
+                "type=ref,event=branch",
+                "type=ref,event=pr",
+                "type=semver,pattern={{version}}",
+                "type=semver,pattern={{major}}.{{minor}}",
+                "type=sha",
+            ]
+        ),
         images=inputs.parse_images(["name/app"]),
         now=NOW,
     )
@@ -100,8 +127,12 @@ def test_user_labels_win_and_annotations_have_levels() -> None:
 
 
 def test_pr_head_sha_when_asked() -> None:
-    env = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/3/merge", "GITHUB_SHA": "a" * 40,
-           "DOCKER_METADATA_PR_HEAD_SHA": "true"}
+    env = {
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_REF": "refs/pull/3/merge",
+        "GITHUB_SHA": "a" * 40,
+        "DOCKER_METADATA_PR_HEAD_SHA": "true",
+    }
     ev = event.from_github(env, {"pull_request": {"head": {"sha": "b" * 40}}})
     assert rules.compute(ev, rules.MetaInputs(tags=inputs.parse_tags(["type=sha"]), now=NOW)).tag_names == ["sha-bbbbbbb"]
 

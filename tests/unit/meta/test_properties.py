@@ -33,8 +33,16 @@ def test_every_emitted_tag_is_valid(kind: str, name: str, prefix: str, suffix: s
     ref = f"refs/{kind}/{name}" + ("/merge" if kind == "pull" else "")
     ev = event.from_github({"GITHUB_EVENT_NAME": "push", "GITHUB_REF": ref, "GITHUB_SHA": "0" * 40}, {})
     flavor = inputs.Flavor(prefix=prefix.replace("{", ""), suffix=suffix.replace("{", ""), suffix_latest=True)
-    tags = inputs.parse_tags(["type=ref,event=branch", "type=ref,event=tag", "type=ref,event=pr", "type=sha",
-                              "type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}"])
+    tags = inputs.parse_tags(
+        [
+            "type=ref,event=branch",
+            "type=ref,event=tag",
+            "type=ref,event=pr",
+            "type=sha",
+            "type=semver,pattern={{version}}",
+            "type=semver,pattern={{major}}.{{minor}}",
+        ]
+    )
     meta = rules.compute(ev, rules.MetaInputs(tags=tags, flavor=flavor, now=NOW))
     for tag in meta.tag_names:
         assert DOCKER_TAG.match(tag), (ref, tag)
@@ -43,9 +51,12 @@ def test_every_emitted_tag_is_valid(kind: str, name: str, prefix: str, suffix: s
 
 @given(st.integers(0, 999), st.integers(0, 999), st.integers(0, 999))
 def test_semver_patterns(major: int, minor: int, patch: int) -> None:
-    ev = event.from_github({"GITHUB_EVENT_NAME": "push", "GITHUB_REF": f"refs/tags/v{major}.{minor}.{patch}", "GITHUB_SHA": "a"}, {})
-    tags = inputs.parse_tags(["type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}",
-                              "type=semver,pattern={{major}}"])
+    ev = event.from_github(
+        {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": f"refs/tags/v{major}.{minor}.{patch}", "GITHUB_SHA": "a"}, {}
+    )
+    tags = inputs.parse_tags(
+        ["type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}", "type=semver,pattern={{major}}"]
+    )
     meta = rules.compute(ev, rules.MetaInputs(tags=tags, now=NOW))
     expected = list(dict.fromkeys([f"{major}.{minor}.{patch}", f"{major}.{minor}", f"{major}"]))
     assert meta.tag_names == [*expected, "latest"]
