@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "smoke": ("smoke", "smoke"),
     "release": ("release", "release"),
     "meta": ("meta", "meta"),
+    "merge": ("merge", "merge"),
     "cache": ("cache", None),
     "builder": ("builder", None),
     "history": ("history", None),

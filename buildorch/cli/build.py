@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,6 +53,12 @@ def build(
     report: options.ReportOpt = None,
     dotenv: options.DotenvOpt = None,
     meta: options.MetaOpt = False,
+    push_by_digest: Annotated[
+        bool, typer.Option("--push-by-digest", help="Push one platform by digest only (no tag), for `buildorch merge`.")
+    ] = False,
+    digest_dir: Annotated[
+        Path | None, typer.Option(help="With --push-by-digest: write the digest file here (DIR/<hex>) for the merge.")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the docker command and the spec; run nothing.")] = False,
 ) -> None:
     """Build CONTEXT for one or more platforms, with VERSION and BUILD_TIME always set.
@@ -60,15 +66,23 @@ def build(
     Example: buildorch build app --platform linux/amd64,linux/arm64 --version 1.2.3
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
+    from buildorch.core.errors import InputError
 
     labels = pairs(parse_pairs, label, "label")
     if meta:  # tags added, labels under the user's, version unless given
         from buildorch.cli.meta import from_environment, image_tags
 
         found = from_environment(context)
-        tag = [*(tag or []), *(t for t in image_tags(found) if t not in (tag or []))]
+        if found.images or not push_by_digest:  # a split build needs only the labels and version
+            tag = [*(tag or []), *(t for t in image_tags(found) if t not in (tag or []))]
         labels = {**found.labels, **labels}
         version = version or found.version
+    if push_by_digest:
+        if push or load or output:
+            raise InputError("--push-by-digest pushes already: drop --push, --load and --output")
+        output, tag, cache = split_build(context, target, platform or [], tag or [], cache)
+    elif digest_dir is not None:
+        raise InputError("--digest-dir goes with --push-by-digest")
     spec = validated(
         BuildSpec,
         context=context,
@@ -107,6 +121,45 @@ def build(
             emit_json(spec.model_dump(mode="json"))
         return
     result = run_plan(plan)
+    if push_by_digest:
+        split_done(result, output, digest_dir)
     from buildorch.cli.report import show_result
 
     show_result(report, json_out, result.model_dump(mode="json"), lambda: build_summary(result), "build", dotenv)
+
+
+def split_build(
+    context: Path, target: str | None, platforms: list[str], tags: list[str], cache: str
+) -> tuple[str, list[str], str]:
+    """``--push-by-digest``: the buildx output, no tags, and a cache of this platform's own (``--cache auto``)."""
+    import re
+
+    from buildorch.builds.cache import cache_root
+    from buildorch.builds.digests import output_spec
+    from buildorch.core import references
+    from buildorch.core.errors import InputError
+
+    plats = [p.strip() for item in platforms for p in item.split(",") if p.strip()]
+    if len(plats) != 1:
+        raise InputError("--push-by-digest builds one platform: give --platform os/arch once", "one runner per platform")
+    names = {references.split(t)[0] for t in tags}
+    if len(names) != 1 or references.registry_of(next(iter(names))) is None:
+        raise InputError("--push-by-digest needs the image: --tag REGISTRY/NAME (or --meta with one image)")
+    if cache == "auto":
+        scope = f"{context.resolve().name or 'root'}-{target or 'default'}-{plats[0]}"
+        cache = f"local:{cache_root() / re.sub(r'[^A-Za-z0-9_.-]', '-', scope)}"
+    return output_spec(next(iter(names))), [], cache
+
+
+def split_done(result: Any, output: str | None, digest_dir: Path | None) -> None:
+    """After a push by digest: the digest file for the merge."""
+    from buildorch.builds.digests import write
+    from buildorch.core.errors import BuildorchError
+
+    if not result.digest:
+        raise BuildorchError("the build pushed no digest (buildx's metadata has no containerimage.digest)")
+    name = (output or "").split("name=", 1)[1].split(",", 1)[0]
+    result.tags = [f"{name}@{result.digest}"]
+    if digest_dir is not None:
+        path = write(digest_dir, result.digest, result.platforms[0] if result.platforms else "", name)
+        typer.echo(f"digest file: {path}", err=True)

@@ -1,0 +1,171 @@
+"""``buildorch merge``: the split builds' digests made into one index, checked, and only then tagged.
+
+Each runner pushed one platform by digest (``buildorch build --push-by-digest --digest-dir
+DIR``). The merge asks buildx for the index those digests make (``imagetools create
+--dry-run``), refuses it when an expected platform is missing (exit 5, nothing pushed, no
+tag moved), pushes it by digest, reads it back from the registry, and tags it with one
+``imagetools create`` as ``release`` does: an X.Y.Z tag never moves to other content without
+``force``, and tags moved by a failed tagging are put back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from buildorch.builds import digests
+from buildorch.core import references
+from buildorch.core.errors import BuildorchError, InputError, PushFailed, VerificationFailed
+from buildorch.core.oci import platform_digests
+from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
+from buildorch.core.semver import SemVer
+from buildorch.core.validation import PlatformList
+from buildorch.engine import buildx, registry
+from buildorch.releases.models import DEFAULT_PLATFORMS, PlatformImage, Verification
+from buildorch.releases.runner import _restore, platform_images
+
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+
+
+class MergeSpec(BaseModel):
+    """One merge: the digest directory, the image, the platforms that must be there, the tags."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    digest_dir: Path
+    image: str
+    platforms: PlatformList = Field(default_factory=lambda: list(DEFAULT_PLATFORMS))
+    tags: list[str] = Field(default_factory=list, description="tag names (1.2.3, latest), not references")
+    version: str | None = Field(default=None, description="the version the tags carry (X.Y.Z is guarded like release's)")
+    force: bool = False
+    push_attempts: int = 4
+    retry_base_seconds: float = 1.0
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        references.check(v)
+        name, tag = references.split(v)
+        if tag is not None or "@" in v or references.registry_of(name) is None:
+            raise ValueError(f"image {v!r}: give REGISTRY/NAME without a tag, e.g. localhost:5000/team/app")
+        return name
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms(cls, v: list[str]) -> list[str]:
+        return v or list(DEFAULT_PLATFORMS)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        for t in v:
+            references.check(f"localhost/x:{t}")
+        return list(dict.fromkeys(v))
+
+
+class MergeResult(BaseModel):
+    status: Literal["merged", "failed"] = "merged"
+    image: str
+    version: str = ""
+    index_digest: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    previous_tags: dict[str, str | None] = Field(default_factory=dict)
+    platforms: dict[str, PlatformImage] = Field(default_factory=dict)
+    verification: Verification = Field(default_factory=Verification)
+    digests: list[str] = Field(default_factory=list)
+    duration_seconds: float = 0.0
+    warnings: list[str] = Field(default_factory=list)
+
+
+def merge(spec: MergeSpec, *, log: IO[str] | None = None) -> MergeResult:
+    """Index, check, push by digest, read back, tag. Raises ``VerificationFailed`` (exit 5) for a missing platform."""
+    out = log or sys.stderr
+    start = time.monotonic()
+    files = digests.read(spec.digest_dir)
+    result = MergeResult(image=spec.image, version=spec.version or "", digests=[f.digest for f in files])
+    for f in files:
+        if f.image and references.split(f.image)[0] != spec.image:
+            raise InputError(f"digest file {f.path} is for {f.image}, not {spec.image}", "merge the image each runner built")
+    if not spec.tags:
+        raise InputError("merge needs tags: --tag NAME or --meta", "e.g. --tag 1.2.3 --tag latest")
+    sources = [f"{spec.image}@{f.digest}" for f in files]
+    # --dry-run prints the index buildx would push (a tag is required, none is written)
+    argv = ["buildx", "imagetools", "create", "--dry-run", "-t", f"{spec.image}:merge", *sources]
+    body = buildx.run(argv, what="imagetools create")
+    index = json.loads(body)
+    _check(result, spec, platform_digests(index), "the merged index")
+    client = registry.Client(spec.image, Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds), out)
+    data = json.dumps(index, separators=(",", ":")).encode()
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    try:
+        client.retrying("push the index", lambda: client.put_manifest(digest, index.get("mediaType", INDEX_TYPE), data))
+    except registry.RegistryError as exc:
+        raise PushFailed(f"pushing the index of {spec.image} failed: {exc.message}", "no tag was changed") from exc
+    result.index_digest = digest
+    pushed = buildx.imagetools_raw(f"{spec.image}@{digest}")  # what the registry holds, not what we meant to send
+    _check(result, spec, platform_digests(pushed), f"the pushed index {digest}")
+    result.platforms = platform_images(spec.image, pushed)
+    result.verification.ok = True
+    _guard_version(result, spec, client)
+    _tag(result, spec, client, out)
+    result.duration_seconds = round(time.monotonic() - start, 3)
+    return result
+
+
+def _check(result: MergeResult, spec: MergeSpec, present: dict[str, str], what: str) -> None:
+    result.verification.index_platforms = sorted(present)
+    missing = [p for p in spec.platforms if p not in present]
+    result.verification.missing_platforms = missing
+    if missing:
+        result.status = "failed"
+        raise VerificationFailed(
+            f"{what} lacks {', '.join(missing)} (it has {', '.join(sorted(present)) or 'nothing'}): no tag was moved",
+            "wait for every platform's build, or check that its digest file reached the merge job",
+        )
+
+
+def _guard_version(result: MergeResult, spec: MergeSpec, client: registry.Client) -> None:
+    """release's rule: an existing X.Y.Z tag on other images is not moved without ``force``."""
+    version = SemVer.try_parse((spec.version or "").lstrip("v"))
+    if version is None or version.tag not in spec.tags:
+        return
+    before = client.digest_of(version.tag)
+    if before is None or before == result.index_digest:
+        return
+    old = platform_digests(buildx.imagetools_raw(f"{spec.image}@{before}"))
+    new = {p: img.digest for p, img in result.platforms.items()}
+    if old == new or spec.force:
+        result.warnings.append(f"{version.tag} moves from {before} ({'same images' if old == new else '--force'})")
+        return
+    raise InputError(
+        f"{spec.image}:{version.tag} already exists with different content: not moved",
+        "merge a new version, or pass --force (the merged index stays untagged)",
+    )
+
+
+def _tag(result: MergeResult, spec: MergeSpec, client: registry.Client, out: IO[str]) -> None:
+    digest = str(result.index_digest)
+    result.tags = list(spec.tags)
+    result.references = [f"{spec.image}:{t}" for t in spec.tags]
+    result.previous_tags = {t: client.digest_of(t) for t in spec.tags}
+    argv = ["buildx", "imagetools", "create", *[a for r in result.references for a in ("-t", r)], f"{spec.image}@{digest}"]
+    out.write(f"tag: {', '.join(spec.tags)} -> {digest}\n")
+    backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
+    try:
+        with_retries(lambda: buildx.run(argv, what="imagetools create"), what="tag", backoff=backoff,
+                     transient=lambda exc: is_transient(str(exc)), log=out)  # fmt: skip
+    except BuildorchError as exc:
+        problems = _restore(spec.image, result.previous_tags, client)
+        result.status = "failed"
+        raise PushFailed(f"tagging {spec.image} failed: {first_line(exc)}", "the merged index is pushed but untagged",
+                         details=problems or ["no tag was changed"]) from exc  # fmt: skip
+    wrong = [t for t in spec.tags if client.digest_of(t) != digest]
+    if wrong:
+        raise PushFailed(f"after tagging, {', '.join(wrong)} do not point at {digest}", "another merge may run at once")
