@@ -4,6 +4,7 @@ GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are filled (read back as the runner reads 
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -38,3 +39,21 @@ def test_release_fills_github_output_and_summary(repo: Path, tmp_path: Path) -> 
     for platform, img in result["platforms"].items():
         assert f"| {platform} | `{img['digest']}` |" in summary
     assert "BUILDORCH_VERSION=1.2.3" in (tmp_path / "release.env").read_text().splitlines()
+
+
+def test_bake_file_is_read_by_buildx_unchanged(tmp_path: Path) -> None:
+    """metadata-action's usage: a target inheriting docker-metadata-action, resolved by buildx itself."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker-bake.hcl").write_text(
+        'target "docker-metadata-action" {}\ntarget "build" {\n  inherits = ["docker-metadata-action"]\n  context = "."\n}\n'
+    )
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/tags/v1.2.3", "GITHUB_SHA": "a" * 40}
+    r = buildorch("meta", "--images", "name/app", "--tags", "type=semver,pattern={{version}}", "--bake-file", "meta.json",
+                  env=env, cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    printed = subprocess.run(["docker", "buildx", "bake", "-f", "docker-bake.hcl", "-f", "meta.json", "--print", "build"],
+                             cwd=tmp_path, capture_output=True, text=True, check=True)  # fmt: skip
+    target = json.loads(printed.stdout)["target"]["build"]
+    assert target["tags"] == ["name/app:1.2.3", "name/app:latest"]
+    assert target["args"]["DOCKER_META_VERSION"] == "1.2.3"
+    assert target["labels"]["org.opencontainers.image.version"] == "1.2.3"
