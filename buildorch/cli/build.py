@@ -159,7 +159,7 @@ def split_done(result: Any, output: str | None, digest_dir: Path | None) -> None
     if not result.digest:
         raise BuildorchError("the build pushed no digest (buildx's metadata has no containerimage.digest)")
     name = (output or "").split("name=", 1)[1].split(",", 1)[0]
-    result.tags = [f"{name}@{result.digest}"]
+    result.tags, result.pushed = [f"{name}@{result.digest}"], True
     if digest_dir is not None:
         path = write(digest_dir, result.digest, result.platforms[0] if result.platforms else "", name)
         typer.echo(f"digest file: {path}", err=True)

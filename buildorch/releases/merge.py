@@ -88,7 +88,10 @@ def merge(spec: MergeSpec, *, log: IO[str] | None = None) -> MergeResult:
     """Index, check, push by digest, read back, tag. Raises ``VerificationFailed`` (exit 5) for a missing platform."""
     out = log or sys.stderr
     start = time.monotonic()
-    files = digests.read(spec.digest_dir)
+    try:
+        files = digests.read(spec.digest_dir)
+    except ValueError as exc:
+        raise InputError(str(exc), "give the directory the split builds' digest files were gathered in") from exc
     result = MergeResult(image=spec.image, version=spec.version or "", digests=[f.digest for f in files])
     for f in files:
         if f.image and references.split(f.image)[0] != spec.image:
