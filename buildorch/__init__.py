@@ -34,6 +34,11 @@ _LAZY = {
     "prepare_release": "buildorch.releases.runner",
     "release": "buildorch.releases.runner",
     "doctor": "buildorch.diagnosis",
+    "MergeSpec": "buildorch.releases.merge",
+    "MergeResult": "buildorch.releases.merge",
+    "merge": "buildorch.releases.merge",
+    "MetaRequest": "buildorch.meta.resolve",
+    "compute_meta": "buildorch.meta.resolve",
     "BuildorchError": "buildorch.core.errors",
     "InputError": "buildorch.core.errors",
     "EngineError": "buildorch.core.errors",
@@ -56,6 +61,11 @@ if TYPE_CHECKING:
     from buildorch.core.errors import PushFailed as PushFailed
     from buildorch.core.errors import VerificationFailed as VerificationFailed
     from buildorch.diagnosis import doctor as doctor
+    from buildorch.meta.resolve import MetaRequest as MetaRequest
+    from buildorch.meta.resolve import compute_meta as compute_meta
+    from buildorch.releases.merge import MergeResult as MergeResult
+    from buildorch.releases.merge import MergeSpec as MergeSpec
+    from buildorch.releases.merge import merge as merge
     from buildorch.releases.models import ReleaseResult as ReleaseResult
     from buildorch.releases.models import ReleaseSpec as ReleaseSpec
     from buildorch.releases.plan import ReleasePlan as ReleasePlan
@@ -71,6 +81,9 @@ __all__ = [
     "CachePolicy",
     "EngineError",
     "InputError",
+    "MergeResult",
+    "MergeSpec",
+    "MetaRequest",
     "PushFailed",
     "ReleasePlan",
     "ReleaseResult",
@@ -79,7 +92,9 @@ __all__ = [
     "__version__",
     "bake",
     "build",
+    "compute_meta",
     "doctor",
+    "merge",
     "prepare_release",
     "release",
 ]
