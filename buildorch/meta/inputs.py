@@ -156,22 +156,27 @@ def parse_flavor(lines: list[str]) -> Flavor:
 
 
 def parse_images(lines: list[str]) -> list[Image]:
-    """``name/app`` or ``name=name/app,enable=false`` per line."""
+    """``name/app``, ``name/app,enable=false`` or ``name=name/app,enable=false`` per line (``src/image.ts``).
+
+    One line of bare names (``a/app,b/app``) is the old comma-separated form: one image each.
+    """
+    if len(lines) == 1 and all("=" not in f for f in _fields(lines[0])):
+        return [Image(f.strip()) for f in _fields(lines[0])]
     images = []
     for line in lines:
-        fields = _fields(line)
-        if len(fields) == 1 and "=" not in fields[0]:
-            images.append(Image(fields[0]))
-            continue
         image = Image("")
-        for f in fields:
-            key, _, value = (p.strip() for p in f.partition("="))
-            if key.lower() == "name":
-                image.name = value
-            elif key.lower() == "enable":
-                image.enable = value.lower() == "true"
+        for f in _fields(line):
+            parts = [p.strip() for p in f.split("=")]
+            if len(parts) == 1:
+                image.name = parts[0]
+            elif parts[0].lower() == "name":
+                image.name = parts[1]
+            elif parts[0].lower() == "enable":
+                if parts[1] not in ("true", "false"):
+                    raise ValueError(f"invalid enable value in image line {line!r}: true or false")
+                image.enable = parts[1] == "true"
             else:
-                raise ValueError(f"unknown image attribute {key!r} in {line!r}: name or enable")
+                raise ValueError(f"unknown image attribute {parts[0]!r} in {line!r}: name or enable")
         if not image.name:
             raise ValueError(f"image line {line!r} has no name")
         images.append(image)

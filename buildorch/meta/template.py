@@ -50,13 +50,13 @@ def is_only(text: str, name: str) -> bool:
     return m is not None and m.group(1).strip() == name
 
 
-def _parse(inner: str, text: str) -> tuple[str, list[str], dict[str, str]]:
+def _parse(inner: str, text: str) -> tuple[str, list[str | None], dict[str, str | None]]:
     parts = inner.strip()
     name_m = re.match(r"(\w+)", parts)
     if not name_m:
         raise ValueError(f"cannot read the expression {{{{{inner}}}}} in {text!r}")
-    args: list[str] = []
-    hashes: dict[str, str] = {}
+    args: list[str | None] = []
+    hashes: dict[str, str | None] = {}
     rest = parts[name_m.end() :]
     pos = 0
     while rest[pos:].strip():
@@ -64,6 +64,10 @@ def _parse(inner: str, text: str) -> tuple[str, list[str], dict[str, str]]:
         if not t:
             raise ValueError(f"cannot read the arguments of {{{{{inner}}}}} in {text!r}")
         key, value = t.group(1), next(g for g in t.groups()[1:] if g is not None)
+        if t.group(4) is not None:
+            # Unquoted, Handlebars reads a name to look up: the patterns have none, so it is undefined
+            # ({{commit_date YYYY-MM-DD}} renders the default format, as in metadata-action).
+            value = None
         if key:
             hashes[key] = value
         else:
@@ -75,15 +79,18 @@ def _parse(inner: str, text: str) -> tuple[str, list[str], dict[str, str]]:
 def date_helper(moment: datetime) -> Callable[..., str]:
     """The ``date``/``commit_date`` helpers: ``{{date 'FORMAT' tz='Zone'}}``, UTC by default."""
 
-    def helper(fmt: str = "YYYY-MM-DDTHH:mm:ssZ", **hashes: str) -> str:
+    def helper(fmt: str | None = None, **hashes: str | None) -> str:
         unknown = set(hashes) - {"tz"}
         if unknown:
             raise ValueError(f"unknown {sorted(unknown)[0]} attribute of a date expression: only tz= is known")
+        tz = hashes.get("tz") or "UTC"
         try:
-            zone = ZoneInfo(hashes.get("tz", "UTC"))
+            zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {hashes.get('tz')!r}: use an IANA name such as Europe/Paris") from exc
-        return format_moment(moment.astimezone(zone), fmt)
+            raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as Europe/Paris") from exc
+        # moment's default format; a UTC time ends in a literal Z
+        default = "YYYY-MM-DDTHH:mm:ss[Z]" if tz == "UTC" else "YYYY-MM-DDTHH:mm:ssZ"
+        return format_moment(moment.astimezone(zone), fmt or default)
 
     return helper
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from datetime import UTC
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,3 +63,27 @@ def test_semver_patterns(major: int, minor: int, patch: int) -> None:
     expected = list(dict.fromkeys([f"{major}.{minor}.{patch}", f"{major}.{minor}", f"{major}"]))
     assert meta.tag_names == [*expected, "latest"]
     assert meta.version == f"{major}.{minor}.{patch}"
+
+
+@given(st.text(max_size=60))
+def test_template_errors_are_value_errors(text: str) -> None:
+    """Any pattern renders or fails with a ValueError (one line for the user), never another exception."""
+    from datetime import datetime
+
+    from buildorch.meta import template
+
+    with contextlib.suppress(ValueError):
+        template.render(text, {"version": "1.2.3", "date": template.date_helper(datetime(2020, 1, 10, tzinfo=UTC))})
+
+
+def test_is_raw_statement_as_metadata_action() -> None:
+    from buildorch.meta.template import is_only
+
+    cases = {
+        "{{ raw }}.{{ version }}": False,
+        "{{ version }},{{raw }.": False,
+        "{{ raw }}": True,
+        "{{ raw}}": True,
+        "{{raw}}": True,
+    }
+    assert {p: is_only(p, "raw") for p in cases} == cases
