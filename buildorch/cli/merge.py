@@ -20,6 +20,11 @@ def merge(
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag name to apply (1.2.3, latest); repeatable.")] = None,
     meta: options.MetaOpt = False,
     force: Annotated[bool, typer.Option("--force", help="Move an existing X.Y.Z tag to different content.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Before tagging, run every platform as release does: GET /health, -version.")
+    ] = False,
+    health_path: Annotated[list[str] | None, typer.Option(help="Path to GET with --verify, expecting 2xx; repeatable.")] = None,
+    port: options.PortOpt = None,
     push_attempts: Annotated[int, typer.Option(help="Tries for each registry write before giving up (exit 4).")] = 4,
     json_out: options.JsonOpt = False,
     dotenv: options.DotenvOpt = None,
@@ -27,8 +32,8 @@ def merge(
     """Make one index of the split builds' digests, check every platform is in it, then tag it.
 
     Exit codes: 0 merged and tagged; 2 bad input (no digest files, no tags, X.Y.Z on
-    other content without --force); 4 a registry write failed; 5 a platform is missing
-    (nothing tagged).
+    other content without --force); 4 a registry write failed; 5 a platform is missing,
+    or --verify failed (nothing tagged).
 
     Example: buildorch merge --digest-dir digests --image localhost:5000/team/app --meta
     """
@@ -45,7 +50,7 @@ def merge(
     platforms = [p.strip() for item in platform or [] for p in item.split(",") if p.strip()]
     spec = validated(
         MergeSpec, digest_dir=digest_dir, image=image, platforms=platforms, tags=tags, version=version, force=force,
-        push_attempts=push_attempts,
+        verify=verify, health_paths=health_path or ["/health"], port=port, push_attempts=push_attempts,
     )  # fmt: skip
     result = run_merge(spec)
     from buildorch.cli.report import show_result

@@ -44,6 +44,10 @@ class MergeSpec(BaseModel):
     tags: list[str] = Field(default_factory=list, description="tag names (1.2.3, latest), not references")
     version: str | None = Field(default=None, description="the version the tags carry (X.Y.Z is guarded like release's)")
     force: bool = False
+    verify: bool = Field(default=False, description="run each platform as release does (GET /health, -version) before tagging")
+    health_paths: list[str] = Field(default_factory=lambda: ["/health"])
+    port: int | None = None
+    verify_timeout: float = 60.0
     push_attempts: int = 4
     retry_base_seconds: float = 1.0
 
@@ -116,10 +120,32 @@ def merge(spec: MergeSpec, *, log: IO[str] | None = None) -> MergeResult:
     _check(result, spec, platform_digests(pushed), f"the pushed index {digest}")
     result.platforms = platform_images(spec.image, pushed)
     result.verification.ok = True
+    if spec.verify:
+        _run_checks(result, spec, out)
     _guard_version(result, spec, client)
     _tag(result, spec, client, out)
     result.duration_seconds = round(time.monotonic() - start, 3)
     return result
+
+
+def _run_checks(result: MergeResult, spec: MergeSpec, out: IO[str]) -> None:
+    """release's verification of the pushed index: each platform pulled by digest and run; exit 5 before any tag."""
+    from buildorch.releases.models import ReleaseSpec
+    from buildorch.releases.verify import verify
+
+    version = SemVer.try_parse((spec.version or "").lstrip("v"))
+    checks = ReleaseSpec(
+        version=str(version or "0.0.0"), image=spec.image, platforms=spec.platforms, health_paths=spec.health_paths,
+        port=spec.port, verify_timeout=spec.verify_timeout, version_args=["-version"] if version else [],
+        push_attempts=spec.push_attempts, retry_base_seconds=spec.retry_base_seconds,
+    )  # fmt: skip
+    result.verification = verify(checks, str(result.index_digest), log=out)
+    if not result.verification.ok:
+        result.status = "failed"
+        raise VerificationFailed(
+            f"{spec.image}@{result.index_digest} not tagged: verification failed on {result.verification.failure()}",
+            "the index is pushed but untagged; fix the image and build again",
+        )
 
 
 def _check(result: MergeResult, spec: MergeSpec, present: dict[str, str], what: str) -> None:

@@ -102,8 +102,8 @@ def test_merge_tags_one_index_with_both_platforms(digest_dirs: dict[str, Path], 
         for f in d.iterdir():
             (merged / f.name).write_bytes(f.read_bytes())
     env = {**github_tag_event(tmp_path), "GITHUB_OUTPUT": str(tmp_path / "merge-output")}
-    r = buildorch("merge", "--digest-dir", str(merged), "--image", image, "--meta", "--json", "--dotenv", str(tmp_path / "m.env"),
-                  env=env, cwd=tmp_path)  # fmt: skip
+    args = ["--digest-dir", str(merged), "--image", image, "--meta", "--verify", "--json", "--dotenv", str(tmp_path / "m.env")]
+    r = buildorch("merge", *args, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads(r.stdout)
     tags = tags_of(image)
@@ -113,6 +113,9 @@ def test_merge_tags_one_index_with_both_platforms(digest_dirs: dict[str, Path], 
     plats = {f"{m['platform']['os']}/{m['platform']['architecture']}" for m in raw["manifests"]}
     assert {"linux/amd64", "linux/arm64"} <= plats
     assert result["verification"]["missing_platforms"] == [] and set(result["platforms"]) == {"linux/amd64", "linux/arm64"}
+    checked = {v["platform"]: v for v in result["verification"]["platforms"]}  # --verify: each platform ran
+    assert set(checked) == {"linux/amd64", "linux/arm64"}
+    assert all(v["ok"] and v["health_ok"] and v["version_output"] == "1.2.3" for v in checked.values()), checked
     got = read_github_output((tmp_path / "merge-output").read_text())
     assert got["digest"] == result["index_digest"] and f"{image}:v1.2.3" in got["tags"].splitlines()
     assert f"BUILDORCH_DIGEST={result['index_digest']}" in (tmp_path / "m.env").read_text().splitlines()
