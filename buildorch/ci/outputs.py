@@ -160,6 +160,32 @@ def _release_summary(kind: Kind, r: Mapping[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def meta_values(data: Mapping[str, Any], bake_file: Path | None = None) -> dict[str, str]:
+    """``buildorch meta``'s outputs under metadata-action's names, from its ``--json`` dict."""
+    values = {
+        "version": data.get("version") or "",
+        "tags": "\n".join(data.get("tags") or []),
+        "tag-names": "\n".join(data.get("tag-names") or []),
+        "labels": "\n".join(f"{k}={v}" for k, v in (data.get("labels") or {}).items()),
+        "annotations": "\n".join(data.get("annotations") or []),
+        "json": json.dumps(data, indent=2),
+    }
+    if bake_file is not None:
+        values["bake-file"] = str(bake_file.resolve())
+    return values
+
+
+def write_meta(data: Mapping[str, Any], env: Mapping[str, str], bake_file: Path | None, dotenv: Path | None) -> None:
+    """metadata-action's outputs on ``GITHUB_OUTPUT``; its ``DOCKER_METADATA_OUTPUT_*`` variables in ``dotenv``."""
+    values = meta_values(data, bake_file)
+    if env.get("GITHUB_OUTPUT"):
+        append(Path(env["GITHUB_OUTPUT"]), github_output_text(values))
+    if dotenv is not None:
+        dotenv.parent.mkdir(parents=True, exist_ok=True)
+        names = {f"DOCKER_METADATA_OUTPUT_{k.upper().replace('-', '_')}": v for k, v in values.items() if k != "json"}
+        dotenv.write_text(dotenv_text(names))
+
+
 def write_all(kind: Kind, data: Mapping[str, Any], env: Mapping[str, str], dotenv: Path | None = None) -> list[Path]:
     """Write every output CI asked for (``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``--dotenv``); the files written."""
     written = []

@@ -80,28 +80,11 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def write_ci(result: Meta, bake_file: Path | None, dotenv: Path | None) -> None:
-    """metadata-action's outputs on GITHUB_OUTPUT; its DOCKER_METADATA_OUTPUT_* variables in the dotenv file."""
-    import json
     import os
 
-    from buildorch.ci.outputs import append, dotenv_text, github_output_text
+    from buildorch.ci.outputs import write_meta
 
-    values = {
-        "version": result.version or "",
-        "tags": "\n".join(result.tags),
-        "tag-names": "\n".join(result.tag_names),
-        "labels": "\n".join(f"{k}={v}" for k, v in result.labels.items()),
-        "annotations": "\n".join(result.annotations),
-        "json": json.dumps(result.json(), indent=2),
-    }
-    if bake_file is not None:
-        values["bake-file"] = str(bake_file.resolve())
-    if os.environ.get("GITHUB_OUTPUT"):
-        append(Path(os.environ["GITHUB_OUTPUT"]), github_output_text(values))
-    if dotenv is not None:
-        env = {f"DOCKER_METADATA_OUTPUT_{k.upper().replace('-', '_')}": v for k, v in values.items() if k != "json"}
-        dotenv.parent.mkdir(parents=True, exist_ok=True)
-        dotenv.write_text(dotenv_text(env))
+    write_meta(result.json(), os.environ, bake_file, dotenv)
 
 
 def from_environment(context: Path, *, images: list[str] | None = None) -> Meta:
