@@ -45,13 +45,22 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     tracker = BakeTracker(plan.definition.target, platforms={n: list(t.platforms) for n, t in plan.definition.target.items()})
     names = list(plan.definition.target)
     platforms = sorted({p for t in plan.definition.target.values() for p in t.platforms})
-    shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
     caches = [tp.cache for tp in plan.targets.values() if tp.cache is not None]
     for c in caches:
         cache.stage(c)
     t0 = time.monotonic()
+    running = buildx.stream(plan.argv, what="docker buildx bake", env=plan.env)
+    # BuildKit is at work from here: the view and python-on-whales load meanwhile (see builds.runner).
     try:
-        for src, raw in buildx.stream(plan.argv, what="docker buildx bake", env=plan.env):
+        shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
+        buildx.warm()
+    except BaseException:
+        running.close()
+        for c in caches:
+            cache.discard(c)
+        raise
+    try:
+        for src, raw in running:
             text = raw.decode("utf-8", errors="replace")
             if src == "stderr":
                 shown.update(tracker, tracker.feed(text), text)

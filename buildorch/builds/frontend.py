@@ -13,7 +13,7 @@ from pathlib import Path
 
 from buildorch.core import dockerfile, references
 from buildorch.core.errors import BuildorchError
-from buildorch.engine import buildx, registry
+from buildorch.engine import buildx
 
 
 def mirrors() -> list[str]:
@@ -38,6 +38,10 @@ def frontend_warning(path: Path, text: str | None = None) -> str | None:
         return None
     hub = references.registry_of(ref) in (None, "docker.io", "index.docker.io")
     mirrored = mirrors() if hub else []
+    # Imported here: the registry client loads http.client, ssl and email (20 ms), which
+    # a build pays before BuildKit starts; only a Dockerfile with `# syntax=` and mirrors needs it.
+    from buildorch.engine import registry
+
     if any(registry.has_manifest(m, ref) for m in mirrored):
         return None
     where = "the local image store" + (f" or the registry mirrors ({', '.join(mirrored)})" if mirrored else "")

@@ -8,8 +8,7 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch.builds import cache, history
-from buildorch.builds.cache_usage import remember_registry_cache
+from buildorch.builds import cache
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.frontend import frontend_warning
@@ -81,7 +80,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     try:
         for inv in plan.invocations:
             try:
-                _run_invocation(inv, spec, result, renderer or _renderer(spec, inv, out))
+                _run_invocation(inv, spec, result, renderer, out)
             except BuildFailed as exc:
                 if not _cache_export_failed(exc) or spec.cache.required:
                     raise
@@ -96,7 +95,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
                 plan.cache.staging_dir = None
                 result.cache_to = plan.cache.cache_to = []
                 inv.argv = _without_cache_export(inv.argv)
-                _run_invocation(inv, spec, result, renderer or _renderer(spec, inv, out))
+                _run_invocation(inv, spec, result, renderer, out)
     except BuildorchError as exc:
         cache.discard(plan.cache)  # the previous cache stays as it was
         # Imported here: builders/ loads tomllib and ssl, which a build that succeeds on
@@ -120,6 +119,10 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     result.pushed = plan.output == "push"
     result.tags = [t for inv in plan.invocations for t in inv.tags]
     _describe_images(plan, result)
+    # Imported after the build: their pydantic models would otherwise load before BuildKit starts.
+    from buildorch.builds import history
+    from buildorch.builds.cache_usage import remember_registry_cache
+
     if plan.cache.registry_ref:
         remember_registry_cache(plan.cache.registry_ref)
     history.record("build", {"": result})
@@ -183,10 +186,21 @@ def _describe_images(plan: BuildPlan, result: BuildResult) -> None:
         result.cache_platforms_missing = missing
 
 
-def _run_invocation(inv: Invocation, spec: BuildSpec, result: BuildResult, renderer: Renderer) -> None:
+def _run_invocation(
+    inv: Invocation, spec: BuildSpec, result: BuildResult, renderer: Renderer | None, out: IO[str]
+) -> None:
     tracker = ProgressTracker()  # notes the start time: see ``reused``
+    running = buildx.stream(inv.argv, what="docker buildx build")
+    # BuildKit is at work from here: the view (rich, for a live one) and python-on-whales
+    # (for the image inspect after the build) load meanwhile, off the build's critical path.
     try:
-        for src, raw in buildx.stream(inv.argv, what="docker buildx build"):
+        renderer = renderer or _renderer(spec, inv, out)
+        buildx.warm()
+    except BaseException:
+        running.close()
+        raise
+    try:
+        for src, raw in running:
             text = raw.decode("utf-8", errors="replace")
             if src == "stderr":
                 renderer.update(tracker, tracker.feed(text), text)

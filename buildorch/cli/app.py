@@ -17,6 +17,7 @@ imports pydantic (another 0.1 s) to print text that does not need it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -90,7 +91,18 @@ def make_app(only: str | None = None) -> typer.Typer:
     return root
 
 
-app = make_app()
+def __getattr__(name: str) -> typer.Typer:
+    """``app``, the full typer app, built on first access: ``buildorch build ...`` builds only build's command."""
+    if name == "app":
+        return _full_app()
+    raise AttributeError(name)
+
+
+@functools.cache
+def _full_app() -> typer.Typer:
+    return make_app()
+
+
 HELP_FLAGS = ("--help", "-h")
 
 
@@ -101,7 +113,7 @@ def help_text(args: list[str], prog_name: str = "buildorch") -> str | None:
     """
     if not 1 <= len(args) <= 3 or args[-1] not in HELP_FLAGS or (len(args) > 1 and args[0] not in COMMANDS):
         return None
-    command = typer.main.get_command(make_app(args[0]) if len(args) > 1 else app)
+    command = typer.main.get_command(make_app(args[0]) if len(args) > 1 else _full_app())
     ctx = typer.Context(command, info_name=prog_name, **command.context_settings)
     for name in args[:-1]:
         sub = getattr(command, "commands", {}).get(name)
@@ -123,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             return _exit(0, argv)
     # `buildorch build ...`: only build's options are built. Anything else (no command, a root
     # option, a misspelt command) gets every command, for the listing and "No such command".
-    command_app = make_app(args[0]) if args and args[0] in COMMANDS else app
+    command_app = make_app(args[0]) if args and args[0] in COMMANDS else _full_app()
     try:
         rv = command_app(args=argv, standalone_mode=False)
         code = rv if isinstance(rv, int) else 0

@@ -125,7 +125,9 @@ def test_frontend_warning(
         seen.append((mirror, ref))
         return mirror_has_it
 
-    monkeypatch.setattr(frontend.registry, "has_manifest", has_manifest)
+    from buildorch.engine import registry
+
+    monkeypatch.setattr(registry, "has_manifest", has_manifest)
     warning = frontend.frontend_warning(path)
     assert (warning is not None) == warned
     if warning is not None:
