@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = command_app(args=argv, standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
+        if code == 130:  # typer turns Ctrl-C into a silent exit code 130 (128 + SIGINT) of its own
+            typer.echo("interrupted", err=True)
     except BuildorchError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         for line in [] if exc.details_shown else exc.details:

@@ -58,11 +58,16 @@ def _is_image_platform(p: dict[str, Any]) -> bool:
 def platform_digests(index: dict[str, Any]) -> dict[str, str]:
     """``{"linux/amd64": "sha256:..."}`` from an OCI index, attestation manifests left out."""
     out: dict[str, str] = {}
-    for m in index.get("manifests") or []:
-        p = m.get("platform") or {}
-        if (m.get("annotations") or {}).get("vnd.docker.reference.type") == "attestation-manifest":
+    manifests = index.get("manifests")
+    # A registry's answer: entries of the wrong shape are skipped, not trusted (nor a crash).
+    for m in manifests if isinstance(manifests, list) else []:
+        if not isinstance(m, dict) or not isinstance(m.get("digest"), str):
             continue
-        if p.get("os") in (None, "unknown"):
+        p = m.get("platform")
+        annotations = m.get("annotations")
+        if isinstance(annotations, dict) and annotations.get("vnd.docker.reference.type") == "attestation-manifest":
+            continue
+        if not isinstance(p, dict) or p.get("os") in (None, "unknown"):
             continue
         out[platform_string(p)] = m["digest"]
     return out

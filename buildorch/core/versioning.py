@@ -44,17 +44,23 @@ def format_time(epoch: int) -> str:
 def parse_time(value: str) -> int:
     """An RFC 3339 time or a Unix epoch, as an epoch; ``ValueError`` otherwise."""
     v = value.strip()
-    if v.isdigit():
-        return int(v)
-    try:
-        dt = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"build time {value!r} is neither RFC 3339 (2026-01-02T03:04:05Z) nor a Unix epoch"
-        ) from None
-    if dt.tzinfo is None:
-        raise ValueError(f"build time {value!r} has no time zone: add Z for UTC")
-    return int(dt.timestamp())
+    bad = ValueError(f"build time {value!r} is neither RFC 3339 (2026-01-02T03:04:05Z) nor a Unix epoch")
+    if v.isascii() and v.isdigit():  # str.isdigit() is also true of '²' and '\u0661'
+        epoch = int(v)
+    else:
+        try:
+            dt = datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise bad from None
+        if dt.tzinfo is None:
+            raise ValueError(f"build time {value!r} has no time zone: add Z for UTC")
+        epoch = int(dt.timestamp())
+    if not 0 <= epoch <= _LAST_EPOCH:
+        raise ValueError(f"build time {value!r} is out of range: use a time from 1970 to 9999")
+    return epoch
+
+
+_LAST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last time RFC 3339 (and format_time) can write
 
 
 def check_explicit(version: str | None, build_time: str | None) -> None:
