@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "compare": ("compare", "compare"),
     "smoke": ("smoke", "smoke"),
     "release": ("release", "release"),
+    "login": ("login", "login"),
     "cache": ("cache", None),
     "builder": ("builder", None),
     "history": ("history", None),

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from buildorch.cli import options
+from buildorch.cli.debug import split_args
 from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import emit_json
 
 
 def release(
     version: Annotated[str, typer.Option(help="Semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7 (tagged 1.2.3-build.7).")],
-    image: Annotated[str, typer.Option(help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app.")],
-    context: options.ContextArg = Path("."),
+    image: Annotated[
+        list[str],
+        typer.Option(help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app; repeatable (same index in each)."),
+    ],
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[CONTEXT] [-- CMD...]", help="Build context directory; then, with --verify run, the command."),
+    ] = None,
     file: options.DockerfileOpt = None,
     target: Annotated[str | None, typer.Option(help="Stage to release (default: the last one).")] = None,
     platform: Annotated[
         list[str] | None, typer.Option(help="os/arch, comma-separated or repeated. Default: linux/amd64,linux/arm64.")
     ] = None,
     build_arg: options.BuildArgOpt = None,
+    secret: Annotated[
+        list[str] | None, typer.Option(help="BuildKit secret: id=NAME,src=FILE or id=NAME,env=VAR; repeatable.")
+    ] = None,
     latest: Annotated[
         bool | None,
         typer.Option(
@@ -35,6 +46,14 @@ def release(
         Path | None, typer.Option(help="Where release.json and release.md go (default: .buildorch/releases/VERSION/).")
     ] = None,
     build_time: options.BuildTimeOpt = None,
+    verify: Annotated[
+        str, typer.Option(help="http: run it, GET the health paths; run: run the command after --, exit 0; none: no check.")
+    ] = "http",
+    expect_output: Annotated[str | None, typer.Option(help="--verify run: a regex the command's output must match.")] = None,
+    version_command: Annotated[
+        str | None,
+        typer.Option(help="Args that print X.Y.Z in the image ('' for no check; default: -version with --verify http)."),
+    ] = None,
     health_path: Annotated[list[str] | None, typer.Option(help="Path to GET, expecting 2xx; repeatable (/health).")] = None,
     port: options.PortOpt = None,
     verify_timeout: Annotated[float, typer.Option(help="Seconds a platform may take to answer.")] = 60.0,
@@ -58,7 +77,13 @@ def release(
     4 push or tagging failed after retries; 5 verification failed.
     On every failure no tag was changed.
 
+    Several --image: the same index (same digest) is pushed to each, verified once,
+    and tagged in each; a tagging failure in one puts back the tags moved in all.
+    Credentials are Docker's (buildorch login REGISTRY); a registry that refuses them
+    stops the release before anything is built (exit 4).
+
     Example: buildorch release --version 1.2.3 --image localhost:5000/team/app app
+    Example: buildorch release --version 1.0.0 --image 127.0.0.1:5001/t/tool --verify run tool -- /tool --help
     """
     # the library (pydantic models, python-on-whales) loads here: `buildorch release --help` does not need it
     from buildorch.builds.spec import parse_pairs
@@ -67,11 +92,18 @@ def release(
     from buildorch.releases.runner import prepare_release
     from buildorch.releases.runner import release as run_release
 
+    context, command = split_args(args or [])
     spec = validated(
         ReleaseSpec,
         version=version,
-        image=image,
+        image=image[0] if image else "",
+        images=image[1:],
         context=context,
+        secrets=secret or [],
+        verify=verify,
+        run_command=command,
+        expect_output=expect_output,
+        version_args=shlex.split(version_command) if version_command is not None else None,
         dockerfile=file,
         target=target,
         platforms=platform or [],
