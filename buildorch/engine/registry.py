@@ -20,6 +20,7 @@ import contextlib
 import functools
 import http.client
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,7 +34,9 @@ from buildorch.core.errors import PushFailed
 from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.engine import credentials, registry_auth
 
-TIMEOUT = 60.0
+# seconds per request; BUILDORCH_REGISTRY_TIMEOUT overrides it (the tests' hanging registry)
+TIMEOUT = float(os.environ.get("BUILDORCH_REGISTRY_TIMEOUT") or 60.0)
+USER_AGENT = "buildorch"
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
 _ACCEPT = ", ".join((*INDEX_TYPES, *MANIFEST_TYPES))
@@ -126,7 +129,7 @@ class Client:
     ) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request, authenticated as the registry asks; an error status or a failed connection raises RegistryError."""
         for _ in range(3):  # the first try, after a challenge, after a refused (expired) token
-            hdrs = dict(headers or {})
+            hdrs = {"User-Agent": USER_AGENT, **(headers or {})}
             try:
                 auth = self.auth.header()
             except registry_auth.AuthError as exc:

@@ -110,6 +110,9 @@ def summary_lines(result: ReleaseResult) -> list[str]:
     for p, img in result.platforms.items():
         lines.append(f"  {p}: {img.digest} ({human_size(img.size_bytes)}) verified")
     lines.append(f"  tags: {', '.join(result.tags)}")
+    for other in result.images[1:]:
+        lines.append(f"  also in: {other} (same index, same tags)")
+    lines += [f"  warning: {w}" for w in result.warnings if w.startswith("--verify none")]
     if result.output_dir:
         lines.append(f"  report: {result.output_dir}/release.md")
     return lines
