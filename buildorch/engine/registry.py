@@ -16,7 +16,6 @@ with exit code 4; a refusal (401/403) says to run ``buildorch login HOST``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.client
 import json
@@ -172,12 +171,12 @@ class Client:
         return RegistryError(what, status, f"run buildorch login {self.host} (or docker login {self.host})")
 
     def check_push(self) -> None:
-        """Whether these credentials may push here: open an upload session and cancel it (nothing is written)."""
-        _, headers, _ = self.request("POST", f"{self.base}/blobs/uploads/", data=b"", headers={"Content-Length": "0"})
-        location = headers.get("location")
-        if location:
-            with contextlib.suppress(RegistryError):
-                self.request("DELETE", urllib.parse.urljoin(self.base + "/", location))
+        """Whether these credentials may push here: open an upload session, write nothing.
+
+        The session is left to the registry's upload purging: cancelling it (DELETE) needs
+        the ``delete`` scope, which a push credential often lacks.
+        """
+        self.request("POST", f"{self.base}/blobs/uploads/", data=b"", headers={"Content-Length": "0"})
 
     def retrying(self, what: str, call: Callable[[], Any]) -> Any:
         def transient(exc: Exception) -> bool:

@@ -197,8 +197,9 @@ class Authenticator:
         if bearer is not None:
             had = self._token is not None
             self._scheme, self._challenge, self._token = "bearer", bearer, None
-            # refused without credentials: a new anonymous token changes nothing
-            return not (had and self.cred() is None)
+            # a new token for the same scope changes nothing when the scope is what is missing
+            # (``error="insufficient_scope"``), nor when there are no credentials to get a better one
+            return not (had and (bearer.params.get("error") == "insufficient_scope" or self.cred() is None))
         if basic is not None:
             c = self.cred()
             if self._scheme == "basic" or c is None or c.identity_token:
