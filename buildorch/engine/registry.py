@@ -176,7 +176,8 @@ class Client:
         The session is left to the registry's upload purging: cancelling it (DELETE) needs
         the ``delete`` scope, which a push credential often lacks.
         """
-        self.request("POST", f"{self.base}/blobs/uploads/", data=b"", headers={"Content-Length": "0"})
+        post = functools.partial(self.request, "POST", f"{self.base}/blobs/uploads/", data=b"", headers={"Content-Length": "0"})
+        self.retrying(f"open an upload in {self.name}", post)
 
     def retrying(self, what: str, call: Callable[[], Any]) -> Any:
         def transient(exc: Exception) -> bool:

@@ -78,7 +78,10 @@ def _read_tags(spec: ReleaseSpec, image: str, log: IO[str] | None, strict: bool)
         if not exc.transient:
             raise InputError(f"cannot read the tags of {image}: {exc.message}", "check the image name and registry") from exc
         if strict:
-            raise PushFailed(f"the registry of {image} does not answer: {exc.message}", _PUSH_HINT) from exc
+            what = "does not answer" if exc.status is None else "failed"
+            raise PushFailed(
+                f"the registry of {image} {what} after {_attempts(spec.push_attempts)}: {exc.message}", _PUSH_HINT
+            ) from exc
         return None
 
 
