@@ -44,8 +44,8 @@ def test_verify_run_runs_the_command_without_a_version_check(ctx: Path) -> None:
     assert s.version_command == []
     steps = plan_release(s, existing_tags=[], push_method="upload", git=GIT).verification_steps()
     assert "run `/tool --help`: exit 0, output matches /^usage/" in steps[1] and "-version" not in steps[1]
-    assert spec(ctx, verify="run", run_command=["/tool"], version_args=["/tool", "--version"]).version_command == [
-        "/tool", "--version"
+    assert spec(ctx, verify="run", run_command=["/tool"], version_args=["--version"]).version_command == [
+        "--version"
     ]
 
 
