@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import time
 import urllib.request
@@ -166,8 +167,6 @@ def test_a_failing_credential_helper_is_one_line(env: dict[str, str], app_repo: 
     helper.write_text("#!/bin/sh\necho 'the keychain is locked' >&2\nexit 1\n")
     helper.chmod(0o755)
     (Path(env["DOCKER_CONFIG"]) / "config.json").write_text(json.dumps({"credHelpers": {BASIC: "i16fail"}}))
-    import os
-
     r = cli("release", "--version", "1.0.0", "--image", f"{BASIC}/{name()}/a", str(app_repo),
             "--output-dir", str(tmp_path / "out"), env={**env, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
     assert r.returncode == 4, r.stderr
@@ -233,3 +232,22 @@ def test_verify_run_failure_tags_nothing(short_env: dict[str, str], tool: Path, 
     from buildorch.engine.registry import Client
 
     assert Client(image).tags() == ["buildcache"]
+
+
+@pytest.mark.parametrize(
+    ("registry", "user", "password"), [(BASIC, BASIC_USER, BASIC_PASSWORD), (TOKEN, TOKEN_USER, TOKEN_PASSWORD)]
+)
+def test_build_push_and_registry_cache_use_the_login(
+    env: dict[str, str], tool: Path, registry: str, user: str, password: str
+) -> None:
+    """BuildKit reads the same docker config: after buildorch login, build --push and a registry cache work."""
+    assert login(env, registry, user, password).returncode == 0
+    image = f"{registry}/{name()}/tool"
+    r = cli("build", str(tool), "--platform", "linux/amd64", "-t", f"{image}:1", "--push",
+            "--cache", f"registry:{image}:buildcache", "--progress", "quiet", "--json", env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert_no_secret("build output", r.stdout + r.stderr)
+
+    from buildorch.engine.registry import Client
+
+    assert sorted(Client(image).tags()) == ["1", "buildcache"]
