@@ -79,11 +79,13 @@ def tool_repo(d: Path) -> Path:
     return git_repo(d, {"main.go": TOOL_MAIN, "Dockerfile": TOOL_DOCKERFILE})
 
 
-def cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
     """The real CLI with ``env`` on top of ours (DOCKER_CONFIG above all), ``stdin`` as its input."""
     return subprocess.run(
         [sys.executable, "-m", "buildorch", *args], input=stdin, capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, **env}, timeout=timeout, check=False,
+        env={**os.environ, **(env or {})}, timeout=timeout, check=False,
     )
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from tests.integration.fault_proxy import fault_proxy
 from tests.integration.helpers import free_port
+from tests.integration.registry_proxy import failing_registry
 from tests.integration.release_helpers import cli, tool_repo
 
 pytestmark = pytest.mark.integration
@@ -81,3 +82,26 @@ def test_connection_refused(tool: Path, tmp_path: Path) -> None:
     code, stderr = _release(tool, f"127.0.0.1:{port}/fault/tool", tmp_path / "out")
     assert code == 4, stderr
     assert "does not answer" in _one_error(stderr) and "Connection refused" in stderr
+
+
+def test_tags_move_on_every_image_or_none(tool: Path, tmp_path: Path) -> None:
+    """Two --image; the second registry refuses tag writes: the tags already moved in the first are put back."""
+    from buildorch.engine.registry import Client
+
+    first = f"localhost:5000/fault-{uuid.uuid4().hex[:8]}/tool"
+    r = cli("release", "--version", "1.0.0", "--image", first, "--platform", "linux/amd64", "--verify", "none",
+            "--progress", "quiet", "--output-dir", str(tmp_path / "1.0.0"), str(tool))
+    assert r.returncode == 0, r.stderr[-3000:]
+    client = Client(first)
+    before = {t: client.digest_of(t) for t in ("1.0.0", "1.0", "1", "latest")}
+    port = free_port()
+    second = f"127.0.0.1:{port}/fault-{uuid.uuid4().hex[:8]}/tool"
+    with failing_registry(port, "refuse-tags"):
+        r = cli("release", "--version", "1.0.1", "--image", first, "--image", second, "--platform", "linux/amd64",
+                "--verify", "none", "--push-attempts", "2", "--retry-delay", "0.1", "--progress", "quiet",
+                "--output-dir", str(tmp_path / "1.0.1"), str(tool))
+    assert r.returncode == 4, r.stderr[-3000:]
+    assert f"error: tagging {second} failed after 2 attempts" in _one_error(r.stderr)
+    assert {t: client.digest_of(t) for t in before} == before  # the floating tags are back on 1.0.0
+    assert f"{first}:1.0: moved back to {before['1.0']}" in r.stderr
+    assert f"{first}:1.0.1: created and cannot be removed" in r.stderr  # said, not hidden
