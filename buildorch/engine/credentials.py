@@ -74,8 +74,26 @@ def hostname(key: str) -> str:
     return "docker.io" if host in _HUB_HOSTS else host
 
 
+# (config.json, its mtime, host) -> what lookup found: a release asks several times, a helper runs once
+_FOUND: dict[tuple[str, int, str], Credential | None] = {}
+
+
 def lookup(host: str, directory: Path | None = None) -> Credential | None:
-    """The credential Docker would use for ``host`` (``127.0.0.1:5001``, ``ghcr.io``), or None."""
+    """The credential Docker would use for ``host`` (``127.0.0.1:5001``, ``ghcr.io``), or None.
+
+    Remembered for this process while config.json is unchanged (a new login changes it).
+    """
+    path = (directory or config_dir()) / "config.json"
+    try:
+        key = (str(path), path.stat().st_mtime_ns, host)
+    except OSError:
+        key = (str(path), 0, host)
+    if key not in _FOUND:
+        _FOUND[key] = _lookup(host, directory)
+    return _FOUND[key]
+
+
+def _lookup(host: str, directory: Path | None) -> Credential | None:
     cfg = load_config(directory)
     want = hostname(host)
     helpers = cfg.get("credHelpers") or {}
