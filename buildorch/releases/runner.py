@@ -18,20 +18,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from buildorch.builds import history
 from buildorch.builds.runner import prepare, run_plan
 from buildorch.builds.spec import BuildResult
-from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
+from buildorch.core.errors import BuildFailed, InputError, PushFailed, VerificationFailed
 from buildorch.core.oci import platform_digests
-from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
+from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.engine import buildx, registry
 from buildorch.engine.buildx_text import parse_buildx_inspect
 from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
+from buildorch.releases.tagging import attempts, fail, tag_all
 from buildorch.releases.verify import verify
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
@@ -80,7 +82,7 @@ def _read_tags(spec: ReleaseSpec, image: str, log: IO[str] | None, strict: bool)
         if strict:
             what = "does not answer" if exc.status is None else "failed"
             raise PushFailed(
-                f"the registry of {image} {what} after {_attempts(spec.push_attempts)}: {exc.message}", _PUSH_HINT
+                f"the registry of {image} {what} after {attempts(spec.push_attempts)}: {exc.message}", _PUSH_HINT
             ) from exc
         return None
 
@@ -92,6 +94,27 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
     content), BuildFailed, PushFailed (the registry failed after retries) or
     VerificationFailed; in every case no tag was changed.
     """
+    out = log or sys.stderr
+    staged = stage(spec, log=out)
+    result = finish(staged, out)
+    write_reports(result, spec.reports_dir)
+    history.record("release", {"": staged.built}, name=spec.image, extra=result.model_dump(mode="json"))
+    return result
+
+
+@dataclass
+class Staged:
+    """A release built, pushed by digest to every destination and verified: everything but the tags."""
+
+    plan: ReleasePlan
+    built: BuildResult
+    result: ReleaseResult
+    clients: dict[str, registry.Client]
+    started: float
+
+
+def stage(spec: ReleaseSpec, *, log: IO[str] | None = None) -> Staged:
+    """Build, push by digest and verify ``spec``; no tag is touched. VerificationFailed after writing the failed report."""
     out = log or sys.stderr
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="buildorch-release-") as tmp:
@@ -124,16 +147,19 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
     result.duration_seconds = round(time.monotonic() - t0, 1)
     failure = result.verification.failure()
     if failure is not None:
-        _fail(result, spec, f"verification failed: {failure}")
+        fail(result, spec, f"verification failed: {failure}")
         raise VerificationFailed(
             f"release {spec.version} not tagged: verification failed on {failure}",
             f"nothing was tagged; the report is in {spec.reports_dir}/release.md",
         )
-    tag_all(plan, result, clients, out)
-    result.duration_seconds = round(time.monotonic() - t0, 1)
-    write_reports(result, spec.reports_dir)
-    history.record("release", {"": built}, name=spec.image, extra=result.model_dump(mode="json"))
-    return result
+    return Staged(plan, built, result, clients, t0)
+
+
+def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
+    """Tag a staged release in every destination (all or none); the caller writes the reports and the history."""
+    tag_all(staged.plan, staged.result, staged.clients, out)
+    staged.result.duration_seconds = round(time.monotonic() - staged.started, 1)
+    return staged.result
 
 
 def _client(spec: ReleaseSpec, log: IO[str] | None, image: str | None = None) -> registry.Client:
@@ -152,10 +178,10 @@ def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:
         return with_retries(run, what="build", backoff=backoff, transient=transient_registry_failure, log=out)
     except BuildFailed as exc:
         if transient_registry_failure(exc):
-            raise PushFailed(f"push failed after {_attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
+            raise PushFailed(f"push failed after {attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
         raise
     except PushFailed as exc:
-        raise PushFailed(f"push failed after {_attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
+        raise PushFailed(f"push failed after {attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
 
 
 # A build that failed talking to the registry (the cache export, a push), not in a Dockerfile step.
@@ -201,7 +227,7 @@ def _push_errors(spec: ReleaseSpec, image: str) -> Iterator[None]:
     try:
         yield
     except registry.RegistryError as exc:
-        tried = f"after {_attempts(spec.push_attempts)}" if exc.transient else "(not retried: the registry said no)"
+        tried = f"after {attempts(spec.push_attempts)}" if exc.transient else "(not retried: the registry said no)"
         raise PushFailed(f"push to {image} failed {tried}: {exc.message}", exc.hint or _PUSH_HINT) from exc
 
 
@@ -286,81 +312,3 @@ def _check_other_destinations(plan: ReleasePlan, result: ReleaseResult, index_di
                 "release a new version, or pass --force to move the tag (the pushed index stays untagged)",
             )
         result.warnings.append(f"--force: {image}:{tag} moves from {before} to {index_digest}")
-
-
-def tag_all(plan: ReleasePlan, result: ReleaseResult, clients: dict[str, registry.Client], out: IO[str]) -> None:
-    """Tag ``result.index_digest`` in every destination of ``clients``, in order; all or none.
-
-    When one destination fails (after retries), the tags already moved in it and in the
-    destinations before it are put back (``result.previous_references``) and PushFailed says what could not be.
-    """
-    spec, digest = plan.spec, str(result.index_digest)
-    backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
-    done: list[str] = []
-    for image, client in clients.items():
-        try:
-            move_tags(image, plan.references_of(image), digest, backoff, out)
-        except BuildorchError as exc:
-            problems: list[str] = []
-            for moved in [*done, image]:
-                before = {t: result.previous_references.get(f"{moved}:{t}") for t in plan.tags}
-                problems += [f"{moved}:{p}" for p in _restore(moved, before, clients[moved])]
-            _fail(result, spec, f"tagging failed: {first_line(exc)}")
-            raise PushFailed(
-                f"tagging {image} failed after {_attempts(backoff.attempts)}: {first_line(exc)}",
-                "the verified index is pushed but untagged; release again once the registry is back",
-                details=problems or ["no tag was changed"],
-            ) from exc
-        done.append(image)
-        moved_to = {t: client.digest_of(t) for t in plan.tags}
-        wrong = [t for t, d in moved_to.items() if d != digest]
-        if wrong:
-            raise PushFailed(
-                f"after tagging, {image}:{', '.join(wrong)} do not point at {digest}", "another release may run at once"
-            )
-
-
-def move_tags(image: str, references: list[str], digest: str, backoff: Backoff, out: IO[str]) -> None:
-    """Point every one of ``references`` at ``image@digest``: one ``imagetools create``, retried when the failure may pass."""
-    argv = ["buildx", "imagetools", "create", *[a for r in references for a in ("-t", r)], f"{image}@{digest}"]
-    out.write(f"tag: {', '.join(r.rsplit(':', 1)[1] for r in references)} of {image} -> {digest}\n")
-
-    def transient(exc: Exception) -> bool:
-        return is_transient(" ".join([str(exc), *getattr(exc, "details", [])]))
-
-    def create() -> str:
-        return buildx.run(argv, what="imagetools create")
-
-    with_retries(create, what="tag", backoff=backoff, transient=transient, log=out)
-
-
-def _restore(image: str, previous: dict[str, str | None], client: registry.Client) -> list[str]:
-    """Put back tags that a failed ``imagetools create`` moved; say what could not be."""
-    problems = []
-    for tag, before in previous.items():
-        try:
-            now = client.digest_of(tag)
-        except BuildorchError:
-            problems.append(f"{tag}: could not be read back (registry down?); it pointed at {before or 'nothing'}")
-            continue
-        if now == before:
-            continue
-        if before is None:
-            problems.append(f"{tag}: created and cannot be removed through the registry API (it points at the verified index)")
-            continue
-        try:
-            buildx.run(["buildx", "imagetools", "create", "-t", f"{image}:{tag}", f"{image}@{before}"], what="restore tag")
-            problems.append(f"{tag}: moved back to {before}")
-        except BuildorchError as exc:
-            problems.append(f"{tag}: could not be moved back to {before}: {first_line(exc)}")
-    return problems
-
-
-def _fail(result: ReleaseResult, spec: ReleaseSpec, why: str) -> None:
-    result.status, result.error = "failed", why
-    with contextlib.suppress(OSError):  # the error being raised matters more than its report
-        write_reports(result, spec.reports_dir)
-
-
-def _attempts(n: int) -> str:
-    return f"{n} attempt{'s' if n != 1 else ''}"
