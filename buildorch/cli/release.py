@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,19 +12,29 @@ from buildorch.cli import options
 from buildorch.cli.debug import split_args
 from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import emit_json
+from buildorch.core.errors import InputError
 
 
 def release(
     version: Annotated[str, typer.Option(help="Semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7 (tagged 1.2.3-build.7).")],
     image: Annotated[
-        list[str],
-        typer.Option(help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app; repeatable (same index in each)."),
-    ],
+        list[str] | None,
+        typer.Option(
+            help="REGISTRY/NAME without a tag, e.g. localhost:5000/team/app; repeatable (same index in each). "
+            "With --bake: REGISTRY/PREFIX, each target going to PREFIX/TARGET (default: each target's first tag)."
+        ),
+    ] = None,
     args: Annotated[
         list[str] | None,
         typer.Argument(metavar="[CONTEXT] [-- CMD...]", help="Build context directory; then, with --verify run, the command."),
     ] = None,
     file: options.DockerfileOpt = None,
+    bake: Annotated[
+        str | None, typer.Option(help="Release every target of this bake group (or one target), each as its own image.")
+    ] = None,
+    bake_file: Annotated[
+        list[str] | None, typer.Option(help="Bake file for --bake; repeatable (default: docker-bake.hcl and friends).")
+    ] = None,
     target: Annotated[str | None, typer.Option(help="Stage to release (default: the last one).")] = None,
     platform: Annotated[
         list[str] | None, typer.Option(help="os/arch, comma-separated or repeated. Default: linux/amd64,linux/arm64.")
@@ -93,26 +103,16 @@ def release(
     from buildorch.releases.runner import release as run_release
 
     context, command = split_args(args or [])
-    spec = validated(
-        ReleaseSpec,
-        version=version,
-        image=image[0] if image else "",
-        images=image[1:],
-        context=context,
+    common: dict[str, Any] = dict(
         secrets=secret or [],
         verify=verify,
         run_command=command,
         expect_output=expect_output,
         version_args=shlex.split(version_command) if version_command is not None else None,
-        dockerfile=file,
-        target=target,
-        platforms=platform or [],
-        build_args=pairs(parse_pairs, build_arg, "build arg"),
         build_time=build_time,
         latest=latest,
         force=force,
         allow_dirty=allow_dirty,
-        output_dir=output_dir,
         health_paths=health_path or ["/health"],
         port=port,
         verify_timeout=verify_timeout,
@@ -121,6 +121,32 @@ def release(
         builder=builder,
         no_cache=no_cache,
         progress=progress,
+    )
+    if bake is not None:
+        if file or target or build_arg or len(image or []) > 1 or (args and Path(args[0]).is_dir()):
+            raise InputError(
+                "--bake takes the context, Dockerfile, stage and build args of each target from the bake file",
+                "drop CONTEXT, -f, --target and --build-arg (one --image at most: the prefix)",
+            )
+        if platform:
+            common["platforms"] = platform
+        prefix = image[0] if image else None
+        _bake(version, bake, [Path(f) for f in bake_file or []], prefix, common, output_dir, dry_run, json_out)
+        return
+    if not image:
+        raise InputError("--image is required (or --bake GROUP)", "e.g. --image localhost:5000/team/app")
+    spec = validated(
+        ReleaseSpec,
+        version=version,
+        image=image[0],
+        images=image[1:],
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=platform or [],
+        build_args=pairs(parse_pairs, build_arg, "build arg"),
+        output_dir=output_dir,
+        **common,
     )
     if dry_run:
         plan = prepare_release(spec)
@@ -134,3 +160,36 @@ def release(
     from buildorch.cli.report import show_result
 
     show_result(report, json_out, result.model_dump(mode="json"), lambda: summary_lines(result))
+
+
+def _bake(
+    version: str, group: str, files: list[Path], prefix: str | None, common: dict[str, Any],
+    output_dir: Path | None, dry_run: bool, json_out: bool,
+) -> None:
+    """``release --bake GROUP``: a release per target, tagged together (buildorch.releases.bake)."""
+    from buildorch.releases.bake import release_bake, target_specs
+    from buildorch.releases.runner import prepare_release
+
+    out = output_dir or Path(".buildorch") / "releases" / version
+    specs = target_specs(group, files, version, prefix, out, **common)
+    if dry_run:
+        plans = {name: prepare_release(spec) for name, spec in specs.items()}
+        if json_out:
+            emit_json({"group": group, "version": version, "targets": {n: p.report() for n, p in plans.items()}})
+            return
+        for name, plan in plans.items():
+            typer.echo(f"target {name}:")
+            for line in plan.describe():
+                typer.echo(f"  {line}")
+        return
+    result = release_bake(specs, group, out)
+    if json_out:
+        emit_json(result.model_dump(mode="json"))
+        return
+    from buildorch.releases.report import summary_lines
+
+    for name, r in result.targets.items():
+        typer.echo(f"target {name}:")
+        for line in summary_lines(r):
+            typer.echo(f"  {line}")
+    typer.echo(f"report: {result.output_dir}/release.json")
