@@ -92,6 +92,9 @@ def release(
     Credentials are Docker's (buildorch login REGISTRY); a registry that refuses them
     stops the release before anything is built (exit 4).
 
+    --bake GROUP releases each target of a bake group as its own image (PREFIX/TARGET
+    with --image PREFIX, else the name of its first tag), tagged once all are verified.
+
     Example: buildorch release --version 1.2.3 --image localhost:5000/team/app app
     Example: buildorch release --version 1.0.0 --image 127.0.0.1:5001/t/tool --verify run tool -- /tool --help
     """
