@@ -11,7 +11,7 @@ from buildorch.core.errors import InputError
 
 
 def login(
-    registry: Annotated[str, typer.Argument(help="Registry host, e.g. ghcr.io or 127.0.0.1:5001.")],
+    registry: Annotated[str, typer.Argument(metavar="REGISTRY", help="Registry host, e.g. ghcr.io or 127.0.0.1:5001.")],
     username: Annotated[str, typer.Option("--username", "-u", help="User name.")],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password (or token) from stdin (the only way: never argv).")
