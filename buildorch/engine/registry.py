@@ -143,18 +143,21 @@ class Client:
                     return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
             except urllib.error.HTTPError as exc:
                 body = exc.read()[:500].decode("utf-8", errors="replace")
-                if exc.code == 401 and self.auth.challenged(exc.headers.get("WWW-Authenticate", "")):
+                challenge = exc.headers.get("WWW-Authenticate", "")
+                if exc.code == 401 and self.auth.challenged(challenge):
                     continue
-                raise self._http_error(exc.code, exc.reason, method, url, body) from None
+                raise self._http_error(exc.code, exc.reason, method, url, body, challenge) from None
             except (OSError, http.client.HTTPException) as exc:
                 reason = getattr(exc, "reason", None) or exc
                 raise RegistryError(f"{method} {_path(url)} on {self.host}: {reason}") from None
         raise self._auth_error(f"{self.host} refused the credentials again after a new token", 401)
 
-    def _http_error(self, code: int, reason: str, method: str, url: str, body: str) -> RegistryError:
+    def _http_error(self, code: int, reason: str, method: str, url: str, body: str, challenge: str = "") -> RegistryError:
         text = f"HTTP {code} {reason} from {method} {_path(url)} on {self.host}: {_error_text(body)}"
         if code in (401, 403):
-            return self._auth_error(text, code)
+            # a token without the scope this request needs (read-only credentials pushing) is a denial, not a bad password
+            denied = code == 403 or 'error="insufficient_scope"' in challenge
+            return self._auth_error(text, 403 if denied else code)
         return RegistryError(text, code)
 
     def _auth_error(self, text: str, status: int | None) -> RegistryError:

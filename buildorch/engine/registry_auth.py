@@ -195,11 +195,13 @@ class Authenticator:
         bearer = next((c for c in challenges if c.scheme == "bearer" and c.params.get("realm")), None)
         basic = next((c for c in challenges if c.scheme == "basic"), None)
         if bearer is not None:
-            had = self._token is not None
-            self._scheme, self._challenge, self._token = "bearer", bearer, None
             # a new token for the same scope changes nothing when the scope is what is missing
-            # (``error="insufficient_scope"``), nor when there are no credentials to get a better one
-            return not (had and (bearer.params.get("error") == "insufficient_scope" or self.cred() is None))
+            # (``error="insufficient_scope"``), nor when there are no credentials to get a better one;
+            # the token stays for the requests it is good for
+            if self._token is not None and (bearer.params.get("error") == "insufficient_scope" or self.cred() is None):
+                return False
+            self._scheme, self._challenge, self._token = "bearer", bearer, None
+            return True
         if basic is not None:
             c = self.cred()
             if self._scheme == "basic" or c is None or c.identity_token:

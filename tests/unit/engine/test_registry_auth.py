@@ -250,3 +250,24 @@ def test_token_service_failure_is_a_registry_error(token: Server, docker_config:
         Client(f"{token.addr}/team/app").tags()
     assert err.value.status == 401 and "token service" in err.value.message and "nope" not in str(err.value)
 
+
+
+class ReadOnlyToken(TokenRegistry):
+    """Pulls pass with a token; a push answers 401 insufficient_scope (the credentials may only read)."""
+
+    def do_POST(self) -> None:
+        self.server.seen.append((self.path, self.headers.get("Authorization")))
+        realm = f"http://{self.server.addr}/token"
+        self.send(401, headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="test",error="insufficient_scope"'})
+
+
+def test_a_token_without_push_scope_is_a_denial_not_a_loop(docker_config: Path) -> None:
+    for server in _serve(ReadOnlyToken):
+        _login(docker_config, server.addr)
+        client = Client(f"{server.addr}/team/app")
+        assert client.tags() == ["1.0.0"]
+        with pytest.raises(RegistryError) as err:
+            client.check_push()
+        assert err.value.status == 403 and "denied team/app to these credentials" in err.value.message
+        assert server.tokens == 1  # no new token for a scope the service will not grant
+        assert client.tags() == ["1.0.0"] and server.tokens == 1  # the token still serves reads
