@@ -37,7 +37,10 @@ from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import references
 from buildorch.engine import buildx
 
-__all__ = ["EXPORT_INFO", "STALE_MARK", "commit", "discard", "gc_blobs", "mark_stale", "referenced_blobs", "stage"]
+__all__ = [
+    "EXPORT_INFO", "STALE_MARK", "commit", "current", "discard", "gc_blobs", "local_cache_ok", "mark_stale",
+    "referenced_blobs", "stage",
+]
 
 
 def cache_root() -> Path:
