@@ -22,7 +22,7 @@ def test_valid_spec(ctx: Path) -> None:
 
 
 BAD = [
-    ({"platforms": ["linux/aarch64"]}, "did you mean linux/arm64"),
+    ({"platforms": ["linux/arm46"]}, "did you mean linux/arm64"),
     ({"target": "tset"}, "stage 'tset' not found"),
     ({"tags": ["Bad:Tag"]}, "lower-case"),
     ({"build_args": {"GITHUB_TOKEN": "x"}}, "looks like a secret"),
