@@ -11,8 +11,12 @@ from buildorch.cli import options
 from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import build_summary, emit_json
 
+# `buildorch build app -- --some-buildx-flag`: what follows `--` goes to buildx as written.
+CONTEXT_SETTINGS = {"allow_extra_args": True}
+
 
 def build(
+    ctx: typer.Context,
     context: options.ContextArg = Path("."),
     file: options.DockerfileOpt = None,
     target: Annotated[str | None, typer.Option(help="Stage to build (builder, test, runtime...).")] = None,
@@ -26,7 +30,9 @@ def build(
     label: Annotated[list[str] | None, typer.Option(help="K=V image label; repeatable.")] = None,
     load: Annotated[bool, typer.Option("--load", help="Load the image into Docker (default for one platform).")] = False,
     push: Annotated[bool, typer.Option("--push", help="Push to the registry of each tag.")] = False,
-    output: Annotated[str | None, typer.Option(help="buildx output spec, e.g. type=local,dest=DIR.")] = None,
+    output: Annotated[
+        list[str] | None, typer.Option("--output", "-o", help="buildx output, e.g. type=local,dest=DIR; repeatable.")
+    ] = None,
     load_per_platform: Annotated[
         bool, typer.Option(help="Load one image per platform (tag suffix -amd64, -arm64) without the containerd store.")
     ] = False,
@@ -47,6 +53,36 @@ def build(
         bool, typer.Option("--cache-required", help="Fail when the cache cannot be used (default: warn, build without).")
     ] = False,
     cache_from: Annotated[list[str] | None, typer.Option(help="Extra cache source (buildx syntax); repeatable.")] = None,
+    cache_to: Annotated[
+        list[str] | None, typer.Option(help="Extra cache export (buildx syntax), beside buildorch's; repeatable.")
+    ] = None,
+    ssh: Annotated[
+        list[str] | None, typer.Option(help="SSH agent or keys for RUN --mount=type=ssh: default|ID[=SOCKET|KEY]; repeatable.")
+    ] = None,
+    build_context: Annotated[
+        list[str] | None, typer.Option(help="NAME=DIR|docker-image://REF|oci-layout://DIR|URL; repeatable.")
+    ] = None,
+    network: Annotated[str | None, typer.Option(help="Network for RUN: default, none or host.")] = None,
+    add_host: Annotated[list[str] | None, typer.Option(help="HOST=IP added to /etc/hosts of RUN; repeatable.")] = None,
+    allow: Annotated[
+        list[str] | None, typer.Option(help="Entitlement: network.host, security.insecure, device, fs...; repeatable.")
+    ] = None,
+    no_cache_filter: Annotated[list[str] | None, typer.Option(help="Rebuild this stage without cache; repeatable.")] = None,
+    annotation: Annotated[list[str] | None, typer.Option(help="[TYPE:]KEY=VALUE image annotation; repeatable.")] = None,
+    attest: Annotated[list[str] | None, typer.Option(help="Attestation: type=sbom|provenance[,...]; repeatable.")] = None,
+    sbom: Annotated[str | None, typer.Option(help="Shorthand for --attest type=sbom (true, false or options).")] = None,
+    provenance: Annotated[
+        str | None, typer.Option(help="Shorthand for --attest type=provenance (true, false, mode=min|max).")
+    ] = None,
+    call: Annotated[
+        str | None, typer.Option(help="Ask BuildKit instead of building: check, outline or targets (,format=json).")
+    ] = None,
+    check_strict: Annotated[
+        bool, typer.Option("--check-strict", help="With --call check: exit 1 when a check warns.")
+    ] = False,
+    strict_secrets: Annotated[
+        bool, typer.Option("--strict-secrets", help="Refuse a build arg whose name looks like a secret (default: warn).")
+    ] = False,
     progress: options.ProgressOpt = "auto",
     metadata_file: options.MetadataFileOpt = None,
     json_out: options.JsonOpt = False,
@@ -72,7 +108,8 @@ def build(
         labels=pairs(parse_pairs, label, "label"),
         load=load,
         push=push,
-        output=output,
+        output=(output or [None])[0],
+        outputs=(output or [])[1:],
         load_per_platform=load_per_platform,
         builder=builder,
         no_cache=no_cache,
@@ -80,11 +117,28 @@ def build(
         secrets=secret or [],
         progress=progress,
         metadata_file=metadata_file,
-        cache=validated(CachePolicy.parse, cache, cache_mode, cache_from or [], cache_required),
+        cache=validated(CachePolicy.parse, cache, cache_mode, cache_from or [], cache_required, cache_to or []),
+        strict_secrets=strict_secrets,
+        ssh=ssh or [],
+        build_contexts=pairs(parse_pairs, build_context, "build context"),
+        network=network,
+        add_hosts=add_host or [],
+        allow=allow or [],
+        no_cache_filter=no_cache_filter or [],
+        annotations=annotation or [],
+        attest=attest or [],
+        sbom=sbom,
+        provenance=provenance,
+        call=call,
+        check_strict=check_strict,
+        buildx_args=list(ctx.args),
     )
     from buildorch.builds.runner import prepare, run_plan
 
     plan = prepare(spec)
+    if spec.call and spec.call.split(",")[0].strip().lower() != "build":
+        _show_call(plan, dry_run=dry_run, json_out=json_out)
+        return
     if dry_run:
         for w in plan.warnings:
             typer.echo(f"warning: {w}", err=True)
@@ -100,3 +154,33 @@ def build(
     from buildorch.cli.report import show_result
 
     show_result(report, json_out, result.model_dump(mode="json"), lambda: build_summary(result))
+
+
+def _show_call(plan: object, *, dry_run: bool, json_out: bool) -> None:
+    """``--call check|outline|targets``: BuildKit's answer on stdout (findings one a line for check)."""
+    import shlex
+
+    from buildorch.builds.calls import call_argv, run_call
+    from buildorch.builds.plan import BuildPlan
+
+    assert isinstance(plan, BuildPlan)
+    if dry_run:
+        argv, env = call_argv(plan.spec, plan, json_out)
+        line = shlex.join(["docker", *argv])
+        prefix = " ".join(f"{k}={v}" for k, v in env.items())
+        command = f"{prefix} {line}" if prefix else line
+        if json_out:
+            emit_json({"commands": [command], "spec": plan.spec.model_dump(mode="json"), "build_args": plan.build_args})
+        else:
+            typer.echo(command)
+        return
+    result = run_call(plan, json_out=json_out)
+    if json_out:
+        emit_json(result.data if result.data is not None else {"text": result.text})
+    elif result.method == "check":
+        for f in result.findings:
+            typer.echo(f"warning: {f}")
+        n = len(result.findings)
+        typer.echo(f"{n} check warning{'s' if n != 1 else ''}" if n else "no check warnings", err=True)
+    else:
+        typer.echo(result.text.rstrip("\n"))

@@ -7,8 +7,9 @@
 # the docker CLI looks in $DOCKER_CONFIG/cli-plugins first, then /usr/local/lib, /usr/local/libexec,
 # /usr/lib and last /usr/libexec/docker/cli-plugins, where Debian's package puts its own.
 # Debian's stays installed. `make test-compat` reaches it through a DOCKER_CONFIG whose
-# cli-plugins/ holds only a link to it ($BUILDX_COMPAT_CONFIG), with BUILDX_CONFIG kept
-# at ~/.docker/buildx so that both versions see the same builders.
+# cli-plugins/ holds only a link to it ($BUILDX_COMPAT_CONFIG); buildx keeps its builders
+# in $DOCKER_CONFIG/buildx, so the old version never reads what the new one wrote (the
+# tests create the builders they use).
 #
 # BUILDORCH_BUILDX_DEFAULT=0 builds the binary and the compat directory but leaves the
 # machine's default plugin as it is (for working on a shared machine).
