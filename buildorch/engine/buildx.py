@@ -178,6 +178,24 @@ def call_request(method: str, options: str = "") -> tuple[list[str], dict[str, s
     return None
 
 
+# buildx 0.19 made bake ask for filesystem entitlements (--allow fs=DIR) to read or write
+# outside the working directory, as buildorch's local caches may be (BUILDORCH_CACHE_DIR).
+BAKE_ENTITLEMENTS_SINCE = (0, 19, 0)
+
+
+def bake_allow_fs(paths: Sequence[str]) -> list[str]:
+    """``--allow fs=DIR`` for each of ``paths`` outside the working directory, on a buildx that asks; else nothing."""
+    cwd = os.path.realpath(os.getcwd())
+    outside = []
+    for p in paths:
+        real = os.path.realpath(p)
+        if real != cwd and not real.startswith(cwd + os.sep) and real not in outside:
+            outside.append(real)
+    if not outside or buildx_release() < BAKE_ENTITLEMENTS_SINCE:
+        return []
+    return [a for p in outside for a in ("--allow", f"fs={p}")]
+
+
 @functools.cache
 def _targets_request() -> tuple[list[str], dict[str, str]] | None:
     """How this buildx asks BuildKit for a Dockerfile's stages: ``--call`` (newer), ``--print`` (0.13, experimental)."""
