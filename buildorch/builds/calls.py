@@ -56,9 +56,8 @@ def call_argv(spec: BuildSpec, plan: BuildPlan, json_out: bool) -> tuple[list[st
     assert spec.call is not None
     method, _, options = spec.call.partition(",")
     method = method.strip().lower()
-    if method == "check" and "format=" not in options:
-        options = ",".join(o for o in (options, "format=json") if o)
-    elif json_out and method in ("outline", "targets") and "format=" not in options:
+    # check: always JSON, turned into findings here; outline and targets: JSON only for --json.
+    if (method == "check" or (json_out and method in ("outline", "targets"))) and "format=" not in options:
         options = ",".join(o for o in (options, "format=json") if o)
     request = buildx.call_request(method, options)
     if request is None:

@@ -89,7 +89,9 @@ def check_add_host(value: str) -> str:
 def check_allow(value: str) -> str:
     name, sep, arg = value.partition("=")
     if name not in ENTITLEMENTS or (sep and name in ("network.host", "security.insecure", "ssh")):
-        raise ValueError(f"--allow {value!r}: use one of {', '.join(ENTITLEMENTS)} (fs, fs.read, fs.write and device take =VALUE)")
+        raise ValueError(
+            f"--allow {value!r}: use one of {', '.join(ENTITLEMENTS)} (fs, fs.read, fs.write and device take =VALUE)"
+        )
     if name.startswith("fs") and not arg:
         raise ValueError(f"--allow {name}: name the path, e.g. --allow {name}=/path")
     return value

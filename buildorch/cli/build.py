@@ -108,7 +108,7 @@ def build(
         labels=pairs(parse_pairs, label, "label"),
         load=load,
         push=push,
-        output=(output or [None])[0],
+        output=output[0] if output else None,
         outputs=(output or [])[1:],
         load_per_platform=load_per_platform,
         builder=builder,

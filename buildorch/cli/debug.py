@@ -28,7 +28,7 @@ def debug(
     target: Annotated[str | None, typer.Option(help="Stage to build and debug (builder, test, runtime...).")] = None,
     platform: Annotated[
         list[str] | None,
-        typer.Option(help="Platform, e.g. linux/arm64 (QEMU when foreign); repeatable: CMD runs on each. Default: the builder's."),
+        typer.Option(help="Platform, e.g. linux/arm64 (QEMU when foreign); repeatable: CMD runs on each. Default: builder's."),
     ] = None,
     file: DockerfileOpt = None,
     build_arg: BuildArgOpt = None,
@@ -96,7 +96,8 @@ def debug(
 
     outcomes = []
     # One platform after the other: each is its own image (a tag per platform) and its own run.
-    for plat in plats or [None]:
+    each: list[str | None] = [*plats] if plats else [None]
+    for plat in each:
         tag = throwaway_tag("buildorch-debug", context, str(common["target"]) + (f"-{platforms.arch_of(plat)}" if plat else ""))
         spec = validated(BuildSpec, **{**common, "platforms": [plat] if plat else []}, tags=[tag], load=True)
         call = shlex.join(["buildorch", "debug", str(context), "--target", spec.target or target]

@@ -93,7 +93,8 @@ def test_ssh_without_an_agent_is_one_line(tmp_path: Path) -> None:
 
 
 def test_progress_plain_is_buildkits_own_lines() -> None:
-    r = buildorch("build", str(APP), "--progress", "plain", "--version", "1.2.3", "--build-arg", "BUILD_TIME=2026-01-01T00:00:00Z")
+    r = buildorch("build", str(APP), "--progress", "plain", "--version", "1.2.3",
+                  "--build-arg", "BUILD_TIME=2026-01-01T00:00:00Z")  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     assert re.search(r"^#1 \[internal\] load build definition from Dockerfile$", r.stderr, re.M), r.stderr[:2000]
     assert re.search(r"^#\d+ (DONE \d+\.\ds|CACHED)$", r.stderr, re.M)
