@@ -81,7 +81,8 @@ class BuildKitPlainRenderer:
 
     The lines people grep in CI logs, as ``docker buildx build --progress plain`` prints them,
     drawn from the rawjson buildorch reads anyway. Vertexes are numbered in the order they
-    first start; a log line is stamped with the seconds since its vertex started.
+    first start; a log line is stamped with the seconds since its vertex started. ``DONE``
+    waits until another vertex moves: BuildKit completes some vertexes, then starts them again.
     """
 
     def __init__(self, out: IO[str]) -> None:
@@ -91,6 +92,7 @@ class BuildKitPlainRenderer:
         self._logged: dict[str, int] = {}
         self._statuses: dict[str, set[str]] = {}
         self._last: str | None = None
+        self._done: dict[str, Vertex] = {}  # completed, DONE not yet printed
 
     def _head(self, v: Vertex) -> str:
         if v.digest not in self._num:
@@ -102,7 +104,16 @@ class BuildKitPlainRenderer:
             self._last = v.digest
         return f"#{self._num[v.digest]}"
 
+    def _flush_done(self, keep: set[str]) -> None:
+        for digest in [d for d in self._done if d not in keep]:
+            v = self._done.pop(digest)
+            if v.completed is not None and v.started is not None and digest not in self._ended:
+                self._ended.add(digest)
+                self.out.write(f"{self._head(v)} DONE {v.completed - v.started:.1f}s\n")
+
     def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None:
+        if changed:  # most lines of a multi-line document change nothing
+            self._flush_done({v.digest for v in changed})
         for v in changed:
             if v.started is None and not v.cached and not v.error:
                 continue
@@ -128,11 +139,13 @@ class BuildKitPlainRenderer:
                 self._ended.add(v.digest)
                 self.out.write(f"{n} CACHED\n")
             elif v.completed is not None and v.started is not None:
-                self._ended.add(v.digest)
-                self.out.write(f"{n} DONE {v.completed - v.started:.1f}s\n")
+                self._done[v.digest] = v
+            else:
+                self._done.pop(v.digest, None)  # started again
         self.out.flush()
 
     def close(self, tracker: ProgressTracker) -> None:
+        self._flush_done(set())
         for w in tracker.warnings:
             self.out.write(f"WARNING: {w}\n")
         self.out.flush()
