@@ -10,6 +10,7 @@ import typer
 from buildorch.cli import options
 from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import build_summary, emit_json
+from buildorch.core.errors import InputError
 
 # `buildorch build app -- --some-buildx-flag`: what follows `--` goes to buildx as written.
 CONTEXT_SETTINGS = {"allow_extra_args": True}
@@ -95,6 +96,8 @@ def build(
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
 
+    if str(context).startswith("-"):  # `buildorch build -- --flag`: click took the flag for the context
+        raise InputError(f"{context} is not a build context", "name the context before --: buildorch build . -- --flag")
     spec = validated(
         BuildSpec,
         context=context,
