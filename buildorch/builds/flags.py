@@ -24,6 +24,14 @@ _SSH_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _CONTEXT_SCHEMES = ("docker-image://", "oci-layout://", "target:", "http://", "https://", "git@", "git://", "input:")
 
 
+def _path(value: str) -> Path:
+    """``~/x`` expanded; ``~nosuchuser/x`` left as written (``expanduser`` raises for an unknown user)."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:
+        return Path(value)
+
+
 def _fields(value: str) -> dict[str, str]:
     return {k.strip(): v for k, _, v in (p.partition("=") for p in value.split(","))}
 
@@ -42,7 +50,7 @@ def check_ssh(value: str, env: dict[str, str] | None = None) -> str:
             )
         return value
     for p in paths.split(","):
-        if not Path(p).expanduser().exists():
+        if not _path(p).exists():
             raise ValueError(f"--ssh {ident}: {p} does not exist (an ssh-agent socket or a private key file)")
     return value
 
@@ -55,7 +63,7 @@ def check_build_context(name: str, value: str, base: Path | None = None) -> str:
         raise ValueError(f"--build-context {name}=: give a directory, docker-image://REF, oci-layout://DIR or a URL")
     if value.startswith(_CONTEXT_SCHEMES):
         return value
-    path = Path(value).expanduser()
+    path = _path(value)
     if not path.is_absolute() and base is not None and not path.exists():
         path = base / path
     if not path.is_dir():
