@@ -159,3 +159,18 @@ def test_a_secret_looking_name_is_a_warning(ctx: Path, capsys: pytest.CaptureFix
     assert code == 0
     assert "warning: build arg 'NPM_TOKEN' looks like a secret" in err and "--secret id=npm_token,env=NPM_TOKEN" in err
     assert "GPG_KEY" not in err
+
+
+def test_call_dry_run_by_buildx_version(ctx: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from buildorch.engine import buildx
+
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 38, 2))
+    assert main(["build", str(ctx), "--dry-run", "--call", "check", "--target", "builder"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("docker buildx build --call check,format=json --progress quiet --target builder")
+    assert "--load" not in line and "--cache-to" not in line and line.endswith(str(ctx))
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))
+    assert main(["build", str(ctx), "--dry-run", "--call", "outline"]) == 0
+    assert capsys.readouterr().out.startswith("BUILDX_EXPERIMENTAL=1 docker buildx build --print outline")
+    assert main(["build", str(ctx), "--dry-run", "--call", "check"]) == 1
+    assert "buildx 0.13.1 cannot run --call check (buildx 0.15 added it)" in capsys.readouterr().err
