@@ -4,8 +4,9 @@
 # Users run today's buildx; Debian trixie ships 0.13.1. The stack builds
 # github.com/docker/buildx at a pinned version into $STACK_DIR/buildx/VERSION/ and
 # makes it the docker CLI's default plugin by a symlink in /usr/local/lib/docker/cli-plugins:
-# the docker CLI looks in $DOCKER_CONFIG/cli-plugins first, then /usr/local/lib, /usr/local/libexec,
-# /usr/lib and last /usr/libexec/docker/cli-plugins, where Debian's package puts its own.
+# the docker CLI looks in $DOCKER_CONFIG/cli-plugins first, then its config's cliPluginsExtraDirs,
+# then /usr/local/lib, /usr/local/libexec, /usr/lib and last /usr/libexec/docker/cli-plugins, where
+# Debian's package puts its own; the first found wins (docker/cli cli-plugins/manager).
 # Debian's stays installed. `make test-compat` reaches it through a DOCKER_CONFIG whose
 # cli-plugins/ holds only a link to it ($BUILDX_COMPAT_CONFIG); buildx keeps its builders
 # in $DOCKER_CONFIG/buildx, so the old version never reads what the new one wrote (the
@@ -66,6 +67,7 @@ install_current_buildx() {  # the compat directory always; the default plugin un
 purge_current_buildx() {  # only the stack's own link; the binary goes with $STACK_DIR
   case "$(readlink "$BUILDX_DEFAULT_LINK" 2>/dev/null || true)" in
     "$BUILDX_DIR"/*) rm -f "$BUILDX_DEFAULT_LINK"
-      rmdir /usr/local/lib/docker/cli-plugins /usr/local/lib/docker 2>/dev/null || true ;;
+      local dir; dir=$(dirname "$BUILDX_DEFAULT_LINK")
+      rmdir "$dir" "$(dirname "$dir")" 2>/dev/null || true ;;
   esac
 }
