@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from buildorch.cli import options
 from buildorch.cli.options import pairs, validated
 from buildorch.cli.render import build_summary, emit_json
 from buildorch.core.errors import InputError
+
+if TYPE_CHECKING:  # the models load inside the command: `build --help` does not need them
+    from buildorch.builds.plan import BuildPlan
 
 # `buildorch build app -- --some-buildx-flag`: what follows `--` goes to buildx as written.
 CONTEXT_SETTINGS = {"allow_extra_args": True}
@@ -159,14 +162,12 @@ def build(
     show_result(report, json_out, result.model_dump(mode="json"), lambda: build_summary(result))
 
 
-def _show_call(plan: object, *, dry_run: bool, json_out: bool) -> None:
+def _show_call(plan: BuildPlan, *, dry_run: bool, json_out: bool) -> None:
     """``--call check|outline|targets``: BuildKit's answer on stdout (findings one a line for check)."""
     import shlex
 
     from buildorch.builds.calls import call_argv, run_call
-    from buildorch.builds.plan import BuildPlan
 
-    assert isinstance(plan, BuildPlan)
     if dry_run:
         argv, env = call_argv(plan.spec, plan, json_out)
         line = shlex.join(["docker", *argv])
