@@ -46,7 +46,8 @@ test: venv stack-all go-test
 # The build, bake and cache tests again on Debian's buildx 0.13.1, which the stack keeps beside the
 # current one (scripts/lib/buildx.sh): a DOCKER_CONFIG whose only plugin is the old buildx.
 COMPAT_DOCKER_CONFIG ?= $(or $(BUILDORCH_STACK_DIR),/var/lib/buildorch-stack)/buildx/compat-config
-COMPAT_TESTS := tests/integration/test_build.py tests/integration/test_bake.py tests/integration/test_cache.py
+COMPAT_TESTS := tests/integration/test_build.py tests/integration/test_build_flags.py tests/integration/test_bake.py \
+	tests/integration/test_cache.py
 test-compat: venv stack-all
 	DOCKER_CONFIG=$(COMPAT_DOCKER_CONFIG) docker buildx version | grep -q ' 0\.13\.' \
 		|| { echo "test-compat: $(COMPAT_DOCKER_CONFIG) does not give buildx 0.13 (scripts/stack up --all makes it)" >&2; exit 1; }
