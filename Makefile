@@ -9,7 +9,7 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MAKEFLAGS += --jobs=2
 PYTEST_ARGS ?=
 
-.PHONY: all venv stack stack-all stack-status test unit integration go-test lint lint-tools docs demo bench clean report-screenshot
+.PHONY: all venv stack stack-all stack-status test test-compat unit integration go-test lint lint-tools docs demo bench clean report-screenshot
 
 all: test
 
@@ -43,7 +43,17 @@ integration: venv stack-all
 test: venv stack-all go-test
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh .ci/run
+# The build, bake and cache tests again on Debian's buildx 0.13.1, which the stack keeps beside the
+# current one (scripts/lib/buildx.sh): a DOCKER_CONFIG whose only plugin is the old buildx.
+COMPAT_DOCKER_CONFIG ?= $(or $(BUILDORCH_STACK_DIR),/var/lib/buildorch-stack)/buildx/compat-config
+COMPAT_TESTS := tests/integration/test_build.py tests/integration/test_build_flags.py tests/integration/test_bake.py \
+	tests/integration/test_cache.py
+test-compat: venv stack-all
+	DOCKER_CONFIG=$(COMPAT_DOCKER_CONFIG) docker buildx version | grep -q ' 0\.13\.' \
+		|| { echo "test-compat: $(COMPAT_DOCKER_CONFIG) does not give buildx 0.13 (scripts/stack up --all makes it)" >&2; exit 1; }
+	DOCKER_CONFIG=$(COMPAT_DOCKER_CONFIG) $(PY) -m pytest $(COMPAT_TESTS) $(PYTEST_ARGS)
+
+SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh scripts/lib/buildx.sh .ci/run
 
 lint-tools:
 	$(SUDO) scripts/stack lint-tools

@@ -64,3 +64,12 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+def pytest_report_header() -> str:
+    """Which buildx the integration tests talk to (make test: the current one; make test-compat: Debian's 0.13.1)."""
+    try:
+        out = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    return f"buildx: {out.strip() or 'not found'} (DOCKER_CONFIG={os.environ.get('DOCKER_CONFIG', '~/.docker')})"

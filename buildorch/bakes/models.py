@@ -57,15 +57,23 @@ class BakeTarget(BaseModel):
 
     @property
     def outputs_cache_only(self) -> bool:
-        return bool(self.output) and all(str(o).replace(" ", "") == "type=cacheonly" for o in self.output)
+        return bool(self.output) and all(as_csv(o).replace(" ", "") == "type=cacheonly" for o in self.output)
 
     @property
     def pushes(self) -> bool:
-        return any("push=true" in str(o) or str(o).startswith("type=registry") for o in self.output)
+        return any("push=true" in as_csv(o) or as_csv(o).startswith("type=registry") for o in self.output)
 
     @property
     def loads(self) -> bool:
-        return any(str(o) == "type=docker" or str(o).startswith("type=docker,") for o in self.output)
+        return any(as_csv(o) == "type=docker" or as_csv(o).startswith("type=docker,") for o in self.output)
+
+
+def as_csv(entry: Any) -> str:
+    """An output or cache entry as buildx's CSV: buildx 0.13 prints ``"type=docker"``, newer ones ``{"type": "docker"}``."""
+    if isinstance(entry, dict):
+        items = sorted(entry.items(), key=lambda kv: kv[0] != "type")  # type first, then as printed
+        return ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in items)
+    return str(entry)
 
 
 class BakeDefinition(BaseModel):

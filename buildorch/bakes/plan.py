@@ -98,8 +98,10 @@ class BakePlan:
     def argv(self) -> list[str]:
         """``docker`` argv (without ``docker``) of the real run."""
         sets = [a for s in self.injected_sets for a in ("--set", s)]
+        allow = buildx.bake_allow_fs([str(cache.cache_root())])  # the local caches: buildx >= 0.19 asks
         return [
-            *self.base_flags, *sets, "--progress", "rawjson", "--metadata-file", str(self.metadata_file), *self.spec.targets,
+            *self.base_flags, *sets, *allow, "--progress", "rawjson", "--metadata-file", str(self.metadata_file),
+            *self.spec.targets,
         ]
 
     def command_line(self, args: list[str] | None = None) -> str:

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import IO, Any
 
-from buildorch.bakes.models import BakeSpec
+from buildorch.bakes.models import BakeSpec, as_csv
 from buildorch.bakes.plan import BakePlan, plan_bake
 from buildorch.bakes.progress import BakeTracker
 from buildorch.builds import cache, history
@@ -116,8 +116,8 @@ def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[st
         steps_cached=steps.steps_cached,
         steps=steps.step_results(),
         duration_seconds=tracker.span(name) or elapsed,
-        cache_from=[str(c) for c in t.cache_from],
-        cache_to=[str(c) for c in t.cache_to],
+        cache_from=[as_csv(c) for c in t.cache_from],
+        cache_to=[as_csv(c) for c in t.cache_to],
         warnings=[*_cache_warnings(plan, name), *tracker.warnings],
         command=["docker", *plan.argv],
         metadata=meta,

@@ -116,7 +116,11 @@ def plan_cache(spec: BuildSpec) -> CachePlan:
     except CacheUnavailable as exc:
         if spec.cache.required:
             raise
-        return CachePlan(cache_from=list(spec.cache.extra_from), warnings=[f"{exc}; building without that cache"])
+        return CachePlan(
+            cache_from=list(spec.cache.extra_from),
+            cache_to=list(spec.cache.extra_to),
+            warnings=[f"{exc}; building without that cache"],
+        )
 
 
 def _plan_cache(spec: BuildSpec) -> CachePlan:
@@ -163,6 +167,7 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
     elif kind == "inline":
         plan.cache_to.append("type=inline")
         plan.cache_from.extend(f"type=registry,ref={t}" for t in spec.tags[:1])
+    plan.cache_to.extend(policy.extra_to)  # the user's own --cache-to, exported beside buildorch's
     return plan
 
 

@@ -15,6 +15,7 @@ from typing import IO, Protocol
 
 from buildorch.builds.progress import ProgressTracker, Vertex
 from buildorch.core.errors import BuildorchError
+from buildorch.core.units import human_size
 
 
 class Renderer(Protocol):
@@ -75,6 +76,81 @@ class PlainRenderer:
         self.out.flush()
 
 
+class BuildKitPlainRenderer:
+    """BuildKit's own plain progress (``--progress plain``): ``#N name``, ``#N 0.512 log``, ``#N DONE 1.2s``.
+
+    The lines people grep in CI logs, as ``docker buildx build --progress plain`` prints them,
+    drawn from the rawjson buildorch reads anyway. Vertexes are numbered in the order they
+    first start; a log line is stamped with the seconds since its vertex started. ``DONE``
+    waits until another vertex moves: BuildKit completes some vertexes, then starts them again.
+    """
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self._num: dict[str, int] = {}
+        self._ended: set[str] = set()
+        self._logged: dict[str, int] = {}
+        self._statuses: dict[str, set[str]] = {}
+        self._last: str | None = None
+        self._done: dict[str, Vertex] = {}  # completed, DONE not yet printed
+
+    def _head(self, v: Vertex) -> str:
+        if v.digest not in self._num:
+            self._num[v.digest] = len(self._num) + 1
+            self.out.write(f"\n#{self._num[v.digest]} {v.name}\n")
+            self._last = v.digest
+        elif self._last != v.digest:
+            self.out.write("\n")
+            self._last = v.digest
+        return f"#{self._num[v.digest]}"
+
+    def _flush_done(self, keep: set[str]) -> None:
+        for digest in [d for d in self._done if d not in keep]:
+            v = self._done.pop(digest)
+            if v.completed is not None and v.started is not None and digest not in self._ended:
+                self._ended.add(digest)
+                self.out.write(f"{self._head(v)} DONE {v.completed - v.started:.1f}s\n")
+
+    def update(self, tracker: ProgressTracker, changed: list[Vertex], raw: str) -> None:
+        if changed:  # most lines of a multi-line document change nothing
+            self._flush_done({v.digest for v in changed})
+        for v in changed:
+            if v.started is None and not v.cached and not v.error:
+                continue
+            n = self._head(v)
+            new = min(v.log_count - self._logged.get(v.digest, 0), len(v.logs))
+            if new > 0:
+                offset = max(time.time() - v.started, 0.0) if v.started else 0.0
+                for line in list(v.logs)[-new:]:
+                    self.out.write(f"{n} {offset:.3f} {line}\n")
+                self._logged[v.digest] = v.log_count
+            said = self._statuses.setdefault(v.digest, set())
+            for sid, st in v.statuses.items():
+                if st.completed is not None and sid not in said:
+                    said.add(sid)
+                    size = f" {human_size(st.current).replace(' ', '')}" if st.current else ""
+                    self.out.write(f"{n} {sid}{size} done\n")
+            if v.digest in self._ended:
+                continue
+            if v.error:
+                self._ended.add(v.digest)
+                self.out.write(f"{n} ERROR: {v.error}\n")
+            elif v.cached:
+                self._ended.add(v.digest)
+                self.out.write(f"{n} CACHED\n")
+            elif v.completed is not None and v.started is not None:
+                self._done[v.digest] = v
+            else:
+                self._done.pop(v.digest, None)  # started again
+        self.out.flush()
+
+    def close(self, tracker: ProgressTracker) -> None:
+        self._flush_done(set())
+        for w in tracker.warnings:
+            self.out.write(f"WARNING: {w}\n")
+        self.out.flush()
+
+
 def shown_failure(err: BuildorchError, tracker: ProgressTracker, renderer: Renderer) -> BuildorchError:
     """``err``, marked ``details_shown`` when ``renderer`` left the failed step's log tail on screen (the live view does)."""
     if getattr(renderer, "shows_failures", False) and tracker.failed() is not None:
@@ -85,14 +161,18 @@ def shown_failure(err: BuildorchError, tracker: ProgressTracker, renderer: Rende
 def make_renderer(
     mode: str, out: IO[str] | None = None, *, title: str = "build", platforms: list[str] | None = None
 ) -> Renderer:
-    """``auto`` is a live view on a terminal and plain lines elsewhere; ``tty`` is the live view anyway.
+    """``auto`` is a live view on a terminal and buildorch's plain lines elsewhere; ``tty`` is the live view anyway.
+
+    ``plain`` is BuildKit's own ``#N ...`` lines; ``quiet`` and ``none`` show nothing.
 
     A terminal that says it can do nothing (``TERM=dumb``: no cursor movement)
     gets plain lines in both. ``title`` and ``platforms`` head the live view.
     """
     stream = out or sys.stderr
-    if mode == "quiet":
+    if mode in ("quiet", "none"):
         return QuietRenderer()
+    if mode == "plain":
+        return BuildKitPlainRenderer(stream)
     if mode == "rawjson":
         return RawRenderer(stream)
     dumb = os.environ.get("TERM") == "dumb"

@@ -11,7 +11,7 @@ from typing import Literal
 
 from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec
-from buildorch.core import platforms, references, versioning
+from buildorch.core import platforms, references, secrets, versioning
 from buildorch.core.dockerfile import read_stages
 from buildorch.core.errors import InputError
 from buildorch.engine.git import resolve_version
@@ -89,11 +89,11 @@ def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: 
         **spec.build_args,  # an explicit --build-arg wins
     }
     n_plat = len(spec.platforms)
-    warnings = list(cplan.warnings)
+    warnings = list(cplan.warnings) + secrets.check_build_args(spec.build_args)  # names only: values were checked
     output: Output
     if spec.push:
         output = "push"
-    elif spec.output:
+    elif spec.all_outputs:
         output = "output"
     elif spec.load or spec.load_per_platform or n_plat <= 1 or containerd_store:
         output = "load"
@@ -152,21 +152,49 @@ def _invocation(spec: BuildSpec, plan: BuildPlan, plats: list[str], tags: list[s
         argv.append("--load")
     elif plan.output == "push":
         argv.append("--push")
-    elif plan.output == "output" and spec.output:
-        argv += ["--output", spec.output]
+    elif plan.output == "output":
+        for o in spec.all_outputs:
+            argv += ["--output", o]
     for s in spec.secrets:
         argv += ["--secret", s]
-    if spec.no_cache:
-        argv.append("--no-cache")
-    if spec.pull:
-        argv.append("--pull")
-    if spec.provenance is not None:
-        argv.append(f"--provenance={'true' if spec.provenance else 'false'}")
+    argv += _buildx_flags(spec)
     for c in plan.cache.cache_from:
         argv += ["--cache-from", c]
     for c in plan.cache.cache_to:
         argv += ["--cache-to", c]
     # Always rawjson: buildorch renders progress itself and counts cached steps from it.
     argv += ["--progress", "rawjson", "--metadata-file", str(meta)]
+    argv += spec.buildx_args
     argv.append(str(spec.context))
     return Invocation(argv=argv, platforms=list(plats), tags=tags, metadata_file=meta)
+
+
+def _buildx_flags(spec: BuildSpec) -> list[str]:
+    """buildx's own flags, as the user gave them (checked by ``builds/flags``)."""
+    argv: list[str] = []
+    for v in spec.ssh:
+        argv += ["--ssh", v]
+    for name, value in spec.build_contexts.items():
+        argv += ["--build-context", f"{name}={value}"]
+    if spec.network:
+        argv += ["--network", spec.network]
+    for h in spec.add_hosts:
+        argv += ["--add-host", h]
+    for a in spec.allow:
+        argv += ["--allow", a]
+    if spec.no_cache:
+        argv.append("--no-cache")
+    for stage in spec.no_cache_filter:
+        argv += ["--no-cache-filter", stage]
+    if spec.pull:
+        argv.append("--pull")
+    for a in spec.annotations:
+        argv += ["--annotation", a]
+    for a in spec.attest:
+        argv += ["--attest", a]
+    if spec.sbom is not None:
+        argv.append(f"--sbom={spec.sbom}")
+    if spec.provenance is not None:
+        value = spec.provenance if isinstance(spec.provenance, str) else str(spec.provenance).lower()
+        argv.append(f"--provenance={value}")
+    return argv

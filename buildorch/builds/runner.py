@@ -17,7 +17,7 @@ from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.builds.stages import confirm_target
 from buildorch.core import dockerfile
-from buildorch.core.errors import BuildFailed, BuildorchError, EngineError
+from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, InputError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx, containerd
 from buildorch.engine.buildx_text import containerd_store
@@ -58,6 +58,11 @@ def build(spec: BuildSpec, *, renderer: Renderer | None = None, log: IO[str] | N
 
 def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] | None = None) -> BuildResult:
     spec = plan.spec
+    if spec.call and spec.call.partition(",")[0].strip().lower() != "build":
+        raise InputError(
+            f"call={spec.call!r} asks BuildKit instead of building",
+            "use buildorch.builds.calls.run_call(prepare(spec)), as `buildorch build --call` does",
+        )
     out = log or sys.stderr
     for w in plan.warnings:
         out.write(f"warning: {w}\n")

@@ -9,26 +9,19 @@ as one line.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from buildorch.core import dockerfile, references
+from buildorch.builds import flags
+from buildorch.core import dockerfile, references, secrets
+from buildorch.core.secrets import looks_secret as looks_secret  # releases/ and older scripts import it from here
 from buildorch.core.validation import PlatformList, check_identifier, is_identifier
 from buildorch.core.versioning import check_explicit
 
-# Parts of a build-arg name that say "this is a credential". Build args end up in
-# the image history and provenance; secrets belong in BuildKit secrets.
-_SECRETISH = {"TOKEN", "PASSWORD", "PASSWD", "PASS", "SECRET", "CREDENTIAL", "CREDENTIALS", "KEY", "APIKEY", "PRIVATE"}
-
-Progress = Literal["auto", "plain", "tty", "rawjson", "quiet"]
-
-
-def looks_secret(name: str) -> bool:
-    """``GITHUB_TOKEN``, ``DB_PASSWORD``, ``API_KEY`` -> True; ``GO_VERSION`` -> False."""
-    return any(part in _SECRETISH for part in re.split(r"[_\W]+", name.upper()) if part)
+# "plain" is BuildKit's own "#N ..." lines; "none" is buildx's name for "quiet".
+Progress = Literal["auto", "plain", "tty", "rawjson", "quiet", "none"]
 
 
 def parse_pairs(items: list[str], what: str, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -69,10 +62,18 @@ class CachePolicy(BaseModel):
     dir: Path | None = None
     ref: str | None = None
     extra_from: list[str] = Field(default_factory=list)
+    extra_to: list[str] = Field(default_factory=list)  # --cache-to in buildx's syntax, beside buildorch's own
     required: bool = False
 
     @classmethod
-    def parse(cls, spec: str, mode: str = "auto", extra_from: list[str] | None = None, required: bool = False) -> CachePolicy:
+    def parse(
+        cls,
+        spec: str,
+        mode: str = "auto",
+        extra_from: list[str] | None = None,
+        required: bool = False,
+        extra_to: list[str] | None = None,
+    ) -> CachePolicy:
         """``local[:DIR]``, ``registry[:REF]``, ``inline``, ``none`` or ``auto``."""
         kind, _, arg = spec.partition(":")
         if kind not in ("auto", "none", "inline", "local", "registry"):
@@ -85,8 +86,19 @@ class CachePolicy(BaseModel):
             dir=Path(arg) if kind == "local" and arg else None,
             ref=arg if kind == "registry" and arg else None,
             extra_from=extra_from or [],
+            extra_to=extra_to or [],
             required=required,
         )
+
+    @field_validator("extra_from")
+    @classmethod
+    def _extra_from(cls, v: list[str]) -> list[str]:
+        return [flags.check_cache_spec(c, "--cache-from") for c in v]
+
+    @field_validator("extra_to")
+    @classmethod
+    def _extra_to(cls, v: list[str]) -> list[str]:
+        return [flags.check_cache_spec(c, "--cache-to") for c in v]
 
     @field_validator("ref")
     @classmethod
@@ -115,6 +127,7 @@ class BuildSpec(BaseModel):
     load: bool = False
     push: bool = False
     output: str | None = None
+    outputs: list[str] = Field(default_factory=list, description="more --output values, after output")
     load_per_platform: bool = False
     builder: str | None = None
     no_cache: bool = False
@@ -123,7 +136,22 @@ class BuildSpec(BaseModel):
     progress: Progress = "auto"
     metadata_file: Path | None = None
     cache: CachePolicy = Field(default_factory=CachePolicy)
-    provenance: bool | None = None
+    provenance: bool | str | None = None  # buildx --provenance: true, false or mode=min|max,...
+    # A build arg whose name looks like a secret is a warning; with this, a refusal.
+    strict_secrets: bool = False
+    # buildx's flags, with buildx's names and syntax (see builds/flags.py).
+    ssh: list[str] = Field(default_factory=list)
+    build_contexts: dict[str, str] = Field(default_factory=dict)
+    network: str | None = None
+    add_hosts: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+    no_cache_filter: list[str] = Field(default_factory=list)
+    annotations: list[str] = Field(default_factory=list)
+    attest: list[str] = Field(default_factory=list)
+    sbom: str | None = None  # buildx --sbom: true, false or generator options
+    call: str | None = None  # check, outline, targets: ask BuildKit instead of building
+    check_strict: bool = False  # --call check: a warning fails
+    buildx_args: list[str] = Field(default_factory=list, description="passed to buildx as written (after --)")
 
     @field_validator("tags")
     @classmethod
@@ -135,12 +163,52 @@ class BuildSpec(BaseModel):
     def _build_args(cls, v: dict[str, str]) -> dict[str, str]:
         for name in v:
             check_identifier(name, "build arg")
-            if looks_secret(name):
-                raise ValueError(
-                    f"build arg {name!r} looks like a secret; build args are stored in the image history. "
-                    f"Pass it with --secret id={name.lower()},env={name} and RUN --mount=type=secret,id={name.lower()}"
-                )
         return v
+
+    @field_validator("ssh")
+    @classmethod
+    def _ssh(cls, v: list[str]) -> list[str]:
+        return [flags.check_ssh(s) for s in v]
+
+    @field_validator("network")
+    @classmethod
+    def _network(cls, v: str | None) -> str | None:
+        return flags.check_network(v) if v is not None else v
+
+    @field_validator("add_hosts")
+    @classmethod
+    def _add_hosts(cls, v: list[str]) -> list[str]:
+        return [flags.check_add_host(h) for h in v]
+
+    @field_validator("allow")
+    @classmethod
+    def _allow(cls, v: list[str]) -> list[str]:
+        return [flags.check_allow(a) for a in v]
+
+    @field_validator("annotations")
+    @classmethod
+    def _annotations(cls, v: list[str]) -> list[str]:
+        return [flags.check_annotation(a) for a in v]
+
+    @field_validator("attest")
+    @classmethod
+    def _attest(cls, v: list[str]) -> list[str]:
+        return [flags.check_attest(a) for a in v]
+
+    @field_validator("call")
+    @classmethod
+    def _call(cls, v: str | None) -> str | None:
+        return flags.check_call(v) if v is not None else v
+
+    @field_validator("outputs")
+    @classmethod
+    def _outputs(cls, v: list[str]) -> list[str]:
+        return [flags.check_output(o) for o in v]
+
+    @field_validator("buildx_args")
+    @classmethod
+    def _buildx_args(cls, v: list[str]) -> list[str]:
+        return flags.check_passthrough(v)
 
     @field_validator("secrets")
     @classmethod
@@ -165,15 +233,26 @@ class BuildSpec(BaseModel):
             raise ValueError(f"Dockerfile {df} not found: pass -f/--file PATH")
         if self.target:
             self.target = check_target(df, self.target)
-        chosen = [n for n, on in (("--load", self.load), ("--push", self.push), ("--output", bool(self.output))) if on]
+        self.no_cache_filter = [check_target(df, s) for s in self.no_cache_filter]
+        for name, value in self.build_contexts.items():
+            flags.check_build_context(name, value, self.context)
+        if self.output is not None:
+            flags.check_output(self.output)
+        chosen = [n for n, on in (("--load", self.load), ("--push", self.push), ("--output", bool(self.all_outputs))) if on]
         if len(chosen) > 1:
             raise ValueError(f"{' and '.join(chosen)} exclude each other: choose one output")
         if self.push and not self.tags:
             raise ValueError("--push needs a tag with a registry: add -t REGISTRY/NAME:TAG")
-        if self.load_per_platform and (self.push or self.output):
+        if self.load_per_platform and (self.push or self.all_outputs):
             raise ValueError("--load-per-platform loads images; it cannot go with --push or --output")
         check_explicit(self.version, self.build_time)
+        secrets.check_build_args(self.build_args, strict=self.strict_secrets)  # the warnings: plan_build
         return self
+
+    @property
+    def all_outputs(self) -> list[str]:
+        """Every ``--output``: ``output`` first, then ``outputs``."""
+        return ([self.output] if self.output else []) + self.outputs
 
     @property
     def dockerfile_path(self) -> Path:

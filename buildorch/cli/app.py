@@ -88,7 +88,7 @@ def make_app(only: str | None = None) -> typer.Typer:
         if function is None:
             root.add_typer(module.app, name=name)
         else:
-            root.command(name)(getattr(module, function))
+            root.command(name, context_settings=getattr(module, "CONTEXT_SETTINGS", None))(getattr(module, function))
     return root
 
 

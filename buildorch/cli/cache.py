@@ -59,13 +59,16 @@ def du(
 @app.command("prune")
 def prune(
     local: Annotated[bool, typer.Option("--local", help="Prune the project's local caches.")] = False,
-    builder_cache: Annotated[bool, typer.Option("--builder", help="Prune the builder's cache.")] = False,
+    builder_cache: Annotated[bool, typer.Option("--builder-cache", help="Prune the current builder's cache.")] = False,
+    builder: Annotated[
+        str | None, typer.Option("--builder", help="Prune this builder's cache (as docker buildx prune --builder NAME).")
+    ] = None,
     older_than: Annotated[str | None, typer.Option(help="Only what was last used longer ago than this (30m, 24h, 7d).")] = None,
     keep_storage: Annotated[str | None, typer.Option(help="Keep at most this much (500MB, 2GB), oldest go first.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go, remove nothing.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Remove caches and say how much that frees. Without --local/--builder, both.
+    """Remove caches and say how much that frees. Without --local, --builder-cache or --builder NAME, both.
 
     Leftover staging and damaged local caches always go. Nothing in use is removed.
     """
@@ -76,6 +79,7 @@ def prune(
         keep = parse_size(keep_storage) if keep_storage else None
     except ValueError as exc:
         raise InputError(str(exc)) from exc
+    builder_cache = builder_cache or builder is not None
     both = not local and not builder_cache
     report: dict[str, object] = {"dry_run": dry_run}
     verb = "would free" if dry_run else "freed"
@@ -88,7 +92,7 @@ def prune(
                 typer.echo(f"{'would remove' if dry_run else 'removed'} {c.path} ({human_size(c.size_bytes)})")
             typer.echo(f"local caches: {verb} {human_size(freed)}")
     if builder_cache or both:
-        res = prune_builder(age, keep, dry_run)
+        res = prune_builder(age, keep, dry_run, builder)
         report["builder"] = res
         if not json_out:
             est = " (estimate)" if res.get("estimated") else ""

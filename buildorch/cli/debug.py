@@ -27,7 +27,8 @@ def debug(
     ] = None,
     target: Annotated[str | None, typer.Option(help="Stage to build and debug (builder, test, runtime...).")] = None,
     platform: Annotated[
-        str | None, typer.Option(help="One platform, e.g. linux/arm64 (runs under QEMU when foreign). Default: the builder's.")
+        list[str] | None,
+        typer.Option(help="Platform, e.g. linux/arm64 (QEMU when foreign); repeatable: CMD runs on each. Default: builder's."),
     ] = None,
     file: DockerfileOpt = None,
     build_arg: BuildArgOpt = None,
@@ -49,12 +50,16 @@ def debug(
 
       buildorch debug app --target builder --platform linux/arm64 -- /build/main -version
 
+      buildorch debug app --target builder --platform linux/amd64 --platform linux/arm64 -- /build/main -version
+
       buildorch debug app --target runtime --export out/
     """
     from buildorch.builds.spec import BuildSpec, CachePolicy, parse_pairs
+    from buildorch.core import platforms
     from buildorch.engine.containers import throwaway_tag
 
     context, command = split_args(args or [])
+    plats: list[str] = validated(platforms.parse_list, platform or [])
     if not target:
         raise InputError("--target STAGE is required", "name the stage to debug, e.g. --target builder")
     if export is not None and command:
@@ -65,7 +70,7 @@ def debug(
         context=context,
         dockerfile=file,
         target=target,
-        platforms=[platform] if platform else [],
+        platforms=plats,
         build_args=pairs(parse_pairs, build_arg, "build arg"),
         version=version,
         progress=progress,
@@ -85,12 +90,23 @@ def debug(
             typer.echo(f"exported stage {spec.target} ({outcome.platform or 'builder default platform'}) to {export}: "
                        f"{outcome.exported_files} files")
         return
-    spec = validated(BuildSpec, **common, tags=[throwaway_tag("buildorch-debug", context, str(common["target"]))], load=True)
+    if len(plats) > 1 and not command:
+        raise InputError(f"a shell opens on one platform, not {len(plats)}", "give one --platform, or a command after --")
     from buildorch.inspect.debug import debug_stage
 
-    call = shlex.join(["buildorch", "debug", str(context), "--target", spec.target or target]
-                      + (["--platform", platform] if platform else []) + (["-f", str(file)] if file else []))
-    outcome = debug_stage(spec, command, interactive=sys.stdin.isatty(), capture=json_out, user=user, keep=keep, call=call)
+    outcomes = []
+    # One platform after the other: each is its own image (a tag per platform) and its own run.
+    each: list[str | None] = [*plats] if plats else [None]
+    for plat in each:
+        tag = throwaway_tag("buildorch-debug", context, str(common["target"]) + (f"-{platforms.arch_of(plat)}" if plat else ""))
+        spec = validated(BuildSpec, **{**common, "platforms": [plat] if plat else []}, tags=[tag], load=True)
+        call = shlex.join(["buildorch", "debug", str(context), "--target", spec.target or target]
+                          + (["--platform", plat] if plat else []) + (["-f", str(file)] if file else []))
+        if len(plats) > 1 and not json_out:
+            typer.echo(f"== {plat}", err=True)
+        outcomes.append(
+            debug_stage(spec, command, interactive=sys.stdin.isatty(), capture=json_out, user=user, keep=keep, call=call)
+        )
     if json_out:
-        emit_json(outcome.model_dump(mode="json"))
-    raise typer.Exit(outcome.exit_code)
+        emit_json(outcomes[0].model_dump(mode="json") if len(outcomes) == 1 else [o.model_dump(mode="json") for o in outcomes])
+    raise typer.Exit(next((o.exit_code for o in outcomes if o.exit_code), 0))

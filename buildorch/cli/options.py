@@ -24,7 +24,10 @@ BuildTimeOpt = Annotated[
     str | None, typer.Option(help="BUILD_TIME, RFC 3339 (default: SOURCE_DATE_EPOCH, else the HEAD commit time).")
 ]
 BuilderOpt = Annotated[str | None, typer.Option(help="buildx builder to use.")]
-ProgressOpt = Annotated[str, typer.Option(help="Build progress on stderr: auto, plain, tty, rawjson or quiet.")]
+ProgressOpt = Annotated[
+    str,
+    typer.Option(help="Build progress on stderr: auto, plain (BuildKit's #N lines), tty, rawjson, quiet or none."),
+]
 CacheModeOpt = Annotated[str, typer.Option(help="Cache export mode: min or max.")]
 MetadataFileOpt = Annotated[Path | None, typer.Option(help="Also write buildx's metadata file here.")]
 PortOpt = Annotated[int | None, typer.Option(help="Container port (default: the image's only EXPOSEd port, else 8080).")]

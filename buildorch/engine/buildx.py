@@ -254,15 +254,60 @@ def buildx_version() -> str:
 
 
 @functools.cache
+def buildx_release() -> tuple[int, int, int]:
+    """The buildx version as numbers, asked once per process and only by what depends on it (0.04 s).
+
+    ``(0, 13, 1)`` for Debian's ``0.13.1+ds1``, ``(0, 38, 2)`` for ``v0.38.2``; ``(0, 0, 0)`` when unreadable.
+    An everyday build never asks: its argv is the same on every buildx since 0.13.
+    """
+    return parse_buildx_version(buildx_version())
+
+
+def parse_buildx_version(text: str) -> tuple[int, int, int]:
+    m = re.search(r"\sv?(\d+)\.(\d+)\.(\d+)", text)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else (0, 0, 0)
+
+
+# buildx 0.15 added --call (build, check, outline, targets); before, --print did outline and targets
+# when BUILDX_EXPERIMENTAL was set, and there were no Dockerfile checks.
+CALL_SINCE = (0, 15, 0)
+
+
+def call_request(method: str, options: str = "") -> tuple[list[str], dict[str, str]] | None:
+    """The flags (and environment) with which this buildx runs ``--call METHOD``, or None when it cannot."""
+    value = method + (f",{options}" if options else "")
+    if buildx_release() >= CALL_SINCE:
+        return ["--call", value], {}
+    if method in ("outline", "targets"):
+        return ["--print", value], {"BUILDX_EXPERIMENTAL": "1"}  # 0.13: hidden unless experimental
+    return None
+
+
+# buildx 0.19 made bake ask for filesystem entitlements (--allow fs=DIR) to read or write
+# outside the working directory, as buildorch's local caches may be (BUILDORCH_CACHE_DIR).
+BAKE_ENTITLEMENTS_SINCE = (0, 19, 0)
+
+
+def bake_allow_fs(paths: Sequence[str]) -> list[str]:
+    """``--allow fs=DIR`` for each of ``paths`` outside the working directory, on a buildx that asks; else nothing."""
+    cwd = os.path.realpath(os.getcwd())
+    outside = []
+    for p in paths:
+        real = os.path.realpath(p)
+        if real != cwd and not real.startswith(cwd + os.sep) and real not in outside:
+            outside.append(real)
+    if not outside or buildx_release() < BAKE_ENTITLEMENTS_SINCE:
+        return []
+    return [a for p in outside for a in ("--allow", f"fs={p}")]
+
+
+@functools.cache
 def _targets_request() -> tuple[list[str], dict[str, str]] | None:
     """How this buildx asks BuildKit for a Dockerfile's stages: ``--call`` (newer), ``--print`` (0.13, experimental)."""
     try:
-        help_text = run(["buildx", "build", "--help"], what="docker buildx build --help")
+        return call_request("targets", "format=json")
     except BuildorchError:
         return None
-    if "--call" in help_text:
-        return ["--call", "targets,format=json"], {}
-    return ["--print", "targets,format=json"], {"BUILDX_EXPERIMENTAL": "1"}  # 0.13: hidden unless experimental
 
 
 def dockerfile_targets(context: str, dockerfile: str | None = None, builder: str | None = None) -> dict[str, Any] | None:
@@ -395,11 +440,11 @@ def binary_stdout(args: Sequence[str], *, what: str) -> Iterator[IO[bytes]]:
             raise translate(_Exit(code, err.read()), what)
 
 
-def run_capture(args: Sequence[str]) -> tuple[int, str, str]:
+def run_capture(args: Sequence[str], *, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run ``docker ARGS...``; return ``(exit code, stdout, stderr)`` whatever the exit code."""
     full = [str(a) for a in (*docker_cmd(), *args)]
     try:
-        proc = subprocess.run(full, capture_output=True, check=False)
+        proc = subprocess.run(full, capture_output=True, check=False, env={**os.environ, **(env or {})} if env else None)
     except FileNotFoundError as exc:
         raise translate(exc, "docker") from exc
     return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from buildorch.bakes.models import as_csv
 from tests.integration.helpers import ROOT, buildorch, buildorch_json, docker, unique
 
 pytestmark = pytest.mark.integration
@@ -49,6 +50,16 @@ def plain_print(args: list[str], variables: dict[str, str], cwd: Path = ROOT) ->
         env={**os.environ, **variables}, check=True, timeout=60,
     )
     return dict(json.loads(r.stdout))
+
+
+def as_dicts(targets: dict[str, Any]) -> dict[str, Any]:
+    """Outputs and caches as dicts: buildx 0.13 prints ``"type=local,dest=D"``, newer ones ``{"type": "local", ...}``."""
+    out = json.loads(json.dumps(targets))
+    for t in out.values():
+        for key in ("cache-from", "cache-to", "output"):
+            if key in t:
+                t[key] = [dict(p.split("=", 1) for p in as_csv(e).split(",")) for e in t[key]]
+    return out
 
 
 def same_order(definition: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +158,8 @@ def test_dry_run_is_plain_bake_plus_the_injected_fields(args: tuple[str, ...], c
         if plain["target"][name].get("cache-from") or plain["target"][name].get("cache-to"):
             assert "cache-to" not in fields  # the file's own cache stays
         else:
-            (cache_to,) = fields["cache-to"]
+            (entry,) = fields["cache-to"]
+            cache_to = as_csv(entry)
             ctx = Path(cwd / plain["target"][name]["context"]).resolve().name
             assert cache_to.startswith(f"type=local,dest={tmp_path}/{ctx}-bake-{name}.new-") and cache_to.endswith(",mode=max")
     if "api" in args:
@@ -165,13 +177,17 @@ def test_a_target_context_builds_the_linked_target_too(tmp_path: Path) -> None:
         app, base = results["app"], results["base"]
         assert app["tags"] == [f"{registry}/buildorch-bake-fixture:1.0", f"{registry}/buildorch-bake-fixture:2026"]
         assert app["platforms"] == base["platforms"] == ["linux/amd64", "linux/arm64"]
-        assert app["digest"].startswith("sha256:") and base["digest"].startswith("sha256:")
+        assert app["digest"].startswith("sha256:")
+        # buildx 0.13 also exports a target named only as another's context (stored untagged);
+        # current buildx builds it as that target's input only, and its metadata has no digest.
+        assert base["digest"] is None or base["digest"].startswith("sha256:")
         assert any(s["name"] == "[stage-0 1/2] COPY --from=certs . /certs" for s in app["steps"])
         assert [s["name"] for s in base["steps"]] == ["[1/1] COPY certs /base-certs"]
         assert (tmp_path / "ctx-bake-app" / "index.json").is_file() and (tmp_path / "ctx-bake-base" / "index.json").is_file()
     finally:
         docker("image", "rm", "-f", *results["app"]["tags"], check=False)
-        docker("image", "rm", "-f", results["base"]["digest"], check=False)  # stored untagged by the docker driver
+        if results["base"]["digest"]:
+            docker("image", "rm", "-f", results["base"]["digest"], check=False)  # stored untagged by the docker driver
 
 
 def test_a_failing_target_is_named_and_its_cache_left_alone(tmp_path: Path) -> None:
@@ -234,7 +250,7 @@ def test_what_buildorch_applies_is_what_buildx_prints(
     if cwd == ROOT:
         assert any(".cache-from=" in s for s in plan.injected_sets) and any(".output=" in s for s in plan.injected_sets)
     ours, printed = plan.definition.dump(), plan.printed_definition().dump()
-    assert ours["target"] == printed["target"]
+    assert as_dicts(ours["target"]) == as_dicts(printed["target"])
     # buildx 0.13 lists a matrix group's members in no fixed order: two prints of one file differ.
     assert {g: sorted(v["targets"]) for g, v in ours["group"].items()} == {
         g: sorted(v["targets"]) for g, v in printed["group"].items()

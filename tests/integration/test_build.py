@@ -133,7 +133,8 @@ def test_a_failing_step_shows_its_log_and_exit_code(tmp_path: Path) -> None:
         (["--platform", "linux/arm65"], "did you mean linux/arm64?"),
         (["--target", "runtiem"], "stage 'runtiem' not found"),
         (["-f", "app/Nope.Dockerfile"], "Dockerfile app/Nope.Dockerfile not found"),
-        (["--build-arg", "SECRET_KEY=hunter2"], "looks like a secret"),
+        (["--build-arg", "SECRET_KEY=hunter2", "--strict-secrets"], "looks like a secret (--strict-secrets)"),
+        (["--build-arg", "REPO_TOKEN=ghp_" + "a1B2c3D4e5" * 4], "looks like a GitHub token"),
         (["--build-arg", "=x"], "malformed build arg"),
     ],
 )

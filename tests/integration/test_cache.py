@@ -168,7 +168,7 @@ def test_ls_du_and_prune_report_real_sizes(app_copy: Path, cache_dir: dict[str, 
     r = buildorch("cache", "prune", "--older-than", "soon")
     assert r.returncode == 2 and "invalid duration 'soon'" in r.stderr and "Traceback" not in r.stderr
     before = parse_du_verbose(docker("buildx", "du", "--verbose")).total_bytes
-    pruned = buildorch_json("cache", "prune", "--builder", env=cache_dir)
+    pruned = buildorch_json("cache", "prune", "--builder-cache", env=cache_dir)
     after = parse_du_verbose(docker("buildx", "du", "--verbose")).total_bytes
     assert pruned["builder"]["bytes"] > 0 and after < before
     assert json.dumps(pruned)  # JSON only on stdout

@@ -56,6 +56,18 @@ def test_builder_stage_for_arm64() -> None:
     assert_removed(throwaway_tag(r.stderr))
 
 
+def test_repeated_platform_runs_the_command_on_each() -> None:
+    # The builder stage runs on the build platform (FROM --platform=$BUILDPLATFORM): its binary, not
+    # uname, tells the platforms apart. ELF e_machine (byte 18): 0x3e x86-64, 0xb7 aarch64.
+    r = debug("app", "--target", "builder", "--platform", "linux/amd64", "--platform", "linux/aarch64", *VERSION_ARGS,
+              "--", "od", "-An", "-tx1", "-j18", "-N1", "/build/main")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split() == ["3e", "b7"], r.stdout
+    assert "debug: built builder (linux/amd64)" in r.stderr and "debug: built builder (linux/arm64)" in r.stderr
+    for tag in re.findall(r"^debug: built \S+ \(\S+\) as (buildorch-debug/\S+:[0-9a-f]{8})$", r.stderr, re.M):
+        assert_removed(tag)
+
+
 def test_arm64_binary_runs_under_qemu() -> None:
     r = debug("app", "--target", "builder", "--platform", "linux/arm64", *VERSION_ARGS, "--", "/build/main", "-version")
     assert r.returncode == 0, r.stderr[-3000:]

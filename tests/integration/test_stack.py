@@ -95,3 +95,24 @@ def test_stack_up_with_the_registry_port_taken_names_the_step_and_exits_1() -> N
     ], r.stderr
     # Nothing the stack had running was touched: the real registry still answers.
     assert subprocess.run(["scripts/stack", "status"], cwd=ROOT, capture_output=True, check=False).returncode == 0
+
+
+STACK_DIR = Path(os.environ.get("BUILDORCH_STACK_DIR", "/var/lib/buildorch-stack"))
+
+
+def test_the_current_buildx_is_the_default_and_debians_is_kept_for_compat() -> None:
+    # scripts/lib/buildx.sh: v0.38.2 from its Go module as the default plugin, Debian's 0.13.1 beside it.
+    pinned = subprocess.run(["bash", "-c", f". {ROOT}/scripts/lib/common.sh; . {ROOT}/scripts/lib/buildx.sh; "
+                             'echo "$BUILDX_VERSION"'], capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    default = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True, check=True,
+                             env={k: v for k, v in os.environ.items() if k != "DOCKER_CONFIG"}).stdout  # fmt: skip
+    if f" {pinned} " not in default and os.environ.get("BUILDORCH_BUILDX_DEFAULT") == "0":
+        pytest.skip("BUILDORCH_BUILDX_DEFAULT=0: the stack left the default plugin alone")
+    assert f" {pinned} " in default, default
+    compat = docker_with_config(STACK_DIR / "buildx" / "compat-config", "buildx", "version")
+    assert " 0.13." in compat, compat
+
+
+def docker_with_config(config: Path, *args: str) -> str:
+    env = {**os.environ, "DOCKER_CONFIG": str(config)}
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, env=env).stdout

@@ -37,6 +37,7 @@ def printed(name: str) -> BakeDefinition:
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "cache"
     monkeypatch.setenv("BUILDORCH_CACHE_DIR", str(d))
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))  # these tests count the docker calls
     return d
 
 

@@ -22,10 +22,11 @@ def test_valid_spec(ctx: Path) -> None:
 
 
 BAD = [
-    ({"platforms": ["linux/aarch64"]}, "did you mean linux/arm64"),
+    ({"platforms": ["linux/arm46"]}, "did you mean linux/arm64"),
     ({"target": "tset"}, "stage 'tset' not found"),
     ({"tags": ["Bad:Tag"]}, "lower-case"),
-    ({"build_args": {"GITHUB_TOKEN": "x"}}, "looks like a secret"),
+    ({"build_args": {"GITHUB_TOKEN": "x"}, "strict_secrets": True}, "looks like a secret (--strict-secrets)"),
+    ({"build_args": {"REPO": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl"}}, "looks like a private key"),
     ({"build_args": {"1BAD": "x"}}, "is not valid"),
     ({"load": True, "push": True, "tags": ["r:5000/a:1"]}, "exclude each other"),
     ({"push": True}, "--push needs a tag"),

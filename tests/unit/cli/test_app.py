@@ -16,10 +16,22 @@ def ctx(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--platform", "linux/aarch64"], "error: platforms: unknown platform 'linux/aarch64': did you mean linux/arm64?"),
+        (["--platform", "linux/arm46"],
+         "error: platforms: unknown platform 'linux/arm46': unknown architecture 'arm46': did you mean linux/arm64?"),
         (["--target", "biulder"], "stage 'biulder' not found"),
         (["--build-arg", "NOPE"], "error: malformed build arg 'NOPE': use KEY=VALUE"),
-        (["--build-arg", "NPM_TOKEN=x"], "looks like a secret"),
+        (["--build-arg", "NPM_TOKEN=x", "--strict-secrets"], "looks like a secret (--strict-secrets)"),
+        (["--build-arg", "KEY=AKIAIOSFODNN7EXAMPLE"], "looks like an AWS access key id"),
+        (["--network", "bridge"], "--network 'bridge': use one of default, none, host"),
+        (["--add-host", "db=not-an-ip"], "is not an IP address"),
+        (["--allow", "network.hots"], "--allow 'network.hots'"),
+        (["--call", "lint"], "--call 'lint': use check, outline or targets"),
+        (["--attest", "type=sbmo"], "use type=sbom"),
+        (["--no-cache-filter", "biulder"], "stage 'biulder' not found"),
+        (["--build-context", "base=/nonexistent/dir"], "no such directory"),
+        (["--ssh", "default=/nonexistent/agent.sock"], "does not exist"),
+        (["--cache-to", "dest=/tmp/x"], "name its type"),
+        (["-o", "dest=/tmp/x"], "name its type"),
         (["-t", "UPPER:1"], "must be lower-case"),
         (["--cache", "disk"], "unknown cache spec 'disk'"),
         (["-f", "nope/Dockerfile"], "Dockerfile nope/Dockerfile not found"),
@@ -113,3 +125,52 @@ def test_help_as_the_console_script_does_not_import_pydantic() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "Usage: buildorch build [OPTIONS] [context]" in out
     assert out.splitlines()[-1] == "False False"
+
+
+def test_buildx_flags_reach_the_command(ctx: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/tmp/agent.sock")
+    (ctx / "base").mkdir()
+    code = main([
+        "build", str(ctx), "--dry-run", "--version", "1", "--cache", "none", "--platform", "linux/aarch64,local",
+        "--ssh", "default", "--build-context", f"base={ctx / 'base'}", "--network", "none", "--add-host", "db=10.0.0.5",
+        "--allow", "network.host", "--no-cache-filter", "builder", "--annotation", "index:a.b=c",
+        "--attest", "type=sbom", "--provenance", "mode=max", "-o", "type=local,dest=out", "-o", "type=tar,dest=x.tar",
+        "--cache-to", "type=inline", "--progress", "none", "--", "--shm-size", "128m",
+    ])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    first = out.splitlines()[0]
+    from buildorch.core.platforms import host_platform
+
+    for part in (
+        f"--platform linux/arm64,{host_platform()}", "--ssh default", f"--build-context base={ctx / 'base'}",
+        "--network none", "--add-host db=10.0.0.5", "--allow network.host", "--no-cache-filter builder",
+        "--annotation index:a.b=c", "--attest type=sbom", "--provenance=mode=max",
+        "--output type=local,dest=out --output type=tar,dest=x.tar", "--cache-to type=inline",
+    ):  # fmt: skip
+        assert part in first, part
+    assert first.endswith(f"--shm-size 128m {ctx}")
+
+
+def test_a_secret_looking_name_is_a_warning(ctx: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["build", str(ctx), "--dry-run", "--cache", "none", "--build-arg", "NPM_TOKEN=x", "--build-arg", "GPG_KEY=ABCD"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "warning: build arg 'NPM_TOKEN' looks like a secret" in err and "--secret id=npm_token,env=NPM_TOKEN" in err
+    assert "GPG_KEY" not in err
+
+
+def test_call_dry_run_by_buildx_version(ctx: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from buildorch.engine import buildx
+
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 38, 2))
+    assert main(["build", str(ctx), "--dry-run", "--call", "check", "--target", "builder"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("docker buildx build --call check,format=json --progress quiet --target builder")
+    assert "--load" not in line and "--cache-to" not in line and line.endswith(str(ctx))
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))
+    assert main(["build", str(ctx), "--dry-run", "--call", "outline"]) == 0
+    assert capsys.readouterr().out.startswith("BUILDX_EXPERIMENTAL=1 docker buildx build --print outline")
+    assert main(["build", str(ctx), "--dry-run", "--call", "check"]) == 1
+    assert "buildx 0.13.1 cannot run --call check (buildx 0.15 added it)" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,3 +40,26 @@ def test_removal_failures_are_cleanup_noise_not_errors(monkeypatch: pytest.Monke
     containers.remove("c0ffee")  # never raises: it runs in finally blocks
     with pytest.raises(BuildorchError, match="No such container"):
         buildx.remove_container("c0ffee")
+
+
+def test_parse_buildx_version() -> None:
+    assert buildx.parse_buildx_version("github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3") == (0, 13, 1)
+    assert buildx.parse_buildx_version("github.com/docker/buildx v0.38.2 v0.38.2") == (0, 38, 2)
+    assert buildx.parse_buildx_version("something else") == (0, 0, 0)
+
+
+def test_call_request_by_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 38, 2))
+    assert buildx.call_request("check", "format=json") == (["--call", "check,format=json"], {})
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))
+    assert buildx.call_request("outline") == (["--print", "outline"], {"BUILDX_EXPERIMENTAL": "1"})
+    assert buildx.call_request("check") is None
+
+
+def test_bake_allow_fs_only_outside_the_working_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 38, 2))
+    assert buildx.bake_allow_fs([".buildorch/cache"]) == []
+    assert buildx.bake_allow_fs(["/elsewhere/cache"]) == ["--allow", "fs=/elsewhere/cache"]
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))
+    assert buildx.bake_allow_fs(["/elsewhere/cache"]) == []
