@@ -29,8 +29,14 @@ def bake(
     ] = None,
     load: Annotated[bool, typer.Option("--load", help="Load the targets that set no output into Docker.")] = False,
     push: Annotated[bool, typer.Option("--push", help="Push the images (cache-only targets stay cache-only).")] = False,
-    version: options.VersionOpt = None,
-    build_time: options.BuildTimeOpt = None,
+    version: Annotated[
+        str | None,
+        typer.Option(help="VERSION: wins over the file's default (default: the file's, else git describe, else 0.0.0-dev)."),
+    ] = None,
+    build_time: Annotated[
+        str | None,
+        typer.Option(help="BUILD_TIME, RFC 3339: wins over the file's default (default: the file's, else the commit time)."),
+    ] = None,
     cache: Annotated[
         str, typer.Option(help="local: a cache per target, unless the file sets one; none: only what the file sets.")
     ] = "local",
@@ -78,7 +84,7 @@ def bake(
             return
         typer.echo(shown["command"])
         emit_json(shown["definition"])
-        typer.echo(f"buildorch adds to `{shown['compared_with']}`:")
+        typer.echo(f"buildorch changes, relative to `{shown['compared_with']}`:")
         for line in injected_lines(shown["injected"]):
             typer.echo(f"  {line}")
         return
@@ -89,15 +95,13 @@ def bake(
     show_result(report, json_out, data, lambda: summary_lines(results))
 
 
-def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:
-    """``app.args.SOURCE_DATE_EPOCH = "1767323045"``: one line per injected field."""
+def injected_lines(injected: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """``app.args.VERSION: "6.4.1" -> "7.0.0"``: one line per changed field (``(none)`` where bake had no value)."""
     out = []
     for target, fields in injected.items():
-        for key, value in fields.items():
-            if isinstance(value, dict):
-                out += [f"{target}.{key}.{k} = {json.dumps(v)}" for k, v in value.items()]
-            else:
-                out.append(f"{target}.{key} = {json.dumps(value)}")
+        for key, change in fields.items():
+            old = "(none)" if change["old"] is None else json.dumps(change["old"])
+            out.append(f"{target}.{key}: {old} -> {json.dumps(change['new'])}")
     return out or ["(nothing: the file sets the version args and caches of every target)"]
 
 

@@ -22,8 +22,16 @@ def first_error(exc: ValidationError, *, indexes: bool = False) -> tuple[str, st
 
 
 def validation_message(exc: ValidationError) -> str:
-    """pydantic's first error as one line: ``platforms: unknown platform 'linux/amd46': did you mean linux/amd64?``."""
+    """pydantic's first error as one line a user can act on.
+
+    A buildorch validator's message already names what is wrong in the user's terms
+    (``unknown platform 'linux/amd46': did you mean linux/amd64?``, ``bake file x.hcl
+    not found``), so the model's field name is not put in front of it; pydantic's own
+    errors (a wrong type or choice) keep it, since their message alone does not say which value.
+    """
     loc, msg = first_error(exc)
+    if exc.errors()[0].get("type") == "value_error":
+        return msg
     return f"{loc}: {msg}" if loc else msg
 
 

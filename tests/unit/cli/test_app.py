@@ -16,7 +16,7 @@ def ctx(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--platform", "linux/aarch64"], "error: platforms: unknown platform 'linux/aarch64': did you mean linux/arm64?"),
+        (["--platform", "linux/aarch64"], "error: unknown platform 'linux/aarch64': did you mean linux/arm64?"),
         (["--target", "biulder"], "stage 'biulder' not found"),
         (["--build-arg", "NOPE"], "error: malformed build arg 'NOPE': use KEY=VALUE"),
         (["--build-arg", "NPM_TOKEN=x"], "looks like a secret"),
