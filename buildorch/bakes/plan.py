@@ -100,8 +100,8 @@ class BakePlan:
         return [*args, "--file", definition_file, "--progress", "rawjson", "--metadata-file", meta, *self.definition.target]
 
     def definition_file(self) -> str:
-        """The JSON file that runs: the definition, ``${``/``%{`` escaped (bake reads JSON strings as templates)."""
-        return json.dumps({"target": {n: _escaped(t.dump()) for n, t in self.definition.target.items()}}, indent=2)
+        """The JSON file that runs (:func:`definition_text` of the definition)."""
+        return definition_text({n: t.dump() for n, t in self.definition.target.items()})
 
     def command_line(self, args: list[str] | None = None, env: dict[str, str] | None = None) -> str:
         shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
@@ -141,6 +141,14 @@ class BakePlan:
             "compared_with": self.command_line([*self.base_args, "--print"]),
             "warnings": self.warnings,
         }
+
+
+def definition_text(targets: dict[str, Any]) -> str:
+    """A bake JSON file of resolved targets (as ``--print`` dumps them).
+
+    ``${`` and ``%{`` are escaped (``$${``): bake reads JSON strings as templates.
+    """
+    return json.dumps({"target": {n: _escaped(t) for n, t in targets.items()}}, indent=2)
 
 
 def _escaped(value: Any) -> Any:
