@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -91,13 +92,38 @@ class BakePlan:
         """Plain bake: what the user asked for, in bake's own terms."""
         return [*self.base_flags, *self.spec.targets]
 
-    def argv(self, definition_file: str = DEFINITION_PLACEHOLDER, metadata_file: str | None = None) -> list[str]:
-        """``docker`` argv (without ``docker``) of the real run: the resolved definition, its targets named."""
+    def argv(
+        self, definition_file: str = DEFINITION_PLACEHOLDER, metadata_file: str | None = None, allow: Iterable[str] = ()
+    ) -> list[str]:
+        """``docker`` argv (without ``docker``) of the real run: the resolved definition, its targets named.
+
+        ``allow``: directories to grant with ``--allow fs=DIR`` (buildx 0.17+, see :meth:`cache_dirs_outside`).
+        """
         meta = metadata_file or (str(self.metadata_file) if self.metadata_file else METADATA_PLACEHOLDER)
         args = ["buildx", "bake"]
         if self.spec.builder:
             args += ["--builder", self.spec.builder]
+        for d in allow:
+            args += ["--allow", f"fs={d}"]
         return [*args, "--file", definition_file, "--progress", "rawjson", "--metadata-file", meta, *self.definition.target]
+
+    def cache_dirs_outside(self, cwd: Path | None = None) -> list[str]:
+        """The directories of buildorch's local caches that lie outside the current directory.
+
+        buildx 0.17+ asks for an ``fs.read``/``fs.write`` entitlement for a local cache
+        outside the current directory (and refuses without a terminal). buildorch grants
+        it for the caches it adds, never for a path the bake file names.
+        """
+        here = (cwd or Path.cwd()).resolve()
+        out: list[str] = []
+        for tp in self.targets.values():
+            d = tp.cache.local_dir if tp.cache is not None else None
+            if d is None:
+                continue
+            parent = d.parent.resolve()
+            if parent != here and here not in parent.parents and str(parent) not in out:
+                out.append(str(parent))
+        return out
 
     def definition_file(self) -> str:
         """The JSON file that runs (:func:`definition_text` of the definition)."""

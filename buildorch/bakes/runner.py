@@ -30,6 +30,7 @@ from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildorchError, EngineError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx
+from buildorch.engine.buildx_text import version_tuple
 
 __all__ = ["BakePlan", "BakeSpec", "bake", "plan_bake", "run_plan"]
 
@@ -60,7 +61,7 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     t0 = time.monotonic()
     try:
         with run_files(plan) as (definition_file, metadata_file):
-            plan.ran = plan.argv(definition_file, metadata_file)
+            plan.ran = plan.argv(definition_file, metadata_file, allow=entitlements(plan))
             # The definition's paths are relative to the current directory, as --print gave them
             # (newer buildx rebases them on the bake file's directory when this is set).
             env = {"BUILDX_BAKE_FILE_RELATIVE_PATHS": "false"}
@@ -86,6 +87,14 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     results = {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
     history.record("bake", results)
     return results
+
+
+def entitlements(plan: BakePlan) -> list[str]:
+    """Directories to grant with ``--allow fs=`` (buildx 0.17+ has the flag and asks for it; 0.13 has neither)."""
+    dirs = plan.cache_dirs_outside()
+    if not dirs or version_tuple(buildx.buildx_version()) < (0, 17):
+        return []
+    return dirs
 
 
 def prepare_caches(caches: list[cache.CachePlan]) -> None:

@@ -303,3 +303,17 @@ def test_contexts_are_checked_from_the_current_directory(tmp_path: Path, monkeyp
     remote = BakeDefinition(target={"r": BakeTarget(context="https://github.com/docker/buildx.git#v0.13.1"),
                                     "s": BakeTarget(context="git@github.com:docker/buildx.git")})
     bake_plan.check_contexts(remote)
+
+
+def test_newer_buildx_is_granted_only_the_caches_buildorch_adds(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(DATA)
+    FakeBuildx(monkeypatch, lambda a, env: printed("chain"), derived=VINFO)
+    plan = plan_bake(BakeSpec(files=[Path("chain.hcl")], version="1.2.3", build_time=VINFO.build_time))
+    assert plan.cache_dirs_outside() == [str(cache_dir)]  # only "parent" gets buildorch's cache
+    assert plan.cache_dirs_outside(cwd=cache_dir.parent) == []  # under the current directory: bake allows it
+    argv = plan.argv("/d.json", "/m.json", allow=plan.cache_dirs_outside())
+    assert argv[2:6] == ["--allow", f"fs={cache_dir}", "--file", "/d.json"]
+    versions = (("github.com/docker/buildx 0.13.1+ds1 1.0", []), ("github.com/docker/buildx v0.38.2 abc", [str(cache_dir)]))
+    for version, granted in versions:
+        monkeypatch.setattr(buildx, "buildx_version", lambda v=version: v)
+        assert bake_runner.entitlements(plan) == granted
