@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from buildorch.bakes.plan import definition_text
 from tests.integration.helpers import buildorch, buildorch_json
 from tests.integration.test_bake import DATA, plain_print
 
@@ -190,3 +193,14 @@ def test_timestamp_in_the_file_is_no_change_of_buildorchs() -> None:
     for report in reports:
         assert set(report["injected"]["stamped"]) == {"args.BUILD_TIME", "args.VERSION", "tags"}
     assert reports[0]["injected"] == reports[1]["injected"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(alphabet="${}%ab \\\"\n", max_size=12), key=st.text(alphabet="${}%ab_", min_size=1, max_size=6))
+def test_any_printed_value_reads_back_from_the_file_buildorch_writes(value: str, key: str, tmp_path: Path) -> None:
+    # bake reads every JSON string (keys too) as a template: what --print gave must come back unchanged.
+    written = tmp_path / "definition.json"
+    target = {"context": ".", "dockerfile-inline": "FROM scratch\n", "labels": {key: value}, "args": {"V": value}}
+    written.write_text(definition_text({"t": target}))
+    printed = plain_print(["-f", str(written), "t"], {}, tmp_path)
+    assert printed["target"]["t"]["labels"] == {key: value} and printed["target"]["t"]["args"] == {"V": value}

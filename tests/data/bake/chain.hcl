@@ -6,6 +6,7 @@ target "_base" {
   dockerfile = "Dockerfile.args"
   labels = {
     "example.literal" = "$${NOT_A_VARIABLE} %%{not_a_directive}"
+    "example.dollars" = "$$$${X} $$ %% $ %"
   }
 }
 
