@@ -47,7 +47,7 @@ def bake(
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the definition that would run and what buildorch changes (old -> new); write nothing.")
+        bool, typer.Option("--dry-run", help="Print what would run and what buildorch changes (old -> new); write nothing.")
     ] = False,
 ) -> None:
     """Build the targets of a buildx bake file, with VERSION/BUILD_TIME and a cache per target; one result each.
