@@ -155,9 +155,13 @@ class BakePlan:
     def report(self) -> dict[str, Any]:
         """What ``--dry-run`` prints: what runs, and how it differs from plain ``docker buildx bake --print``."""
         plain = self.plain
-        if plain is None:
-            plain = self.baseline if not self.env else print_definition([*self.base_args], {}, files=self.files)
-            self.plain = plain
+        if plain is None and self.env:
+            try:
+                plain = print_definition([*self.base_args], {}, files=self.files)
+            except InputError as exc:  # e.g. a variable validation the file states needs your --var
+                self.warnings.append(f"plain `docker buildx bake --print` fails ({exc.message}): changes are shown "
+                                     "relative to the definition with your variables")
+        plain = self.plain = plain or self.baseline
         return {
             "command": self.command_line(),
             "variables": self.env,

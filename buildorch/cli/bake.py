@@ -102,7 +102,7 @@ def injected_lines(injected: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
         for key, change in fields.items():
             old = "(none)" if change["old"] is None else json.dumps(change["old"])
             out.append(f"{target}.{key}: {old} -> {json.dumps(change['new'])}")
-    return out or ["(nothing: the file sets the version args and caches of every target)"]
+    return out or ["(nothing: what runs is plain bake's definition)"]
 
 
 def summary_lines(results: dict[str, Any]) -> list[str]:

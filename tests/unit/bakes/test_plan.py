@@ -317,3 +317,19 @@ def test_newer_buildx_is_granted_only_the_caches_buildorch_adds(cache_dir: Path,
     for version, granted in versions:
         monkeypatch.setattr(buildx, "buildx_version", lambda v=version: v)
         assert bake_runner.entitlements(plan) == granted
+
+
+def test_when_plain_bake_cannot_print_changes_are_shown_from_your_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(DATA)
+
+    def choose(args: list[str], env: dict[str, str]) -> BakeDefinition:
+        if env.get("VERSION") != "7.0.0":  # as a file whose variable validation needs a value would
+            raise buildx.translate(DockerException(["docker", *args], 1, b"", b"ERROR: VERSION must be set\n"), "bake")
+        return printed("precedence_user")
+
+    FakeBuildx(monkeypatch, choose)
+    plan = plan_bake(BakeSpec(files=[Path("precedence.hcl")], targets=["pinned"], version="7.0.0", cache="none"))
+    report = plan.report()
+    assert "args.VERSION" not in report["injected"].get("pinned", {})
+    assert any("plain `docker buildx bake --print` fails (docker buildx bake: VERSION must be set)" in w
+               for w in report["warnings"])

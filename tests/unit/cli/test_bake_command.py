@@ -18,4 +18,4 @@ def test_each_change_is_one_line_old_to_new() -> None:
         'app.cache-to: (none) -> ["type=local,dest=c,mode=max"]',
         'test.args.BUILD_TIME: "" -> "2026-01-02T03:04:05Z"',
     ]
-    assert injected_lines({}) == ["(nothing: the file sets the version args and caches of every target)"]
+    assert injected_lines({}) == ["(nothing: what runs is plain bake's definition)"]
