@@ -130,14 +130,18 @@ def test_push_gives_per_platform_digests(baked: dict[str, Any], cache_env: dict[
         (("release", "app-builder"), ROOT, "bakefiles/docker-bake.hcl"),
         (("api", "api-debug"), DATA, "inherits.hcl"),
         (("svc",), DATA, "matrix.hcl"),
+        ((), DATA, "chain.hcl"),
+        (("pinned", "bare", "plain"), DATA, "precedence.hcl"),
+        (("build",), DATA, "metadata.hcl,metadata-action.json"),
     ],
 )
 def test_dry_run_is_plain_bake_plus_the_injected_fields(args: tuple[str, ...], cwd: Path, file: str, tmp_path: Path) -> None:
     env = {"BUILDORCH_CACHE_DIR": str(tmp_path)}
-    report = buildorch_json("bake", "-f", file, *args, *FIXED, "--dry-run", cwd=cwd, env=env)
+    files = [a for f in file.split(",") for a in ("-f", f)]
+    report = buildorch_json("bake", *files, *args, *FIXED, "--dry-run", cwd=cwd, env=env)
     assert report["variables"] == {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME}
-    plain = plain_print(["-f", file, *args], {}, cwd)  # as `docker buildx bake` runs without buildorch
-    assert report["compared_with"].endswith(" ".join([file, *args, "--print"]))
+    plain = plain_print([*files, *args], {}, cwd)  # as `docker buildx bake` runs without buildorch
+    assert report["compared_with"].endswith(" ".join([file.split(",")[-1], *args, "--print"]))
     assert sorted(report["definition"]["target"]) == sorted(plain["target"])
     for name, target in report["definition"]["target"].items():
         changes = report["injected"].get(name, {})
@@ -154,6 +158,12 @@ def test_dry_run_is_plain_bake_plus_the_injected_fields(args: tuple[str, ...], c
             assert cache_to.startswith(f"type=local,dest={tmp_path}/{ctx}-bake-{name}.new-") and cache_to.endswith(",mode=max")
     if "api" in args:  # ctx/Dockerfile declares no ARG: the args stay the file's; VERSION is no variable there
         assert report["injected"] == {}
+    if file == "precedence.hcl":  # the file's default gives way to --version; bare gets it as the ARG its Dockerfile declares
+        assert report["injected"]["pinned"]["args.VERSION"] == {"old": "6.4.1", "new": VERSION}
+        assert report["injected"]["bare"]["args.VERSION"] == {"old": None, "new": VERSION}
+        assert "args.VERSION" not in report["injected"].get("plain", {})
+    if file.startswith("metadata"):  # metadata-action's values stay; the Dockerfile's ARGs are filled
+        assert set(report["injected"]["build"]) == {"args.BUILD_TIME", "args.VERSION", "cache-to"}
     if file == "bakefiles/docker-bake.hcl":  # the file's VERSION default 0.0.0-dev gives way to --version
         assert report["injected"]["app"]["args.VERSION"] == {"old": "0.0.0-dev", "new": VERSION}
         assert report["injected"]["app"]["args.BUILD_TIME"] == {"old": "", "new": BUILD_TIME}
