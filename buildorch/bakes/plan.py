@@ -237,7 +237,7 @@ def check_contexts(defn: BakeDefinition) -> None:
     """Every local context exists: bake resolves them from the current directory, not from the bake file's."""
     for name, t in defn.target.items():
         ctx = t.context or "."
-        if variables._is_local(ctx) and not Path(ctx).is_dir():
+        if variables.is_local_context(ctx) and not Path(ctx).is_dir():
             raise InputError(
                 f"target {name}: build context {ctx!r} is not a directory here ({Path.cwd()})",
                 "bake resolves contexts from the current directory: run where the bake file expects "

@@ -62,7 +62,7 @@ def variables_to_fill(defn: BakeDefinition, spec: BakeSpec, environ: Mapping[str
     ]
 
 
-def _is_local(context: str) -> bool:
+def is_local_context(context: str) -> bool:
     """A directory context, not a Git/HTTP URL or stdin (buildx decides the same way, roughly)."""
     return context != "-" and "://" not in context and not context.startswith(("git@", "github.com/"))
 
@@ -73,7 +73,7 @@ def declared_args(target: BakeTarget) -> set[str] | None:
         text = target.dockerfile_inline
     else:
         ctx = target.context or "."
-        if not _is_local(ctx):
+        if not is_local_context(ctx):
             return None
         name = Path(target.dockerfile or "Dockerfile")
         candidates = [name] if name.is_absolute() else [Path(ctx) / name, name]
