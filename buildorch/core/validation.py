@@ -26,13 +26,15 @@ def validation_message(exc: ValidationError) -> str:
 
     A buildorch validator's message already names what is wrong in the user's terms
     (``unknown platform 'linux/amd46': did you mean linux/amd64?``, ``bake file x.hcl
-    not found``), so the model's field name is not put in front of it; pydantic's own
-    errors (a wrong type or choice) keep it, since their message alone does not say which value.
+    not found``), so the model's field name is not put in front of it. pydantic's own
+    errors (a wrong type or choice) do not say which value, so they name it as the
+    option that sets it: ``--cache-mode: Input should be 'min' or 'max'``.
     """
     loc, msg = first_error(exc)
-    if exc.errors()[0].get("type") == "value_error":
+    if exc.errors()[0].get("type") == "value_error" or not loc:
         return msg
-    return f"{loc}: {msg}" if loc else msg
+    option = f"--{loc.replace('_', '-')}" if "." not in loc else loc
+    return f"{option}: {msg}"
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

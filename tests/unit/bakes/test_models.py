@@ -199,4 +199,4 @@ def test_input_errors_name_no_model_field(tmp_path: Path) -> None:
     assert validation_message(platform.value).startswith("unknown platform 'linux/amd46'")
     with pytest.raises(ValidationError) as choice:
         BakeSpec(cache_mode="fast")  # type: ignore[arg-type]
-    assert validation_message(choice.value).startswith("cache_mode: Input should be 'min' or 'max'")
+    assert validation_message(choice.value).startswith("--cache-mode: Input should be 'min' or 'max'")
