@@ -64,7 +64,7 @@ def run(b: Bench) -> list[Ratio]:
         env, argv = split_env(shlex.split(report["command"]))
         n = next(copies)
         definition, meta = b.workdir / f"bake-{n}.json", b.workdir / f"bake-{n}.metadata.json"
-        definition.write_text(definition_text(report["definition"]["target"]))
+        definition.write_text(definition_text(report["definition"]["target"], print_escapes=report["print_escapes"]))
         metas.extend([definition, meta])
         paths = {DEFINITION_PLACEHOLDER: str(definition), METADATA_PLACEHOLDER: str(meta)}
         return env, [paths.get(a, a) for a in argv]

@@ -43,7 +43,7 @@ from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import BuildorchError, EngineError, InputError
-from buildorch.engine import buildx
+from buildorch.engine import buildx, buildx_text
 from buildorch.engine.git import resolve_version
 
 # Shown in --dry-run's command: the real files are made (mkstemp) only when the bake runs.
@@ -86,6 +86,7 @@ class BakePlan:
     filled: list[str] = field(default_factory=list)  # variables buildorch filled with its derived values
     plain: BakeDefinition | None = None  # plain ``docker buildx bake --print`` (no variables passed), when printed
     ran: list[str] | None = None  # the argv of the run, once it ran
+    print_escapes: bool = False  # buildx 0.23+ prints some values template-escaped (see PRINT_ESCAPED)
 
     @property
     def base_args(self) -> list[str]:
@@ -127,7 +128,7 @@ class BakePlan:
 
     def definition_file(self) -> str:
         """The JSON file that runs (:func:`definition_text` of the definition)."""
-        return definition_text({n: t.dump() for n, t in self.definition.target.items()})
+        return definition_text({n: t.dump() for n, t in self.definition.target.items()}, print_escapes=self.print_escapes)
 
     def command_line(self, args: list[str] | None = None, env: dict[str, str] | None = None) -> str:
         shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
@@ -167,22 +168,40 @@ class BakePlan:
             "variables": self.env,
             "filled": self.filled,
             "definition": self.definition.dump(),
+            "print_escapes": self.print_escapes,
             "injected": self.injected(plain),
             "compared_with": self.command_line([*self.base_args, "--print"]),
             "warnings": self.warnings,
         }
 
 
-def definition_text(targets: dict[str, Any]) -> str:
-    """A bake JSON file of resolved targets (as ``--print`` dumps them).
+# Fields whose values buildx 0.23+ prints template-escaped (``$${``, ``%%{``: bake.go, Target.MarshalJSON,
+# "bake: keep escaped interpolation in print output"); map keys and every other field are printed as they are.
+PRINT_ESCAPED = ("annotations", "args", "dockerfile-inline", "extra-hosts", "labels")
+PRINT_ESCAPES_SINCE = (0, 23)
 
-    ``${`` and ``%{`` are escaped (``$${``): bake reads JSON strings as templates.
+
+def definition_text(targets: dict[str, Any], *, print_escapes: bool = False) -> str:
+    """A bake JSON file of resolved targets as ``--print`` dumps them, which bake reads back as the same targets.
+
+    bake reads every JSON string (map keys too) as a template, so ``${`` and ``%{`` are
+    escaped (``$${``) except where this buildx printed them escaped already (``print_escapes``).
     """
-    return json.dumps({"target": {n: _escaped(t) for n, t in targets.items()}}, indent=2)
+    return json.dumps({"target": {n: _target_text(t, print_escapes) for n, t in targets.items()}}, indent=2)
+
+
+def _target_text(target: dict[str, Any], print_escapes: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in target.items():
+        if print_escapes and key in PRINT_ESCAPED:
+            out[key] = {_escaped(k): v for k, v in value.items()} if isinstance(value, dict) else value
+        else:
+            out[key] = _escaped(value)
+    return out
 
 
 def _escaped(value: Any) -> Any:
-    """A printed value as bake reads it back from JSON: ``${`` and ``%{`` start templates there."""
+    """A value as bake reads it back from JSON: ``${`` and ``%{`` start templates there."""
     if isinstance(value, str):
         return value.replace("${", "$${").replace("%{", "%%{")
     if isinstance(value, list):
@@ -296,13 +315,16 @@ def injections(name: str, target: BakeTarget, vinfo: versioning.VersionInfo, spe
     return tp
 
 
-def apply_injections(baseline: BakeDefinition, targets: dict[str, TargetPlan]) -> BakeDefinition:
-    """``baseline`` with each target's additions, as buildx prints such a target (args sorted by name)."""
+def apply_injections(
+    baseline: BakeDefinition, targets: dict[str, TargetPlan], *, print_escapes: bool = False
+) -> BakeDefinition:
+    """``baseline`` with each target's additions, as buildx prints such a target (args sorted by name, escaped if it escapes)."""
     out = baseline.model_copy(deep=True)
     for name, tp in targets.items():
         t = out.target[name]
         if tp.args:
-            t.args = dict(sorted({**t.args, **tp.args}.items()))
+            added = {k: _escaped(v) if print_escapes else v for k, v in tp.args.items()}
+            t.args = dict(sorted({**t.args, **added}.items()))
         if tp.cache is not None and tp.cache.cache_from:
             t.cache_from = list(tp.cache.cache_from)
         if tp.cache is not None and tp.cache.cache_to:
@@ -336,6 +358,7 @@ def plan_bake(spec: BakeSpec, environ: dict[str, str] | None = None) -> BakePlan
     env = {**given, **{n: derived[n] for n in fill}}
     resolved = print_definition(base, env, files=files) if fill else first
     check_contexts(resolved)
+    print_escapes = buildx_text.version_tuple(buildx.buildx_version()) >= PRINT_ESCAPES_SINCE
     targets: dict[str, TargetPlan] = {}
     warnings: list[str] = []
     for name, target in resolved.target.items():
@@ -344,6 +367,7 @@ def plan_bake(spec: BakeSpec, environ: dict[str, str] | None = None) -> BakePlan
         warnings += c.warnings if c else []
     return BakePlan(
         spec=spec, version=vinfo, files=files, env=env, base_flags=flags, baseline=resolved,
-        definition=apply_injections(resolved, targets), targets=targets, metadata_file=spec.metadata_file,
-        warnings=warnings, filled=fill, plain=first if not given else None,
+        definition=apply_injections(resolved, targets, print_escapes=print_escapes), targets=targets,
+        metadata_file=spec.metadata_file, warnings=warnings, filled=fill, plain=first if not given else None,
+        print_escapes=print_escapes,
     )

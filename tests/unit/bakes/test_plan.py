@@ -56,6 +56,7 @@ class FakeBuildx:
         self.choose = choose
         monkeypatch.setattr(buildx, "run", self.run)
         monkeypatch.setattr(bake_plan, "resolve_version", self.resolve)
+        monkeypatch.setattr(buildx, "buildx_version", lambda: "github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3")
         self.derived = derived
 
     def run(self, args: list[str], *, what: str | None = None, env: dict[str, str] | None = None) -> str:
@@ -333,3 +334,12 @@ def test_when_plain_bake_cannot_print_changes_are_shown_from_your_variables(monk
     assert "args.VERSION" not in report["injected"].get("pinned", {})
     assert any("plain `docker buildx bake --print` fails (docker buildx bake: VERSION must be set)" in w
                for w in report["warnings"])
+
+
+def test_the_file_escapes_only_what_this_buildx_printed_unescaped() -> None:
+    # buildx 0.23+ prints args, labels, annotations, dockerfile-inline and extra-hosts values escaped already
+    target = {"tags": ["a:${X}"], "args": {"${K}": "$${V}"}, "labels": {"l": "%%{d}"}, "dockerfile-inline": "$${I}"}
+    new = json.loads(bake_plan.definition_text({"t": target}, print_escapes=True))["target"]["t"]
+    assert new == {"tags": ["a:$${X}"], "args": {"$${K}": "$${V}"}, "labels": {"l": "%%{d}"}, "dockerfile-inline": "$${I}"}
+    old = json.loads(bake_plan.definition_text({"t": target}))["target"]["t"]  # 0.13 printed them as they are
+    assert old["args"] == {"$${K}": "$$${V}"} and old["labels"] == {"l": "%%%{d}"}
