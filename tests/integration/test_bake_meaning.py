@@ -8,6 +8,7 @@ cycle. The real builds use a tiny Dockerfile on the locally built ``golang:1.26-
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -42,6 +43,16 @@ def bake_dir(tmp_path: Path, body: str) -> Path:
 
 def baked_version(d: Path, name: str) -> list[str]:
     return (d / "out" / name / "version").read_text().splitlines()
+
+
+def entries(values: list[Any]) -> list[dict[str, str]]:
+    """Cache entries as buildx 0.13 prints them (``type=local,src=x``) or newer ones do (objects)."""
+    out = []
+    for v in values:
+        if isinstance(v, str) and v.startswith("{"):  # an object, passed on as text (BuildResult.cache_to)
+            v = ast.literal_eval(v)
+        out.append({k: str(x) for k, x in v.items()} if isinstance(v, dict) else dict(p.split("=", 1) for p in v.split(",")))
+    return out
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -152,10 +163,10 @@ def test_an_inherits_chain_keeps_each_targets_own_caches(tmp_path: Path) -> None
         dry = buildorch_json("bake", "--version", "1.2.3", "--build-time", "2026-01-02T03:04:05Z", "--dry-run",
                              cwd=d, env=env)
         targets = dry["definition"]["target"]
-        assert targets["child"].get("cache-from") is None and targets["child"]["cache-to"] == [
-            "type=local,dest=child-cache,mode=max"]
-        assert targets["grandchild"]["cache-from"] == ["type=local,src=child-cache"]
-        assert targets["grandchild"]["cache-to"] == ["type=inline"]
+        assert targets["child"].get("cache-from") is None
+        assert entries(targets["child"]["cache-to"]) == [{"type": "local", "dest": "child-cache", "mode": "max"}]
+        assert entries(targets["grandchild"]["cache-from"]) == [{"type": "local", "src": "child-cache"}]
+        assert entries(targets["grandchild"]["cache-to"]) == [{"type": "inline"}]
         # the Dockerfile declares ARG BUILD_TIME that no target passes; caches only for the parent
         assert {n: set(c) for n, c in dry["injected"].items()} == {
             "parent": {"args.BUILD_TIME", "cache-to"} | ({"cache-from"} if run == 2 else set()),
@@ -165,7 +176,7 @@ def test_an_inherits_chain_keeps_each_targets_own_caches(tmp_path: Path) -> None
         results = buildorch_json("bake", "--version", "1.2.3", "--build-time", "2026-01-02T03:04:05Z",
                                  "--progress", "quiet", cwd=d, env=env)
         assert sorted(results) == ["child", "grandchild", "parent"]
-        assert results["child"]["cache_from"] == [] and results["grandchild"]["cache_to"] == ["type=inline"]
+        assert results["child"]["cache_from"] == [] and entries(results["grandchild"]["cache_to"]) == [{"type": "inline"}]
         for name in ("parent", "child", "grandchild"):
             assert baked_version(d, name)[0] == "1.0"  # the file's literal arg stays
     assert sorted(p.name for p in cache_root.iterdir()) == ["project-bake-parent"]
