@@ -57,16 +57,35 @@ class BakeTarget(BaseModel):
         return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
 
     @property
+    def outputs(self) -> list[dict[str, str]]:
+        """``output`` as attribute maps: buildx 0.13 prints ``"type=image,push=true"``, newer ones objects."""
+        return [_attrs(o) for o in self.output]
+
+    @property
     def outputs_cache_only(self) -> bool:
-        return bool(self.output) and all(str(o).replace(" ", "") == "type=cacheonly" for o in self.output)
+        return bool(self.output) and all(o.get("type") == "cacheonly" for o in self.outputs)
 
     @property
     def pushes(self) -> bool:
-        return any("push=true" in str(o) or str(o).startswith("type=registry") for o in self.output)
+        return any(o.get("push") == "true" or o.get("type") == "registry" for o in self.outputs)
 
     @property
     def loads(self) -> bool:
-        return any(str(o) == "type=docker" or str(o).startswith("type=docker,") for o in self.output)
+        return any(o.get("type") == "docker" for o in self.outputs)
+
+
+def _attrs(entry: Any) -> dict[str, str]:
+    """``"type=image,push=true"`` or ``{"type": "image", "push": true}`` -> ``{"type": "image", "push": "true"}``."""
+    if isinstance(entry, dict):
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in entry.items()}
+    out: dict[str, str] = {}
+    for part in str(entry).split(","):
+        key, eq, value = part.strip().partition("=")
+        if eq:
+            out.setdefault(key, value)
+        elif key:  # "-" or a bare path: the local exporter's shorthand
+            out.setdefault("type", key)
+    return out
 
 
 class BakeDefinition(BaseModel):

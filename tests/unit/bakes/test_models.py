@@ -200,3 +200,15 @@ def test_input_errors_name_no_model_field(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as choice:
         BakeSpec(cache_mode="fast")  # type: ignore[arg-type]
     assert validation_message(choice.value).startswith("--cache-mode: Input should be 'min' or 'max'")
+
+
+def test_outputs_read_as_buildx_013_and_newer_print_them() -> None:
+    old = BakeDefinition.model_validate({"target": {"p": {"output": ["type=image,push=true,push=true"]},
+                                                    "c": {"output": ["type=cacheonly"]}, "l": {"output": ["type=docker"]}}})
+    new = BakeDefinition.model_validate({"target": {"p": {"output": [{"type": "image", "push": "true"}]},
+                                                    "c": {"output": [{"type": "cacheonly"}]},
+                                                    "l": {"output": [{"type": "docker"}]}}})
+    for d in (old, new):
+        assert d.target["p"].pushes and not d.target["p"].loads
+        assert d.target["c"].outputs_cache_only and not d.target["c"].pushes
+        assert d.target["l"].loads and not d.target["l"].outputs_cache_only
