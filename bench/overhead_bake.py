@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
 import shlex
 from collections.abc import Callable
 from pathlib import Path
 
 from bench.harness import BUILD_TIME, VERSION, Bench, Ratio, Sample, Side, shown
 from bench.overhead import overhead_ratios
+from buildorch.bakes.plan import DEFINITION_PLACEHOLDER, METADATA_PLACEHOLDER, definition_text
 
 NOTES = [
     "One target (app/Dockerfile, runtime stage, linux/amd64, loaded), `--cache none` on both sides: orchestration alone.",
-    "The raw side is the exact command (environment included) that `buildorch bake --dry-run` prints.",
+    "The raw side is the exact command that `buildorch bake --dry-run` prints, on the definition it prints",
+    "(written to a file, as buildorch writes it before it bakes).",
     "Cold: each run bakes a fresh copy of app/ whose cache mounts have their own id, with `--set app.no-cache=true`",
     "(BuildKit's cache keys leave cache mount ids out: without it a fresh copy is fully cached).",
     "Fully cached: the same copy and file every run.",
@@ -57,9 +60,14 @@ def run(b: Bench) -> list[Ratio]:
         ]
 
     def raw(hcl: Path, *extra: str) -> tuple[dict[str, str], list[str]]:
-        env, argv = split_env(b.dry_run(ours(hcl, *extra)))
-        metas.append(Path(argv[argv.index("--metadata-file") + 1]))
-        return env, argv
+        report = json.loads(b.run([*ours(hcl, *extra), "--dry-run", "--json"]).extra["stdout"])
+        env, argv = split_env(shlex.split(report["command"]))
+        n = next(copies)
+        definition, meta = b.workdir / f"bake-{n}.json", b.workdir / f"bake-{n}.metadata.json"
+        definition.write_text(definition_text(report["definition"]["target"], print_escapes=report["print_escapes"]))
+        metas.extend([definition, meta])
+        paths = {DEFINITION_PLACEHOLDER: str(definition), METADATA_PLACEHOLDER: str(meta)}
+        return env, [paths.get(a, a) for a in argv]
 
     def cold(use_raw: bool) -> Callable[[], Sample]:
         def measure() -> Sample:

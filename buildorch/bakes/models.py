@@ -41,6 +41,7 @@ class BakeTarget(BaseModel):
 
     context: str | None = None
     dockerfile: str | None = None
+    dockerfile_inline: str | None = Field(None, alias="dockerfile-inline")
     target: str | None = None
     args: dict[str, str | None] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
@@ -56,16 +57,35 @@ class BakeTarget(BaseModel):
         return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
 
     @property
+    def outputs(self) -> list[dict[str, str]]:
+        """``output`` as attribute maps: buildx 0.13 prints ``"type=image,push=true"``, newer ones objects."""
+        return [_attrs(o) for o in self.output]
+
+    @property
     def outputs_cache_only(self) -> bool:
-        return bool(self.output) and all(as_csv(o).replace(" ", "") == "type=cacheonly" for o in self.output)
+        return bool(self.output) and all(o.get("type") == "cacheonly" for o in self.outputs)
 
     @property
     def pushes(self) -> bool:
-        return any("push=true" in as_csv(o) or as_csv(o).startswith("type=registry") for o in self.output)
+        return any(o.get("push") == "true" or o.get("type") == "registry" for o in self.outputs)
 
     @property
     def loads(self) -> bool:
-        return any(as_csv(o) == "type=docker" or as_csv(o).startswith("type=docker,") for o in self.output)
+        return any(o.get("type") == "docker" for o in self.outputs)
+
+
+def _attrs(entry: Any) -> dict[str, str]:
+    """``"type=image,push=true"`` or ``{"type": "image", "push": true}`` -> ``{"type": "image", "push": "true"}``."""
+    if isinstance(entry, dict):
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in entry.items()}
+    out: dict[str, str] = {}
+    for part in str(entry).split(","):
+        key, eq, value = part.strip().partition("=")
+        if eq:
+            out.setdefault(key, value)
+        elif key:  # "-" or a bare path: the local exporter's shorthand
+            out.setdefault("type", key)
+    return out
 
 
 def as_csv(entry: Any) -> str:
@@ -105,28 +125,50 @@ class BakeDefinition(BaseModel):
         return out
 
 
-def definition_diff(before: BakeDefinition, after: BakeDefinition) -> dict[str, dict[str, Any]]:
-    """Per target, the fields ``after`` adds or changes relative to ``before`` (``None`` for a removed field).
+def _fields(target: BakeTarget | None) -> dict[str, Any]:
+    """A target's fields with maps flattened to one entry per key (``args.VERSION``), as ``--set`` names them."""
+    out: dict[str, Any] = {}
+    for key, value in (target.dump() if target is not None else {}).items():
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
 
-    Maps (``args``, ``labels``...) are compared key by key, so an added build
-    arg shows as that one arg; any other changed field shows with its new value.
+
+def definition_diff(before: BakeDefinition, after: BakeDefinition) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per target of ``after``, each field that differs from ``before``: ``{"args.VERSION": {"old": "6.4.1", "new": "7.0.0"}}``.
+
+    Maps (``args``, ``labels``...) are compared key by key, so a changed build arg
+    shows as that one arg; ``old`` or ``new`` is ``None`` for a field one side lacks.
     """
-    diff: dict[str, dict[str, Any]] = {}
-    old_targets = {n: t.dump() for n, t in before.target.items()}
+    diff: dict[str, dict[str, dict[str, Any]]] = {}
     for name, target in after.target.items():
-        old, new = old_targets.get(name, {}), target.dump()
-        changed: dict[str, Any] = {}
-        for key in sorted(set(old) | set(new)):
-            a, b = old.get(key), new.get(key)
-            if a == b:
-                continue
-            if isinstance(a, dict) and isinstance(b, dict):
-                changed[key] = {k: b.get(k) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
-            else:
-                changed[key] = b
+        old, new = _fields(before.target.get(name)), _fields(target)
+        changed = {
+            key: {"old": old.get(key), "new": new.get(key)}
+            for key in sorted(set(old) | set(new))
+            if old.get(key) != new.get(key)
+        }
         if changed:
             diff[name] = changed
     return diff
+
+
+def group_cycle(groups: dict[str, list[str]], start: str) -> list[str] | None:
+    """A path of groups from ``start`` back to itself (``["a", "b", "a"]``), or ``None`` if there is none."""
+
+    def walk(path: list[str]) -> list[str] | None:
+        for member in groups.get(path[-1], []):
+            if member == start:
+                return [*path, member]
+            if member in groups and member not in path:
+                found = walk([*path, member])
+                if found:
+                    return found
+        return None
+
+    return walk([start]) if start in groups else None
 
 
 def split_override(item: str) -> tuple[str, str, str]:

@@ -1,35 +1,34 @@
-"""From a bake request to the exact ``docker buildx bake`` command: resolve, derive, inject.
+"""From a bake request to the exact bake that runs: resolve once, decide, write the resolved definition.
 
 buildx stays the authority on what a bake file means. buildorch asks
 ``docker buildx bake --print`` for the resolved definition (variables,
 functions, ``inherits``, ``matrix``, ``contexts`` with ``target:``), then adds
-only what bake lacks:
+only what bake lacks, never over a value the file or the user set:
 
-* VERSION and BUILD_TIME, derived as for ``buildorch build``, are passed as
-  bake *variables* (environment variables of ``docker buildx bake``), so a file
-  that declares them (``args = { VERSION = VERSION }``) uses them; a target
-  whose args lack VERSION, BUILD_TIME or SOURCE_DATE_EPOCH gets them with
-  ``--set TARGET.args.NAME=VALUE``. An arg the file (or a --set) sets stays.
+* VERSION and BUILD_TIME by the rule of :mod:`buildorch.bakes.variables`: yours,
+  else the file's default, else buildorch's derived value for what the file leaves
+  empty, and as build args only for targets whose Dockerfile declares the ARG.
 * a local cache per target (cache-from if valid, cache-to into a staging
   directory swapped in after success, see ``buildorch.builds.cache``), unless the
   target sets cache-from or cache-to itself.
 * ``--load`` gives ``output=type=docker`` to the targets that set no output
   (plain ``bake --load`` would also load a ``type=cacheonly`` test target).
 
-Everything is injected with ``--set`` rather than an extra ``-f override.json``:
-bake merges files *before* it resolves ``inherits``, so an override of target A
-also lands in every target that inherits from A (seen with buildx 0.13.1 on
-tests/data/bake/inherits.hcl). ``--set`` applies to resolved targets, so
-``--print`` then differs from plain bake by exactly the injected fields.
+What runs is that printed definition with buildorch's additions, written to a
+private JSON file and baked alone (``bake -f FILE TARGET...``). Neither ``--set``
+nor an override file next to the user's files can do it: buildx applies both
+*before* it resolves ``inherits`` (bake.go, ``Config.target``), so a value meant
+for target A also reaches every target inheriting from A (cache-from lists are
+even merged). The resolved definition has no ``inherits``, variables or
+functions left, so it cannot leak, ``timestamp()`` is evaluated once, and the
+dry run shows exactly what runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,97 +36,179 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from buildorch.bakes import variables
+from buildorch.bakes.input_errors import BAKE_DEFAULT_FILES, FALLBACK_FILE, bake_input_error
 from buildorch.bakes.models import BakeDefinition, BakeSpec, BakeTarget, definition_diff
 from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import BuildorchError, EngineError, InputError
-from buildorch.engine import buildx
+from buildorch.engine import buildx, buildx_text
 from buildorch.engine.git import resolve_version
 
-# What ``docker buildx bake`` reads when no -f is given (buildx 0.13), in its order.
-BAKE_DEFAULT_FILES = (
-    "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml",
-    "docker-bake.json", "docker-bake.override.json", "docker-bake.hcl", "docker-bake.override.hcl",
-)
-# buildorch's own fallback when the current directory has none of those.
-FALLBACK_FILE = Path("bakefiles/docker-bake.hcl")
-INJECTED_ARGS = ("VERSION", "BUILD_TIME", "SOURCE_DATE_EPOCH")
-# The keys ``--set`` takes in buildx 0.13 (bake.go, Target.AddOverrides).
-SET_KEYS = (
-    "args.NAME", "labels.NAME", "contexts.NAME", "context", "dockerfile", "target", "tags", "platform", "output",
-    "cache-from", "cache-to", "secrets", "ssh", "no-cache", "no-cache-filter", "pull", "push", "load",
-    "shm-size", "ulimits", "annotations", "attest",
-)
+# Shown in --dry-run's command: the real files are made (mkstemp) only when the bake runs.
+DEFINITION_PLACEHOLDER = "$TMPDIR/buildorch-bake-XXXXXXXX.json"
+METADATA_PLACEHOLDER = "$TMPDIR/buildorch-bake-metadata-XXXXXXXX.json"
 
 
 @dataclass
 class TargetPlan:
-    """What buildorch adds to one target."""
+    """What buildorch adds to one resolved target."""
 
     name: str
-    sets: list[str] = field(default_factory=list)  # "--set" values, "app.args.VERSION=1.2.3"
+    args: dict[str, str] = field(default_factory=dict)  # derived build args the Dockerfile declares
     cache: cache.CachePlan | None = None
+    output: list[str] | None = None  # --load: type=docker for a target that sets no output
+
+    @property
+    def keys(self) -> list[str]:
+        """The fields this plan sets, spelled as :func:`definition_diff` spells them."""
+        out = [f"args.{k}" for k in self.args]
+        if self.cache is not None:
+            out += [k for k, v in (("cache-from", self.cache.cache_from), ("cache-to", self.cache.cache_to)) if v]
+        return out + (["output"] if self.output is not None else [])
 
 
 @dataclass
 class BakePlan:
-    """The bake buildorch will run: the exact command, its environment, and both definitions."""
+    """The bake buildorch will run: the resolved definition with its additions, and how it was obtained."""
 
     spec: BakeSpec
     version: versioning.VersionInfo
     files: list[Path]
-    env: dict[str, str]  # bake variables, passed as environment variables
-    base_flags: list[str]  # ``buildx bake ...`` as the user asked (targets aside), without buildorch's additions
-    baseline: BakeDefinition  # ``--print`` of base_args with env: plain bake
-    definition: BakeDefinition  # baseline with buildorch's --set applied (apply_injections): what will run
+    env: dict[str, str]  # bake variables passed for the --print: yours, then the ones buildorch filled
+    base_flags: list[str]  # ``buildx bake ...`` as the user asked (targets aside)
+    baseline: BakeDefinition  # the one --print the definition comes from, before buildorch's additions
+    definition: BakeDefinition  # baseline with buildorch's additions (apply_injections): what will run
     targets: dict[str, TargetPlan]
-    metadata_file: Path
+    metadata_file: Path | None = None  # None: a private temporary file, removed after the run
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def injected_sets(self) -> list[str]:
-        return [s for tp in self.targets.values() for s in tp.sets]
+    filled: list[str] = field(default_factory=list)  # variables buildorch filled with its derived values
+    plain: BakeDefinition | None = None  # plain ``docker buildx bake --print`` (no variables passed), when printed
+    ran: list[str] | None = None  # the argv of the run, once it ran
+    print_escapes: bool = False  # buildx 0.23+ prints some values template-escaped (see PRINT_ESCAPED)
 
     @property
     def base_args(self) -> list[str]:
         """Plain bake: what the user asked for, in bake's own terms."""
         return [*self.base_flags, *self.spec.targets]
 
-    @property
-    def argv(self) -> list[str]:
-        """``docker`` argv (without ``docker``) of the real run."""
-        sets = [a for s in self.injected_sets for a in ("--set", s)]
-        allow = buildx.bake_allow_fs([str(cache.cache_root())])  # the local caches: buildx >= 0.19 asks
-        return [
-            *self.base_flags, *sets, *allow, "--progress", "rawjson", "--metadata-file", str(self.metadata_file),
-            *self.spec.targets,
-        ]
+    def argv(
+        self, definition_file: str = DEFINITION_PLACEHOLDER, metadata_file: str | None = None, allow: Iterable[str] = ()
+    ) -> list[str]:
+        """``docker`` argv (without ``docker``) of the real run: the resolved definition, its targets named.
 
-    def command_line(self, args: list[str] | None = None) -> str:
-        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items())
-        return f"{env} {shlex.join(['docker', *(self.argv if args is None else args)])}".strip()
+        ``allow``: directories to grant with ``--allow fs=DIR`` (buildx 0.17+, see :meth:`cache_dirs_outside`).
+        """
+        meta = metadata_file or (str(self.metadata_file) if self.metadata_file else METADATA_PLACEHOLDER)
+        args = ["buildx", "bake"]
+        if self.spec.builder:
+            args += ["--builder", self.spec.builder]
+        for d in allow:
+            args += ["--allow", f"fs={d}"]
+        return [*args, "--file", definition_file, "--progress", "rawjson", "--metadata-file", meta, *self.definition.target]
 
-    def injected(self, definition: BakeDefinition | None = None) -> dict[str, dict[str, Any]]:
-        """The fields buildorch adds, per target: ``definition`` minus ``baseline``."""
-        return definition_diff(self.baseline, definition or self.definition)
+    def cache_dirs_outside(self, cwd: Path | None = None) -> list[str]:
+        """The directories of buildorch's local caches that lie outside the current directory.
 
-    def printed_definition(self) -> BakeDefinition:
-        """What buildx itself prints for the command that will run (one more ``--print``, for ``--dry-run``)."""
-        sets = [a for s in self.injected_sets for a in ("--set", s)]
-        return print_definition([*self.base_flags, *sets, *self.spec.targets], self.env, files=self.files)
+        buildx 0.17+ asks for an ``fs.read``/``fs.write`` entitlement for a local cache
+        outside the current directory (and refuses without a terminal). buildorch grants
+        it for the caches it adds, never for a path the bake file names.
+        """
+        here = (cwd or Path.cwd()).resolve()
+        out: list[str] = []
+        for tp in self.targets.values():
+            d = tp.cache.local_dir if tp.cache is not None else None
+            if d is None:
+                continue
+            parent = d.parent.resolve()
+            if parent != here and here not in parent.parents and str(parent) not in out:
+                out.append(str(parent))
+        return out
+
+    def definition_file(self) -> str:
+        """The JSON file that runs (:func:`definition_text` of the definition)."""
+        return definition_text({n: t.dump() for n, t in self.definition.target.items()}, print_escapes=self.print_escapes)
+
+    def command_line(self, args: list[str] | None = None, env: dict[str, str] | None = None) -> str:
+        shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+        return f"{shown} {shlex.join(['docker', *(self.argv() if args is None else args)])}".strip()
+
+    def injected(self, plain: BakeDefinition | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """What ``buildorch bake`` changes relative to ``plain`` (default: the one print), per target and field.
+
+        A field buildorch adds is always listed; any other difference from ``plain`` only
+        when it can come from a variable buildorch passed (:func:`variables.attributable`),
+        so a ``timestamp()`` evaluated in two prints is not reported as a change.
+        """
+        base = plain or self.baseline
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for name, fields in definition_diff(base, self.definition).items():
+            own = set(self.targets[name].keys) if name in self.targets else set()
+            kept = {
+                k: v for k, v in fields.items()
+                if k in own or name not in base.target or variables.attributable(v["new"], self.env)
+            }
+            if kept:
+                out[name] = kept
+        return out
 
     def report(self) -> dict[str, Any]:
-        """What ``--dry-run`` prints: buildx's own word on the definition, not buildorch's reading of it."""
-        printed = self.printed_definition()
+        """What ``--dry-run`` prints: what runs, and how it differs from plain ``docker buildx bake --print``."""
+        plain = self.plain
+        if plain is None and self.env:
+            try:
+                plain = print_definition([*self.base_args], {}, files=self.files)
+            except InputError as exc:  # e.g. a variable validation the file states needs your --var
+                self.warnings.append(f"plain `docker buildx bake --print` fails ({exc.message}): changes are shown "
+                                     "relative to the definition with your variables")
+        plain = self.plain = plain or self.baseline
         return {
             "command": self.command_line(),
             "variables": self.env,
-            "definition": printed.dump(),
-            "injected": self.injected(printed),
+            "filled": self.filled,
+            "definition": self.definition.dump(),
+            "print_escapes": self.print_escapes,
+            "injected": self.injected(plain),
             "compared_with": self.command_line([*self.base_args, "--print"]),
             "warnings": self.warnings,
         }
+
+
+# Fields whose values buildx 0.23+ prints template-escaped (``$${``, ``%%{``: bake.go, Target.MarshalJSON,
+# "bake: keep escaped interpolation in print output"); map keys and every other field are printed as they are.
+PRINT_ESCAPED = ("annotations", "args", "dockerfile-inline", "extra-hosts", "labels")
+PRINT_ESCAPES_SINCE = (0, 23)
+
+
+def definition_text(targets: dict[str, Any], *, print_escapes: bool = False) -> str:
+    """A bake JSON file of resolved targets as ``--print`` dumps them, which bake reads back as the same targets.
+
+    bake reads every JSON string (map keys too) as a template, so ``${`` and ``%{`` are
+    escaped (``$${``) except where this buildx printed them escaped already (``print_escapes``).
+    """
+    return json.dumps({"target": {n: _target_text(t, print_escapes) for n, t in targets.items()}}, indent=2)
+
+
+def _target_text(target: dict[str, Any], print_escapes: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in target.items():
+        if print_escapes and key in PRINT_ESCAPED:
+            out[key] = {_escaped(k): v for k, v in value.items()} if isinstance(value, dict) else value
+        else:
+            out[key] = _escaped(value)
+    return out
+
+
+def _escaped(value: Any) -> Any:
+    """A value as bake reads it back from JSON: ``${`` and ``%{`` start templates there."""
+    if isinstance(value, str):
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    return value
 
 
 def default_files(cwd: Path | None = None) -> list[Path]:
@@ -156,67 +237,6 @@ def print_definition(args: list[str], env: dict[str, str], *, files: list[Path] 
         ) from exc
 
 
-def names_in(files: Iterable[Path]) -> tuple[list[str], list[str]]:
-    """The (targets, groups) a bake file declares, for error hints only (buildx stays the parser).
-
-    Names starting with ``_`` are left out: by convention they are only inherited.
-    """
-    targets: list[str] = []
-    groups: list[str] = []
-    for f in files:
-        try:
-            text = f.read_text()
-        except OSError:
-            continue
-        if f.suffix == ".json":
-            try:
-                doc = json.loads(text)
-            except ValueError:
-                continue
-            found = [("target", n) for n in doc.get("target") or {}] + [("group", n) for n in doc.get("group") or {}]
-        else:
-            found = re.findall(r'^\s*(target|group)\s+"([^"]+)"', text, re.M)
-        for kind, name in found:
-            bucket = targets if kind == "target" else groups
-            if not name.startswith("_") and name not in bucket:
-                bucket.append(name)
-    return targets, groups
-
-
-def bake_input_error(exc: BuildorchError, args: list[str], files: list[Path]) -> BuildorchError:
-    """buildx's complaint about a bake file or its arguments, as one line that says what to do."""
-    lines = [ln.strip() for ln in [*exc.details, exc.message] if ln.strip()]
-    errors = [ln.split("ERROR:", 1)[1].strip() for ln in lines if "ERROR:" in ln]
-    why = errors[-1] if errors else (lines[-1] if lines else exc.message)
-    listed = files or [Path(n) for n in BAKE_DEFAULT_FILES if Path(n).is_file()]
-    where = ", ".join(str(f) for f in listed) or "the bake files"
-    if m := re.search(r"failed to find target (\S+)", why):
-        targets, groups = names_in(listed)
-        known = "; ".join(x for x in (f"targets: {', '.join(targets)}" if targets else "",
-                                       f"groups: {', '.join(groups)}" if groups else "") if x)
-        return InputError(f"no target or group {m.group(1)!r} in {where}", f"choose one of {known}" if known else None)
-    if m := re.search(r"could not find any target matching '([^']*)'", why):
-        pattern = m.group(1)
-        sets = [a for a in args if a.startswith(f"{pattern}.")]
-        return InputError(
-            f"--set {sets[0] if sets else pattern + '...'}: no target being built matches {pattern!r}",
-            "name a target of this bake (or * for all); --dry-run lists them",
-        )
-    if m := re.search(r"unknown key: (\S+)", why):
-        key = m.group(1)
-        sets = [a for a in args if re.match(rf"^[^.=]+\.{re.escape(key)}[.=]", a)]
-        return InputError(
-            f"--set {sets[0] if sets else '...' + key}: unknown key {key!r}", f"buildx knows: {', '.join(SET_KEYS)}"
-        )
-    if m := re.search(r"open (\S+): no such file or directory", why):
-        return InputError(f"bake file {m.group(1)} not found", "pass -f PATH to an existing file")
-    if "couldn't find a bake definition" in why:
-        return InputError("no bake file here", f"pass -f FILE, or run where {FALLBACK_FILE} or docker-bake.hcl is")
-    if m := re.match(r"(\S+?:\d+(?:,\d+(?:-\d+)?)?): (.*)", why):  # HCL diagnostics: "file.hcl:4,1-2: message"
-        return InputError(f"bake file {m.group(1)}: {m.group(2)}", "fix the file; `docker buildx bake --print` shows the same")
-    return InputError(f"docker buildx bake: {why}", "check the bake file and the --set/--var values")
-
-
 def _base_flags(spec: BakeSpec, files: list[Path]) -> list[str]:
     args = ["buildx", "bake"]
     if spec.builder:
@@ -232,16 +252,11 @@ def _base_flags(spec: BakeSpec, files: list[Path]) -> list[str]:
     return args
 
 
-def _is_local(context: str) -> bool:
-    """A directory context, not a Git/HTTP URL or stdin (buildx decides the same way, roughly)."""
-    return context != "-" and "://" not in context and not context.startswith(("git@", "github.com/"))
-
-
 def check_contexts(defn: BakeDefinition) -> None:
     """Every local context exists: bake resolves them from the current directory, not from the bake file's."""
     for name, t in defn.target.items():
         ctx = t.context or "."
-        if _is_local(ctx) and not Path(ctx).is_dir():
+        if variables.is_local_context(ctx) and not Path(ctx).is_dir():
             raise InputError(
                 f"target {name}: build context {ctx!r} is not a directory here ({Path.cwd()})",
                 "bake resolves contexts from the current directory: run where the bake file expects "
@@ -258,105 +273,101 @@ def _version_context(defn: BakeDefinition) -> Path:
     return Path(".")
 
 
+def _unwritable(d: Path) -> str | None:
+    """Why the cache directory ``d`` could not be created or written, checked without writing anything."""
+    p = d.parent
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+        return f"cache directory {d.parent} is not writable"
+    return None
+
+
 def cache_plan_for(name: str, target: BakeTarget, mode: Literal["min", "max"]) -> cache.CachePlan:
-    """A local cache for one bake target: ``cache.plan_cache`` on a BuildSpec-shaped view of it.
+    """A local cache for one bake target, decided without touching the disk (a dry run writes nothing).
 
-    ``model_construct`` skips BuildSpec's checks (Dockerfile path, stage): bake
-    resolves those itself, relative to the context.
+    The directory is ``cache.local_cache_dir`` of a BuildSpec-shaped view of the target
+    (``<context>-bake-<target>``); the runner creates it, and sets a damaged one aside,
+    just before the bake (:func:`buildorch.bakes.runner.prepare_caches`).
     """
-    view = BuildSpec.model_construct(
-        context=Path(target.context or "."),
-        target=f"bake-{name}",  # directory <context>-bake-<target>: one per bake target
-        tags=list(target.tags),
-        push=False,
-        cache=CachePolicy(kind="local", mode=mode),
-    )
-    return cache.plan_cache(view)
+    view = BuildSpec.model_construct(context=Path(target.context or "."), target=f"bake-{name}", tags=list(target.tags))
+    d = cache.local_cache_dir(view, CachePolicy(kind="local", mode=mode))
+    problem = _unwritable(d)
+    if problem:
+        return cache.CachePlan(warnings=[f"{problem}; building without that cache"])
+    plan = cache.CachePlan(local_dir=d, staging_dir=d.with_name(f"{d.name}.new-{os.getpid()}"), mode=mode)
+    if cache.local_cache_ok(d):
+        plan.cache_from.append(f"type=local,src={d}")
+    elif d.exists():
+        plan.warnings.append(f"local cache {d} is damaged (no valid index.json): set aside before the bake; building cold")
+    plan.cache_to.append(f"type=local,dest={plan.staging_dir},mode={mode}")
+    return plan
 
 
-def injections(
-    name: str, target: BakeTarget, vinfo: versioning.VersionInfo, spec: BakeSpec
-) -> TargetPlan:
-    """The ``--set`` values buildorch adds to one resolved target (never over what the file or the user set)."""
-    tp = TargetPlan(name=name)
+def injections(name: str, target: BakeTarget, vinfo: versioning.VersionInfo, spec: BakeSpec) -> TargetPlan:
+    """What buildorch adds to one resolved target (never over what the file or the user set)."""
     values = {"VERSION": vinfo.version, "BUILD_TIME": vinfo.build_time, "SOURCE_DATE_EPOCH": str(vinfo.source_date_epoch)}
-    for arg in INJECTED_ARGS:
-        if arg not in target.args:
-            tp.sets.append(f"{name}.args.{arg}={values[arg]}")
+    tp = TargetPlan(name=name, args=variables.args_to_fill(target, values))
     if spec.cache == "local" and not target.cache_from and not target.cache_to:
         tp.cache = cache_plan_for(name, target, spec.cache_mode)
-        tp.sets += [f"{name}.cache-from={c}" for c in tp.cache.cache_from]
-        tp.sets += [f"{name}.cache-to={c}" for c in tp.cache.cache_to]
     if spec.load and not target.output:
-        tp.sets.append(f"{name}.output=type=docker")
+        tp.output = ["type=docker"]
     return tp
 
 
-def apply_injections(baseline: BakeDefinition, targets: dict[str, TargetPlan]) -> BakeDefinition:
-    """``baseline`` with buildorch's ``--set`` values applied as buildx applies them (bake.go, AddOverrides).
-
-    Only the keys :func:`injections` writes: ``args.NAME`` sets one arg (buildx prints args
-    sorted); ``cache-from``, ``cache-to`` and ``output`` become the values given, in order
-    (buildorch sets them only where the file set none). An integration test compares the
-    result with buildx's own ``--print`` on real bake files.
-    """
+def apply_injections(
+    baseline: BakeDefinition, targets: dict[str, TargetPlan], *, print_escapes: bool = False
+) -> BakeDefinition:
+    """``baseline`` with each target's additions, as buildx prints such a target (args sorted by name, escaped if it escapes)."""
     out = baseline.model_copy(deep=True)
     for name, tp in targets.items():
         t = out.target[name]
-        args = dict(t.args)
-        lists: dict[str, list[str]] = {}
-        for s in tp.sets:
-            key, _, value = s.removeprefix(f"{name}.").partition("=")
-            if key.startswith("args."):
-                args[key.removeprefix("args.")] = value
-            elif key in ("cache-from", "cache-to", "output"):
-                lists.setdefault(key, []).append(value)
-            else:  # a key injections() does not write: a bug here, not bad input
-                raise AssertionError(f"apply_injections: unexpected --set {s}")
-        if args != t.args:
-            t.args = dict(sorted(args.items()))
-        if "cache-from" in lists:
-            t.cache_from = lists["cache-from"]
-        if "cache-to" in lists:
-            t.cache_to = lists["cache-to"]
-        if "output" in lists:
-            t.output = lists["output"]
+        if tp.args:
+            added = {k: _escaped(v) if print_escapes else v for k, v in tp.args.items()}
+            t.args = dict(sorted({**t.args, **added}.items()))
+        if tp.cache is not None and tp.cache.cache_from:
+            t.cache_from = list(tp.cache.cache_from)
+        if tp.cache is not None and tp.cache.cache_to:
+            t.cache_to = list(tp.cache.cache_to)
+        if tp.output is not None:
+            t.output = list(tp.output)
     return out
 
 
-def plan_bake(spec: BakeSpec) -> BakePlan:
-    """Resolve the definition with buildx, derive version args, and decide what to inject.
+def plan_bake(spec: BakeSpec, environ: dict[str, str] | None = None) -> BakePlan:
+    """Resolve the definition with buildx, apply the VERSION rule, and decide what to add.
 
-    One ``bake --print`` when VERSION and BUILD_TIME are given (release scripts, CI), two
-    otherwise (the first finds the context whose git history VERSION comes from). What
-    will run is the baseline with buildorch's ``--set`` values applied here, not printed
-    again: each ``--print`` is a buildx process (about 0.1 s) on every bake.
+    One ``bake --print`` with your variables; a second one only when the file declares
+    VERSION or BUILD_TIME without a usable default and you gave none (the variable is
+    then filled with the derived value, which may change tags as well as args).
+    Nothing is written: caches are created when the bake runs.
     """
+    env_now = dict(os.environ) if environ is None else environ
     files = list(spec.files) or default_files()
     flags = _base_flags(spec, files)
     base = [*flags, *spec.targets]
-    given = spec.explicit_version is not None and spec.explicit_build_time is not None
-    first = None if given else print_definition(base, spec.variables, files=files)
+    given = variables.user_variables(spec)
+    first = print_definition(base, given, files=files)
+    explicit = {n: variables.user_value(n, spec, env_now) for n in variables.VERSION_VARIABLES}
     try:
-        context = Path(".") if first is None else _version_context(first)
-        vinfo = resolve_version(context, spec.explicit_version, spec.explicit_build_time)
+        vinfo = resolve_version(_version_context(first), explicit["VERSION"], explicit["BUILD_TIME"])
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    env = {**spec.variables, "VERSION": vinfo.version, "BUILD_TIME": vinfo.build_time}
-    baseline = first if first is not None and env == spec.variables else print_definition(base, env, files=files)
-    check_contexts(baseline)
+    fill = variables.variables_to_fill(first, spec, env_now)
+    derived = {"VERSION": vinfo.version, "BUILD_TIME": vinfo.build_time}
+    env = {**given, **{n: derived[n] for n in fill}}
+    resolved = print_definition(base, env, files=files) if fill else first
+    check_contexts(resolved)
+    print_escapes = buildx_text.version_tuple(buildx.buildx_version()) >= PRINT_ESCAPES_SINCE
     targets: dict[str, TargetPlan] = {}
     warnings: list[str] = []
-    for name, target in baseline.target.items():
-        try:
-            targets[name] = injections(name, target, vinfo, spec)
-        except ValueError as exc:
-            raise InputError(str(exc)) from exc
+    for name, target in resolved.target.items():
+        targets[name] = injections(name, target, vinfo, spec)
         c = targets[name].cache
         warnings += c.warnings if c else []
-    definition = apply_injections(baseline, targets)
-    meta = spec.metadata_file or Path(tempfile.gettempdir()) / f"buildorch-bake-metadata-{os.getpid()}.json"
     return BakePlan(
-        spec=spec, version=vinfo, files=files, env=env, base_flags=flags, baseline=baseline,
-        definition=definition, targets=targets, metadata_file=meta, warnings=warnings,
+        spec=spec, version=vinfo, files=files, env=env, base_flags=flags, baseline=resolved,
+        definition=apply_injections(resolved, targets, print_escapes=print_escapes), targets=targets,
+        metadata_file=spec.metadata_file, warnings=warnings, filled=fill, plain=first if not given else None,
+        print_escapes=print_escapes,
     )

@@ -1,16 +1,23 @@
 """``bake()``: run a planned bake, show its progress, and return one typed result per target.
 
-The plan (``buildorch.bakes.plan``) says what runs; here it runs with
+The plan (``buildorch.bakes.plan``) says what runs; here its resolved definition
+is written to a private file (``mkstemp``, removed afterwards) and baked with
 ``--progress rawjson --metadata-file``. python-on-whales' ``bake()`` returns
 only the printed config (its issue #504), so results come from the metadata
-file (one key per target) and the progress stream.
+file (one key per target) and the progress stream. Planning writes nothing; the
+caches are created (and a damaged one set aside) here, just before the bake.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from buildorch.bakes.models import BakeSpec, as_csv
@@ -23,6 +30,7 @@ from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildorchError, EngineError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx
+from buildorch.engine.buildx_text import version_tuple
 
 __all__ = ["BakePlan", "BakeSpec", "bake", "plan_bake", "run_plan"]
 
@@ -31,7 +39,7 @@ def bake(spec: BakeSpec, *, renderer: Renderer | None = None, log: IO[str] | Non
     """Bake ``spec`` and return one :class:`BuildResult` per target.
 
     >>> from buildorch.bakes.runner import bake                # doctest: +SKIP
-    >>> from buildorch.bakes.models import BakeSpec
+    >>> from buildorch.bakes.models import BakeSpec, as_csv
     >>> results = bake(BakeSpec(files=["bakefiles/docker-bake.hcl"], targets=["default"], version="1.2.3"))
     >>> {name: (r.steps_cached, r.steps_total) for name, r in results.items()}
     """
@@ -45,25 +53,23 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     tracker = BakeTracker(plan.definition.target, platforms={n: list(t.platforms) for n, t in plan.definition.target.items()})
     names = list(plan.definition.target)
     platforms = sorted({p for t in plan.definition.target.values() for p in t.platforms})
+    shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
     caches = [tp.cache for tp in plan.targets.values() if tp.cache is not None]
+    prepare_caches(caches)
     for c in caches:
         cache.stage(c)
     t0 = time.monotonic()
-    running = buildx.stream(plan.argv, what="docker buildx bake", env=plan.env)
-    # BuildKit is at work from here: the view and python-on-whales load meanwhile (see builds.runner).
     try:
-        shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
-        buildx.warm()
-    except BaseException:
-        running.close()
-        for c in caches:
-            cache.discard(c)
-        raise
-    try:
-        for src, raw in running:
-            text = raw.decode("utf-8", errors="replace")
-            if src == "stderr":
-                shown.update(tracker, tracker.feed(text), text)
+        with run_files(plan) as (definition_file, metadata_file):
+            plan.ran = plan.argv(definition_file, metadata_file, allow=entitlements(plan))
+            # The definition's paths are relative to the current directory, as --print gave them
+            # (newer buildx rebases them on the bake file's directory when this is set).
+            env = {"BUILDX_BAKE_FILE_RELATIVE_PATHS": "false"}
+            for src, raw in buildx.stream(plan.ran, what="docker buildx bake", env=env):
+                text = raw.decode("utf-8", errors="replace")
+                if src == "stderr":
+                    shown.update(tracker, tracker.feed(text), text)
+            meta = _read_metadata(Path(metadata_file))
     except EngineError:
         _abandon(caches, shown, tracker)
         raise
@@ -78,15 +84,60 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     for c in caches:
         cache.commit(c)
     elapsed = round(time.monotonic() - t0, 3)
-    try:
-        meta = json.loads(plan.metadata_file.read_text())
-    except (OSError, ValueError):
-        meta = {}
-    if plan.spec.metadata_file is None:
-        plan.metadata_file.unlink(missing_ok=True)
     results = {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
     history.record("bake", results)
     return results
+
+
+def entitlements(plan: BakePlan) -> list[str]:
+    """Directories to grant with ``--allow fs=`` (buildx 0.17+ has the flag and asks for it; 0.13 has neither)."""
+    dirs = plan.cache_dirs_outside()
+    if not dirs or version_tuple(buildx.buildx_version()) < (0, 17):
+        return []
+    return dirs
+
+
+def prepare_caches(caches: list[cache.CachePlan]) -> None:
+    """Create the cache directories and set a damaged cache aside (the plan only said so: a dry run writes nothing)."""
+    for c in caches:
+        if c.local_dir is None:
+            continue
+        c.local_dir.parent.mkdir(parents=True, exist_ok=True)
+        if c.local_dir.exists() and not cache.local_cache_ok(c.local_dir):
+            c.local_dir.rename(c.local_dir.with_name(f"{c.local_dir.name}.corrupt-{int(time.time())}"))
+
+
+@contextlib.contextmanager
+def run_files(plan: BakePlan) -> Iterator[tuple[str, str]]:
+    """The definition file (private, ``mkstemp``) and the metadata file of one run; removed afterwards.
+
+    A ``--metadata-file`` the user asked for is kept.
+    """
+    made: list[str] = []
+    try:
+        fd, definition_file = tempfile.mkstemp(prefix="buildorch-bake-", suffix=".json")
+        made.append(definition_file)
+        with os.fdopen(fd, "w") as f:
+            f.write(plan.definition_file())
+        if plan.metadata_file is not None:
+            metadata_file = str(plan.metadata_file)
+        else:
+            fd, metadata_file = tempfile.mkstemp(prefix="buildorch-bake-metadata-", suffix=".json")
+            os.close(fd)
+            made.append(metadata_file)
+        yield definition_file, metadata_file
+    finally:
+        for name in made:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _abandon(caches: list[cache.CachePlan], shown: Renderer, tracker: BakeTracker) -> None:
@@ -119,7 +170,7 @@ def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[st
         cache_from=[as_csv(c) for c in t.cache_from],
         cache_to=[as_csv(c) for c in t.cache_to],
         warnings=[*_cache_warnings(plan, name), *tracker.warnings],
-        command=["docker", *plan.argv],
+        command=["docker", *(plan.ran or plan.argv())],
         metadata=meta,
     )
     if result.pushed and result.tags:

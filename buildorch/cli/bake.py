@@ -29,8 +29,14 @@ def bake(
     ] = None,
     load: Annotated[bool, typer.Option("--load", help="Load the targets that set no output into Docker.")] = False,
     push: Annotated[bool, typer.Option("--push", help="Push the images (cache-only targets stay cache-only).")] = False,
-    version: options.VersionOpt = None,
-    build_time: options.BuildTimeOpt = None,
+    version: Annotated[
+        str | None,
+        typer.Option(help="VERSION: wins over the file's default (default: the file's, else git describe, else 0.0.0-dev)."),
+    ] = None,
+    build_time: Annotated[
+        str | None,
+        typer.Option(help="BUILD_TIME, RFC 3339: wins over the file's default (default: the file's, else the commit time)."),
+    ] = None,
     cache: Annotated[
         str, typer.Option(help="local: a cache per target, unless the file sets one; none: only what the file sets.")
     ] = "local",
@@ -43,7 +49,7 @@ def bake(
     dotenv: options.DotenvOpt = None,
     meta: options.MetaOpt = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the resolved definition and what buildorch adds to it; build nothing.")
+        bool, typer.Option("--dry-run", help="Print what would run and what buildorch changes (old -> new); write nothing.")
     ] = False,
 ) -> None:
     """Build the targets of a buildx bake file, with VERSION/BUILD_TIME and a cache per target; one result each.
@@ -82,7 +88,7 @@ def bake(
             return
         typer.echo(shown["command"])
         emit_json(shown["definition"])
-        typer.echo(f"buildorch adds to `{shown['compared_with']}`:")
+        typer.echo(f"buildorch changes, relative to `{shown['compared_with']}`:")
         for line in injected_lines(shown["injected"]):
             typer.echo(f"  {line}")
         return
@@ -93,16 +99,14 @@ def bake(
     show_result(report, json_out, data, lambda: summary_lines(results), "bake", dotenv)
 
 
-def injected_lines(injected: dict[str, dict[str, Any]]) -> list[str]:
-    """``app.args.SOURCE_DATE_EPOCH = "1767323045"``: one line per injected field."""
+def injected_lines(injected: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """``app.args.VERSION: "6.4.1" -> "7.0.0"``: one line per changed field (``(none)`` where bake had no value)."""
     out = []
     for target, fields in injected.items():
-        for key, value in fields.items():
-            if isinstance(value, dict):
-                out += [f"{target}.{key}.{k} = {json.dumps(v)}" for k, v in value.items()]
-            else:
-                out.append(f"{target}.{key} = {json.dumps(value)}")
-    return out or ["(nothing: the file sets the version args and caches of every target)"]
+        for key, change in fields.items():
+            old = "(none)" if change["old"] is None else json.dumps(change["old"])
+            out.append(f"{target}.{key}: {old} -> {json.dumps(change['new'])}")
+    return out or ["(nothing: what runs is plain bake's definition)"]
 
 
 def summary_lines(results: dict[str, Any]) -> list[str]:

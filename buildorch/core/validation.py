@@ -22,9 +22,19 @@ def first_error(exc: ValidationError, *, indexes: bool = False) -> tuple[str, st
 
 
 def validation_message(exc: ValidationError) -> str:
-    """pydantic's first error as one line: ``platforms: unknown platform 'linux/amd46': did you mean linux/amd64?``."""
+    """pydantic's first error as one line a user can act on.
+
+    A buildorch validator's message already names what is wrong in the user's terms
+    (``unknown platform 'linux/amd46': did you mean linux/amd64?``, ``bake file x.hcl
+    not found``), so the model's field name is not put in front of it. pydantic's own
+    errors (a wrong type or choice) do not say which value, so they name it as the
+    option that sets it: ``--cache-mode: Input should be 'min' or 'max'``.
+    """
     loc, msg = first_error(exc)
-    return f"{loc}: {msg}" if loc else msg
+    if exc.errors()[0].get("type") == "value_error" or not loc:
+        return msg
+    option = f"--{loc.replace('_', '-')}" if "." not in loc else loc
+    return f"{option}: {msg}"
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

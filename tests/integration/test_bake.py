@@ -52,16 +52,6 @@ def plain_print(args: list[str], variables: dict[str, str], cwd: Path = ROOT) ->
     return dict(json.loads(r.stdout))
 
 
-def as_dicts(targets: dict[str, Any]) -> dict[str, Any]:
-    """Outputs and caches as dicts: buildx 0.13 prints ``"type=local,dest=D"``, newer ones ``{"type": "local", ...}``."""
-    out = json.loads(json.dumps(targets))
-    for t in out.values():
-        for key in ("cache-from", "cache-to", "output"):
-            if key in t:
-                t[key] = [dict(p.split("=", 1) for p in as_csv(e).split(",")) for e in t[key]]
-    return out
-
-
 def same_order(definition: dict[str, Any]) -> dict[str, Any]:
     """buildx 0.13 lists a matrix's targets in Go map order, which changes from run to run."""
     for g in definition.get("group", {}).values():
@@ -69,16 +59,14 @@ def same_order(definition: dict[str, Any]) -> dict[str, Any]:
     return definition
 
 
-def without_injected(definition: dict[str, Any], injected: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    out = json.loads(json.dumps(definition))
-    for name, fields in injected.items():
-        target = out["target"][name]
-        for key, value in fields.items():
-            if isinstance(value, dict):
-                for k in value:
-                    target[key].pop(k)
-            else:
-                target.pop(key)
+def flat(target: dict[str, Any]) -> dict[str, Any]:
+    """A target's fields with maps flattened as ``injected`` names them (``args.VERSION``)."""
+    out: dict[str, Any] = {}
+    for key, value in target.items():
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
     return out
 
 
@@ -89,7 +77,7 @@ def test_default_group_gives_one_result_per_target(baked: dict[str, Any], cache_
     assert app["tags"] == [f"{registry}/buildorch-app:{VERSION}"] and test["tags"] == []
     for r in (app, test):
         assert r["version"] == VERSION and r["build_time"] == BUILD_TIME
-        assert r["build_args"] == {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME, "SOURCE_DATE_EPOCH": "1767323045"}
+        assert r["build_args"] == {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME}  # app/Dockerfile has no ARG SOURCE_DATE_EPOCH
         assert r["steps_total"] > 0 and 0 <= r["steps_cached"] <= r["steps_total"]
         assert r["duration_seconds"] > 0 and "buildx.build.ref" in r["metadata"]
     # app-test only proves that go test passed: cache only, no image
@@ -143,29 +131,44 @@ def test_push_gives_per_platform_digests(baked: dict[str, Any], cache_env: dict[
         (("release", "app-builder"), ROOT, "bakefiles/docker-bake.hcl"),
         (("api", "api-debug"), DATA, "inherits.hcl"),
         (("svc",), DATA, "matrix.hcl"),
+        ((), DATA, "chain.hcl"),
+        (("pinned", "bare", "plain"), DATA, "precedence.hcl"),
+        (("build",), DATA, "metadata.hcl,metadata-action.json"),
     ],
 )
 def test_dry_run_is_plain_bake_plus_the_injected_fields(args: tuple[str, ...], cwd: Path, file: str, tmp_path: Path) -> None:
     env = {"BUILDORCH_CACHE_DIR": str(tmp_path)}
-    report = buildorch_json("bake", "-f", file, *args, *FIXED, "--dry-run", cwd=cwd, env=env)
+    files = [a for f in file.split(",") for a in ("-f", f)]
+    report = buildorch_json("bake", *files, *args, *FIXED, "--dry-run", cwd=cwd, env=env)
     assert report["variables"] == {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME}
-    plain = plain_print(["-f", file, *args], report["variables"], cwd)
-    assert same_order(without_injected(report["definition"], report["injected"])) == same_order(plain)
-    for name, fields in report["injected"].items():
-        assert set(fields) <= {"args", "cache-from", "cache-to"}, name
-        assert set(fields.get("args", {})) <= {"VERSION", "BUILD_TIME", "SOURCE_DATE_EPOCH"}
-        assert "cache-from" not in fields  # empty cache dir: nothing to import yet
-        if plain["target"][name].get("cache-from") or plain["target"][name].get("cache-to"):
-            assert "cache-to" not in fields  # the file's own cache stays
+    plain = plain_print([*files, *args], {}, cwd)  # as `docker buildx bake` runs without buildorch
+    assert report["compared_with"].endswith(" ".join([file.split(",")[-1], *args, "--print"]))
+    assert sorted(report["definition"]["target"]) == sorted(plain["target"])
+    for name, target in report["definition"]["target"].items():
+        changes = report["injected"].get(name, {})
+        before = flat(plain["target"][name])
+        assert {k: c["old"] for k, c in changes.items()} == {k: before.get(k) for k in changes}
+        after = {**before, **{k: c["new"] for k, c in changes.items()}}
+        assert {k: v for k, v in after.items() if v is not None} == flat(target), name
+        assert "cache-from" not in changes  # empty cache dir: nothing to import yet
+        if before.get("cache-from") or before.get("cache-to"):
+            assert "cache-to" not in changes  # the file's own cache stays
         else:
-            (entry,) = fields["cache-to"]
+            (entry,) = changes["cache-to"]["new"]
             cache_to = as_csv(entry)
             ctx = Path(cwd / plain["target"][name]["context"]).resolve().name
             assert cache_to.startswith(f"type=local,dest={tmp_path}/{ctx}-bake-{name}.new-") and cache_to.endswith(",mode=max")
-    if "api" in args:
-        assert report["injected"]["api"] == {"args": {"VERSION": VERSION, "BUILD_TIME": BUILD_TIME,
-                                                      "SOURCE_DATE_EPOCH": "1767323045"}}
-        assert report["injected"]["api-debug"] == {"args": {"BUILD_TIME": BUILD_TIME, "SOURCE_DATE_EPOCH": "1767323045"}}
+    if "api" in args:  # ctx/Dockerfile declares no ARG: the args stay the file's; VERSION is no variable there
+        assert report["injected"] == {}
+    if file == "precedence.hcl":  # the file's default gives way to --version; bare gets it as the ARG its Dockerfile declares
+        assert report["injected"]["pinned"]["args.VERSION"] == {"old": "6.4.1", "new": VERSION}
+        assert report["injected"]["bare"]["args.VERSION"] == {"old": None, "new": VERSION}
+        assert "args.VERSION" not in report["injected"].get("plain", {})
+    if file.startswith("metadata"):  # metadata-action's values stay; the Dockerfile's ARGs are filled
+        assert set(report["injected"]["build"]) == {"args.BUILD_TIME", "args.VERSION", "cache-to"}
+    if file == "bakefiles/docker-bake.hcl":  # the file's VERSION default 0.0.0-dev gives way to --version
+        assert report["injected"]["app"]["args.VERSION"] == {"old": "0.0.0-dev", "new": VERSION}
+        assert report["injected"]["app"]["args.BUILD_TIME"] == {"old": "", "new": BUILD_TIME}
 
 
 def test_a_target_context_builds_the_linked_target_too(tmp_path: Path) -> None:
@@ -207,7 +210,9 @@ def test_a_failing_target_is_named_and_its_cache_left_alone(tmp_path: Path) -> N
         (("nope",), "error: no target or group 'nope' in bakefiles/docker-bake.hcl"),
         (("--set", "app.foo=1", "app"), "error: --set app.foo=1: unknown key 'foo'"),
         (("--set", "nope.args.X=1", "app"), "error: --set nope.args.X=1: no target being built matches 'nope'"),
-        (("-f", "missing.hcl"), "error: files: bake file missing.hcl not found"),
+        (("-f", "missing.hcl"), "error: bake file missing.hcl not found"),
+        (("-f", "tests/data/bake/cycle.hcl", "a"),
+         "error: group 'a' includes itself: cycle a -> b -> a in tests/data/bake/cycle.hcl"),
         (("-f", str(ROOT / "bakefiles/docker-bake.hcl"), "--cwd-elsewhere"),
          "error: target app: build context 'app' is not a directory here"),
     ],
@@ -230,28 +235,37 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str, t
         (DATA, ["matrix.hcl"], ["svc"], True),
         (DATA, ["groups.hcl"], [], False),
         (DATA, ["contexts.hcl"], ["app"], False),
+        (DATA, ["chain.hcl"], [], False),
+        (DATA, ["metadata.hcl", "metadata-action.json"], ["build"], True),
+        (DATA, ["precedence.hcl"], ["pinned", "bare", "plain"], False),
+        (DATA, ["stamped.hcl"], ["stamped"], False),
     ],
 )
 def test_what_buildorch_applies_is_what_buildx_prints(
     cwd: Path, files: list[str], targets: list[str], load: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A real bake runs on buildorch's own application of its --set values (one --print fewer);
-    # the dry run asks buildx. Both must say the same, on files with inherits, matrices and groups.
+    # A real bake runs the definition buildorch wrote (apply_injections on one --print): buildx must
+    # read that file back as exactly that definition, on files with inherits, matrices and groups.
     from buildorch.bakes.models import BakeSpec
     from buildorch.bakes.plan import plan_bake
 
     monkeypatch.chdir(cwd)
     monkeypatch.setenv("BUILDORCH_CACHE_DIR", str(tmp_path))
-    for d in ("app-bake-app", "ctx-bake-svc-builder-1-26", "ctx-bake-one"):  # caches to import: cache-from is injected too
+    for d in ("app-bake-app", "ctx-bake-svc-builder-1-26", "ctx-bake-one"):  # caches to import: cache-from is added too
         (tmp_path / d / "blobs" / "sha256").mkdir(parents=True)
         (tmp_path / d / "index.json").write_text(json.dumps({"manifests": [{"digest": "sha256:" + "0" * 64}]}))
     plan = plan_bake(BakeSpec(files=[Path(f) for f in files], targets=targets, load=load, version=VERSION, build_time=BUILD_TIME))
-    assert plan.injected_sets, "nothing injected: the comparison would be empty"
     if cwd == ROOT:
-        assert any(".cache-from=" in s for s in plan.injected_sets) and any(".output=" in s for s in plan.injected_sets)
-    ours, printed = plan.definition.dump(), plan.printed_definition().dump()
-    assert as_dicts(ours["target"]) == as_dicts(printed["target"])
-    # buildx 0.13 lists a matrix group's members in no fixed order: two prints of one file differ.
-    assert {g: sorted(v["targets"]) for g, v in ours["group"].items()} == {
-        g: sorted(v["targets"]) for g, v in printed["group"].items()
-    }
+        assert plan.targets["app"].keys == ["cache-from", "cache-to", "output"]
+    written = tmp_path / "definition.json"
+    written.write_text(plan.definition_file())
+    printed = plain_print(["-f", str(written), *plan.definition.target], {}, cwd)
+    assert same_entries(printed["target"]) == same_entries(plan.definition.dump()["target"])
+
+
+def same_entries(targets: dict[str, Any]) -> dict[str, Any]:
+    """Cache and output entries as attribute maps: buildx 0.13 prints strings, newer ones objects (same meaning)."""
+    from buildorch.bakes.models import _attrs
+
+    return {n: {k: [_attrs(e) for e in v] if k in ("cache-from", "cache-to", "output") else v for k, v in t.items()}
+            for n, t in targets.items()}

@@ -7,8 +7,18 @@ p -f inherits.hcl api api-debug > inherits.print.json
 p -f matrix.hcl svc > matrix.print.json
 p -f groups.hcl > groups.print.json
 p -f contexts.hcl app > contexts.print.json
-# Why buildorch injects with --set, not with an override file: the file's target "api" leaks into "api-debug".
+# Why buildorch runs the resolved definition, not an override file: the file's target "api" leaks into "api-debug".
 p -f inherits.hcl -f inherits.override.json api api-debug > inherits_override.print.json
+# Whose VERSION wins: the file's default, then with the user's VERSION; an inherits chain; metadata-action.
+p -f precedence.hcl pinned bare plain > precedence.print.json
+VERSION=7.0.0 p -f precedence.hcl pinned bare plain > precedence_user.print.json
+p -f unpinned.hcl app > unpinned.print.json
+VERSION=1.2.3 p -f unpinned.hcl app > unpinned_filled.print.json
+p -f chain.hcl > chain.print.json
+p -f metadata.hcl -f metadata-action.json build > metadata.print.json
+p -f stamped.hcl stamped > stamped.print.json
+sleep 1.1
+VERSION=7.0.0 p -f stamped.hcl stamped > stamped_user.print.json
 # The project's bake file, from the repository root, with fixed variables; then with buildorch's --set.
 cd ../../..
 V="VERSION=1.2.3 BUILD_TIME=2026-01-02T03:04:05Z"
@@ -27,6 +37,7 @@ docker buildx bake -f groups.hcl --print nope 2> errors/unknown_target.txt >/dev
 docker buildx bake -f groups.hcl --print --set one.foo=1 one 2> errors/unknown_key.txt >/dev/null
 docker buildx bake -f groups.hcl --print --set nope.args.X=1 one 2> errors/unknown_set_target.txt >/dev/null
 docker buildx bake -f missing.hcl --print 2> errors/missing_file.txt >/dev/null
+docker buildx bake -f cycle.hcl --print a 2> errors/cycle.txt >/dev/null
 # Progress and metadata of real runs are recorded by hand: default_group*.rawjson, single_target.rawjson (app-test),
 # default_group.metadata.json (docker buildx bake -f bakefiles/docker-bake.hcl --progress rawjson
 # --metadata-file ...), failing.rawjson (failing.hcl).

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from buildorch.bakes.models import BakeDefinition, BakeSpec, definition_diff, split_override
+from buildorch.bakes.models import BakeDefinition, BakeSpec, definition_diff, group_cycle, split_override
 from tests.recorded import BAKE_DATA as DATA
 
 PRINTS = ["inherits", "matrix", "groups", "contexts", "bakefile_default", "bakefile_injected", "inherits_override"]
@@ -53,7 +53,7 @@ def test_unknown_fields_are_kept() -> None:
     assert t.model_extra == {"attest": ["type=provenance,mode=min"], "shm-size": "128m"}
     c = definition("contexts").target["app"]
     assert c.model_extra is not None
-    assert c.model_extra["dockerfile-inline"] == "FROM base\nCOPY --from=certs . /certs\n"
+    assert c.dockerfile_inline == "FROM base\nCOPY --from=certs . /certs\n"  # read: its ARGs decide what is added
     assert c.model_extra["secret"] == ["id=token,env=HOME"]
     assert c.dump()["annotations"] == ["index:org.opencontainers.image.title=app"]
     g = definition("groups").target["three"]
@@ -107,28 +107,36 @@ def test_diff_is_exactly_the_injected_fields() -> None:
     diff = definition_diff(definition("bakefile_default"), definition("bakefile_injected"))
     assert diff == {
         "app": {
-            "args": {"SOURCE_DATE_EPOCH": "1767323045"},
-            "cache-from": ["type=local,src=/cache/app-bake-app"],
-            "cache-to": ["type=local,dest=/cache/app-bake-app.new-1,mode=max"],
+            "args.SOURCE_DATE_EPOCH": {"old": None, "new": "1767323045"},
+            "cache-from": {"old": None, "new": ["type=local,src=/cache/app-bake-app"]},
+            "cache-to": {"old": None, "new": ["type=local,dest=/cache/app-bake-app.new-1,mode=max"]},
         },
         "app-test": {
-            "args": {"SOURCE_DATE_EPOCH": "1767323045"},
-            "cache-to": ["type=local,dest=/cache/app-bake-app-test.new-1,mode=max"],
+            "args.SOURCE_DATE_EPOCH": {"old": None, "new": "1767323045"},
+            "cache-to": {"old": None, "new": ["type=local,dest=/cache/app-bake-app-test.new-1,mode=max"]},
         },
     }
     assert definition_diff(definition("bakefile_default"), definition("bakefile_default")) == {}
 
 
 def test_an_override_file_leaks_through_inherits() -> None:
-    """Why buildorch injects with --set: bake merges files before resolving inherits."""
+    """Why buildorch runs the resolved definition alone: bake merges files before resolving inherits."""
     diff = definition_diff(definition("inherits"), definition("inherits_override"))
-    assert diff["api-debug"] == {"args": {"SOURCE_DATE_EPOCH": "1767323045"}}  # meant for "api" only
+    assert diff["api-debug"] == {"args.SOURCE_DATE_EPOCH": {"old": None, "new": "1767323045"}}  # meant for "api" only
 
 
 def test_diff_reports_changed_and_removed_fields() -> None:
     a = BakeDefinition.model_validate({"target": {"x": {"tags": ["a"], "args": {"K": "1", "L": "2"}}}})
     b = BakeDefinition.model_validate({"target": {"x": {"tags": ["b"], "args": {"K": "1"}}}})
-    assert definition_diff(a, b) == {"x": {"tags": ["b"], "args": {"L": None}}}
+    assert definition_diff(a, b) == {"x": {"args.L": {"old": "2", "new": None}, "tags": {"old": ["a"], "new": ["b"]}}}
+
+
+def test_a_cycle_of_groups_is_named_as_a_path() -> None:
+    groups = {"all": ["a", "x"], "a": ["b", "t"], "b": ["c"], "c": ["a"]}
+    assert group_cycle(groups, "a") == ["a", "b", "c", "a"]
+    assert group_cycle(groups, "all") is None  # reaches the cycle, is not in it
+    assert group_cycle({"a": ["a"]}, "a") == ["a", "a"]
+    assert group_cycle(groups, "t") is None
 
 
 def test_the_project_bakefile_print() -> None:
@@ -176,3 +184,31 @@ def test_spec_checks(tmp_path: Path) -> None:
         BakeSpec(variables={"1X": "y"})
     s = BakeSpec(variables={"VERSION": "2.0.0"})
     assert s.explicit_version == "2.0.0" and s.explicit_build_time is None
+
+
+def test_input_errors_name_no_model_field(tmp_path: Path) -> None:
+    # The one formatter of pydantic errors: a buildorch validator's message stands alone
+    # (it names the value in the user's terms); pydantic's own type errors keep the field.
+    from buildorch.core.validation import validation_message
+
+    with pytest.raises(ValidationError) as missing:
+        BakeSpec(files=[tmp_path / "missing.hcl"])
+    assert validation_message(missing.value) == f"bake file {tmp_path / 'missing.hcl'} not found"
+    with pytest.raises(ValidationError) as platform:
+        BakeSpec(platforms=["linux/amd46"])
+    assert validation_message(platform.value).startswith("unknown platform 'linux/amd46'")
+    with pytest.raises(ValidationError) as choice:
+        BakeSpec(cache_mode="fast")  # type: ignore[arg-type]
+    assert validation_message(choice.value).startswith("--cache-mode: Input should be 'min' or 'max'")
+
+
+def test_outputs_read_as_buildx_013_and_newer_print_them() -> None:
+    old = BakeDefinition.model_validate({"target": {"p": {"output": ["type=image,push=true,push=true"]},
+                                                    "c": {"output": ["type=cacheonly"]}, "l": {"output": ["type=docker"]}}})
+    new = BakeDefinition.model_validate({"target": {"p": {"output": [{"type": "image", "push": "true"}]},
+                                                    "c": {"output": [{"type": "cacheonly"}]},
+                                                    "l": {"output": [{"type": "docker"}]}}})
+    for d in (old, new):
+        assert d.target["p"].pushes and not d.target["p"].loads
+        assert d.target["c"].outputs_cache_only and not d.target["c"].pushes
+        assert d.target["l"].loads and not d.target["l"].outputs_cache_only

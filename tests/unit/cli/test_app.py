@@ -17,7 +17,7 @@ def ctx(tmp_path: Path) -> Path:
     ("args", "message"),
     [
         (["--platform", "linux/arm46"],
-         "error: platforms: unknown platform 'linux/arm46': unknown architecture 'arm46': did you mean linux/arm64?"),
+         "error: unknown platform 'linux/arm46': unknown architecture 'arm46': did you mean linux/arm64?"),
         (["--target", "biulder"], "stage 'biulder' not found"),
         (["--build-arg", "NOPE"], "error: malformed build arg 'NOPE': use KEY=VALUE"),
         (["--build-arg", "NPM_TOKEN=x", "--strict-secrets"], "looks like a secret (--strict-secrets)"),
