@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 
@@ -66,11 +67,16 @@ def prune(
     older_than: Annotated[str | None, typer.Option(help="Only what was last used longer ago than this (30m, 24h, 7d).")] = None,
     keep_storage: Annotated[str | None, typer.Option(help="Keep at most this much (500MB, 2GB), oldest go first.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go, remove nothing.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before pruning a builder's cache or several local caches.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Remove caches and say how much that frees. Without --local, --builder-cache or --builder NAME, both.
 
     Leftover staging and damaged local caches always go. Nothing in use is removed.
+    Pruning a builder's cache (shared by every build on it) or more than one local
+    cache asks first on a terminal; elsewhere it needs --yes (exit 2 otherwise).
     """
     from buildorch.builds.cache_usage import prune_builder, prune_local
 
@@ -81,6 +87,8 @@ def prune(
         raise InputError(str(exc)) from exc
     builder_cache = builder_cache or builder is not None
     both = not local and not builder_cache
+    if not dry_run and not yes:
+        _confirm(prune_local(age, keep, dry_run=True) if local or both else [], builder if builder_cache or both else False)
     report: dict[str, object] = {"dry_run": dry_run}
     verb = "would free" if dry_run else "freed"
     if local or both:
@@ -99,3 +107,22 @@ def prune(
             typer.echo(f"builder cache: {verb} {human_size(int(str(res['bytes'])))} in {res['records']} records{est}")
     if json_out:
         emit_json(report)
+
+
+def _confirm(local: list[Any], builder: str | bool | None) -> None:
+    """Ask before a prune that is hard to undo: a builder's cache (every build on it starts cold) or several caches.
+
+    ``builder`` is False when the builder's cache is not pruned, None for the current builder.
+    """
+    what = []
+    if len(local) > 1:
+        what.append(f"{len(local)} local caches ({human_size(sum(c.size_bytes for c in local))})")
+    if builder is not False:
+        what.append(f"the build cache of builder {builder}" if builder else "the current builder's build cache")
+    if not what:
+        return
+    question = f"remove {' and '.join(what)}?"
+    if not sys.stdin.isatty():
+        raise InputError(f"cache prune would {question[:-1]}: pass --yes to do it", "--dry-run lists what would go")
+    if not typer.confirm(question[0].upper() + question[1:], default=False, err=True):
+        raise typer.Exit(1)

@@ -162,13 +162,13 @@ def test_ls_du_and_prune_report_real_sizes(app_copy: Path, cache_dir: dict[str, 
     assert (root / "app-default").exists()
     dry_old = buildorch_json("cache", "prune", "--local", "--older-than", "1h", "--dry-run", env=cache_dir)
     assert dry_old["local"]["removed"] == [str(root / "app-default.new-999999")]
-    done = buildorch_json("cache", "prune", "--local", env=cache_dir)
+    done = buildorch_json("cache", "prune", "--local", "--yes", env=cache_dir)
     assert done["local"]["bytes"] == dry["local"]["bytes"]
     assert not (root / "app-default").exists()
     r = buildorch("cache", "prune", "--older-than", "soon")
     assert r.returncode == 2 and "invalid duration 'soon'" in r.stderr and "Traceback" not in r.stderr
     before = parse_du_verbose(docker("buildx", "du", "--verbose")).total_bytes
-    pruned = buildorch_json("cache", "prune", "--builder-cache", env=cache_dir)
+    pruned = buildorch_json("cache", "prune", "--builder-cache", "--yes", env=cache_dir)
     after = parse_du_verbose(docker("buildx", "du", "--verbose")).total_bytes
     assert pruned["builder"]["bytes"] > 0 and after < before
     assert json.dumps(pruned)  # JSON only on stdout

@@ -54,3 +54,23 @@ def test_cache_ls_shows_the_state_and_mode(tmp_path: Path, monkeypatch: pytest.M
     assert listed["app-default"].state == "exporting" and listed["app-default"].mode == "min"
     lock.close()  # the build ended
     assert cache_usage.list_local(tmp_path)[0].state == "current"
+
+
+def test_prune_of_several_caches_or_the_builder_needs_yes_off_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from buildorch.cli.app import main
+
+    for name in ("app-default", "app-builder"):
+        (tmp_path / name / "blobs").mkdir(parents=True)
+        (tmp_path / name / "index.json").write_text('{"manifests": [{"digest": "sha256:00"}]}')
+    monkeypatch.setenv("BUILDORCH_CACHE_DIR", str(tmp_path))
+    assert main(["cache", "prune", "--local"]) == 2
+    assert "error: cache prune would remove 2 local caches" in capsys.readouterr().err
+    assert (tmp_path / "app-default").exists() and (tmp_path / "app-builder").exists()
+    assert main(["cache", "prune", "--builder", "nodes"]) == 2
+    assert "the build cache of builder nodes: pass --yes" in capsys.readouterr().err
+    assert main(["cache", "prune", "--local", "--dry-run"]) == 0  # a dry run never asks
+    assert (tmp_path / "app-default").exists()
+    assert main(["cache", "prune", "--local", "--yes"]) == 0
+    assert not (tmp_path / "app-default").exists() and not (tmp_path / "app-builder").exists()
