@@ -9,13 +9,14 @@ as one line.
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from buildorch.builds import flags
-from buildorch.core import dockerfile, references, secrets
+from buildorch.core import csvspec, dockerfile, references, secrets
 from buildorch.core.secrets import looks_secret as looks_secret  # releases/ and older scripts import it from here
 from buildorch.core.validation import PlatformList, check_identifier, is_identifier
 from buildorch.core.versioning import check_explicit
@@ -41,8 +42,29 @@ def parse_pairs(items: list[str], what: str, env: dict[str, str] | None = None) 
             raise ValueError(f"malformed {what} {item!r}: use KEY=VALUE")
         if not key:
             raise ValueError(f"malformed {what} {item!r}: the key before '=' is empty")
+        bad = unprintable(key) or unprintable(value)
+        if bad:
+            raise ValueError(
+                f"{what} {key!r} holds {bad}: it would be stored in the image as is"
+                + ("; pass multi-line or binary values with --secret" if what == "build arg" else "")
+            )
         out[key] = value
     return out
+
+
+# Control characters (newlines too) and the bidirectional overrides that make text display as
+# something else (U+202E turns "gpj.exe" into "exe.jpg"): refused in label and build arg text.
+_BIDI = {*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c"}
+
+
+def unprintable(text: str) -> str | None:
+    """What makes ``text`` unfit for a label or build arg, or None: a control character or a bidi override."""
+    for ch in text:
+        if ch in _BIDI:
+            return f"the bidirectional control U+{ord(ch):04X}"
+        if unicodedata.category(ch) == "Cc" and ch != "\t":
+            return "a newline" if ch in "\r\n" else f"the control character U+{ord(ch):04X}"
+    return None
 
 
 class CachePolicy(BaseModel):
@@ -161,8 +183,20 @@ class BuildSpec(BaseModel):
     @field_validator("build_args")
     @classmethod
     def _build_args(cls, v: dict[str, str]) -> dict[str, str]:
-        for name in v:
+        for name, value in v.items():
             check_identifier(name, "build arg")
+            bad = unprintable(value)
+            if bad and not secrets.credential_kind(value):  # a private key is refused as one, later
+                raise ValueError(f"build arg {name!r} holds {bad}: pass multi-line or binary values with --secret")
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            bad = unprintable(key) or unprintable(value)
+            if bad:
+                raise ValueError(f"label {key!r} holds {bad}: it would be stored in the image as is")
         return v
 
     @field_validator("ssh")
@@ -210,11 +244,21 @@ class BuildSpec(BaseModel):
     def _buildx_args(cls, v: list[str]) -> list[str]:
         return flags.check_passthrough(v)
 
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("--target is empty: name a stage, or leave it out for the last one")
+        return v
+
     @field_validator("secrets")
     @classmethod
     def _secrets(cls, v: list[str]) -> list[str]:
         for s in v:
-            fields = dict(p.partition("=")[::2] for p in s.split(","))
+            try:
+                fields = dict(csvspec.fields(s))  # buildx reads --secret as CSV: a quoted src may hold a comma
+            except ValueError as exc:
+                raise ValueError(f"secret {s!r}: {exc}") from None
             if not fields.get("id"):
                 raise ValueError(f"secret {s!r} has no id: use id=NAME,src=FILE or id=NAME,env=VAR")
             src = fields.get("src") or fields.get("source")

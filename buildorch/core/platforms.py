@@ -141,10 +141,11 @@ def parse_list(values: list[str] | str, *, local: str | None = None) -> list[str
     out: list[str] = []
     for item in items:
         for p in item.split(","):
-            if p.strip():
-                n = normalize(p, local=local)
-                if n not in out:
-                    out.append(n)
+            if not p.strip():  # `--platform ''` or `a,,b`: never "the default" in disguise
+                raise ValueError(f"empty platform in {item!r}: name each one (linux/amd64,linux/arm64), or leave --platform out")
+            n = normalize(p, local=local)
+            if n not in out:
+                out.append(n)
     return out
 
 

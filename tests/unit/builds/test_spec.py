@@ -1,5 +1,6 @@
 """BuildSpec validation: each bad input gives its own message."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,30 @@ def test_a_file_for_another_frontend_is_left_to_it(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch AS App\nNEWINSTRUCTION x\n")
     with pytest.raises(ValueError, match="line 2: unknown instruction: NEWINSTRUCTION"):
         BuildSpec(context=tmp_path, target="App")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("platforms", [""], "empty platform"),
+        ("platforms", [" "], "empty platform"),
+        ("platforms", ["linux/amd64,,linux/arm64"], "empty platform"),
+        ("target", "", "--target is empty"),
+        ("target", " ", "--target is empty"),
+        ("labels", {"a": "x\ny"}, "holds a newline"),
+        ("labels", {"a": "gpj\u202eexe"}, "bidirectional control U+202E"),
+        ("labels", {"a\x1b": "x"}, "control character U+001B"),
+        ("build_args", {"A": "x\ny"}, "pass multi-line or binary values with --secret"),
+    ],
+)
+def test_blank_or_unprintable_input_is_refused(tmp_path: Path, field: str, value: object, message: str) -> None:
+    """Not silently the default (an empty --platform or --target), nor stored in the image as is (control text)."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch AS builder\n")
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        BuildSpec(context=tmp_path, **{field: value})
+
+
+def test_parse_pairs_refuses_control_characters() -> None:
+    with pytest.raises(ValueError, match="holds a newline"):
+        parse_pairs(["A=x\ny"], "label")
+    assert parse_pairs(["A=tab\there"], "label") == {"A": "tab\there"}
