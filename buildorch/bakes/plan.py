@@ -43,7 +43,7 @@ from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
 from buildorch.core.errors import BuildorchError, EngineError, InputError
-from buildorch.engine import buildx, buildx_text
+from buildorch.engine import buildx
 from buildorch.engine.git import resolve_version
 
 # Shown in --dry-run's command: the real files are made (mkstemp) only when the bake runs.
@@ -358,7 +358,7 @@ def plan_bake(spec: BakeSpec, environ: dict[str, str] | None = None) -> BakePlan
     env = {**given, **{n: derived[n] for n in fill}}
     resolved = print_definition(base, env, files=files) if fill else first
     check_contexts(resolved)
-    print_escapes = buildx_text.version_tuple(buildx.buildx_version()) >= PRINT_ESCAPES_SINCE
+    print_escapes = buildx.buildx_release() >= PRINT_ESCAPES_SINCE
     targets: dict[str, TargetPlan] = {}
     warnings: list[str] = []
     for name, target in resolved.target.items():

@@ -30,7 +30,6 @@ from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildorchError, EngineError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx
-from buildorch.engine.buildx_text import version_tuple
 
 __all__ = ["BakePlan", "BakeSpec", "bake", "plan_bake", "run_plan"]
 
@@ -92,7 +91,7 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
 def entitlements(plan: BakePlan) -> list[str]:
     """Directories to grant with ``--allow fs=`` (buildx 0.17+ has the flag and asks for it; 0.13 has neither)."""
     dirs = plan.cache_dirs_outside()
-    if not dirs or version_tuple(buildx.buildx_version()) < (0, 17):
+    if not dirs or buildx.buildx_release() < (0, 17):
         return []
     return dirs
 

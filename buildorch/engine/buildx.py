@@ -25,197 +25,50 @@ we build ourselves:
     caller needs the exit code and stderr of a failed start as docker printed them;
   * ``save``, ``export``, ``cp``: binary tars, streamed (see :func:`binary_stdout`).
 
-python-on-whales is imported on first use, not with this module: importing it loads
-every one of its components and their pydantic models (0.1 s, a fifth of a fully
-cached 0.55 s build). ``buildx build``/``bake`` are therefore started by
-:func:`stream`, which launches the process at once with the same Popen-and-reader-
-threads scheme as python-on-whales' ``stream_stdout_and_stderr``; the caller then
-loads python-on-whales (:func:`warm`) and its renderer while BuildKit works.
+How the commands run (python-on-whales' runners, the build stream, binary output) and
+how their failures read is :mod:`buildorch.engine.docker_cli`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import os
-import queue
 import re
-import shutil
-import subprocess
-import tempfile
-import threading
-from collections.abc import Iterator, Sequence
-from types import ModuleType
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from buildorch.core.errors import BuildorchError, EngineError
-
-if TYPE_CHECKING:
-    from python_on_whales import DockerClient
-
-_ENGINE_DOWN = re.compile(
-    r"Cannot connect to the Docker daemon|Is the docker daemon running|connect: no such file or directory"
-    r"|error during connect|permission denied while trying to connect"
+from buildorch.engine.docker_cli import (
+    Running as Running,
 )
-_NO_BUILDX = re.compile(r"'buildx' is not a docker command|unknown command \"buildx\"")
-
-
-@functools.cache
-def _pow_utils() -> ModuleType:
-    """python-on-whales' command runners, imported on first use (see the module docstring)."""
-    from python_on_whales import utils
-
-    return utils
-
-
-def _docker() -> DockerClient:
-    from python_on_whales import docker
-
-    return docker
-
-
-def _docker_exception() -> type[Any]:  # python-on-whales' DockerException, imported on first use
-    from python_on_whales.exceptions import DockerException
-
-    return DockerException
-
-
-def warm() -> None:
-    """Import python-on-whales now: called while a build runs, so the calls after it do not wait for the import."""
-    _pow_utils()
-
-
-def docker_cmd() -> list[str]:
-    """The ``docker`` argv prefix: the ``docker`` found on PATH, as python-on-whales' default client runs it.
-
-    buildorch never configures python-on-whales' client (no ``--host``/``--context`` of its
-    own: DOCKER_HOST and DOCKER_CONTEXT reach the CLI through the environment), so this is
-    the same command without importing python-on-whales to ask it.
-    """
-    return [shutil.which("docker") or "docker"]
-
-
-class _Failed(Protocol):
-    """What :func:`translate` reads from a failed docker call (python-on-whales' DockerException has these)."""
-
-    stderr: str | bytes | None
-    stdout: str | bytes | None
-    return_code: int
-
-
-class _Exit(Exception):
-    """A failed ``docker`` run started here rather than by python-on-whales (same fields as its DockerException)."""
-
-    def __init__(self, return_code: int, stderr: str | bytes | None, stdout: str | bytes | None = None) -> None:
-        super().__init__(f"docker exited with code {return_code}")
-        self.return_code, self.stderr, self.stdout = return_code, stderr, stdout
-
-
-def _text(value: str | bytes | None) -> str:
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else (value or "")
-
-
-def last_lines(text: str | None, n: int = 20) -> list[str]:
-    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
-    return lines[-n:]
-
-
-def translate(exc: _Failed | FileNotFoundError, what: str) -> BuildorchError:
-    """Turn a failed docker call into a one-line, actionable error."""
-    if isinstance(exc, FileNotFoundError):
-        return EngineError("the docker CLI was not found", "install Docker, or run scripts/stack up")
-    stderr = _text(exc.stderr)
-    text = f"{stderr}\n{_text(exc.stdout)}"
-    if _ENGINE_DOWN.search(text):
-        return EngineError(
-            "the Docker engine is not reachable",
-            "start it (scripts/stack up), or point DOCKER_HOST at a running engine",
-        )
-    if _NO_BUILDX.search(text):
-        return EngineError("docker buildx is not installed", "install the docker-buildx plugin (scripts/stack up does)")
-    tail = last_lines(stderr, 1)
-    reason = tail[0].strip() if tail else f"exit code {exc.return_code}"
-    return BuildorchError(f"{what} failed: {reason}", details=last_lines(stderr))
-
-
-def run(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | None = None) -> str:
-    """Run ``docker ARGS...`` and return its stdout; raise a BuildorchError on failure."""
-    full = [*docker_cmd(), *args]
-    try:
-        return str(_pow_utils().run(full, capture_stdout=True, capture_stderr=True, env=env or {}))
-    except (_docker_exception(), FileNotFoundError) as exc:
-        raise translate(exc, what or f"docker {' '.join(args[:2])}") from exc
-
-
-def run_attached(args: Sequence[str], *, env: dict[str, str] | None = None) -> int:
-    """Run ``docker ARGS...`` on the user's terminal (interactive shells) and return its exit code."""
-    full = [*docker_cmd(), *args]
-    try:
-        _pow_utils().run(full, capture_stdout=False, capture_stderr=False, env=env or {})
-    except _docker_exception() as exc:
-        return int(exc.return_code)
-    except FileNotFoundError as exc:
-        raise translate(exc, "docker") from exc
-    return 0
-
-
-def stream(args: Sequence[str], *, what: str, env: dict[str, str] | None = None) -> Running:
-    """Start ``docker ARGS...`` now; iterate the result for ``(stream, line)`` as they come.
-
-    The process runs from this call on, not from the first ``next()``: the caller can
-    prepare its progress view while it runs (and must :meth:`Running.close` it if it
-    gives up before reading). Iterating raises a BuildorchError once the command has
-    ended with a non-zero code; the caller, which saw the lines, can add what they said.
-    """
-    full = [str(a) for a in (*docker_cmd(), *args)]
-    try:
-        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
-    except FileNotFoundError as exc:
-        raise translate(exc, what) from exc
-    return Running(proc, what)
-
-
-class Running:
-    """A started ``docker`` command whose stdout and stderr lines are read by two threads into one queue."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], what: str) -> None:
-        self.proc, self.what = proc, what
-        self._lines: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
-        for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
-            # Daemon threads: a Ctrl-C in the caller must not wait for docker to close its pipes.
-            threading.Thread(target=self._pump, args=(pipe, name), daemon=True).start()
-
-    def _pump(self, pipe: IO[bytes], name: str) -> None:
-        with pipe:
-            for line in iter(pipe.readline, b""):
-                self._lines.put((name, line))
-        self._lines.put(None)
-
-    def __iter__(self) -> Iterator[tuple[str, bytes]]:
-        stderr: list[bytes] = []
-        ended = 0
-        try:
-            while ended < 2:
-                item = self._lines.get()
-                if item is None:
-                    ended += 1
-                    continue
-                if item[0] == "stderr":
-                    stderr.append(item[1])
-                yield item
-        finally:
-            if ended < 2:  # the caller stopped reading (an error, Ctrl-C): nobody else will
-                self.close()
-        code = self.proc.wait()
-        if code != 0:
-            raise translate(_Exit(code, b"".join(stderr)), self.what)
-
-    def close(self) -> None:
-        """Stop the command if it still runs (SIGKILL, as python-on-whales' runner leaves it to the caller)."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+from buildorch.engine.docker_cli import _docker, _docker_exception
+from buildorch.engine.docker_cli import (
+    binary_stdout as binary_stdout,
+)
+from buildorch.engine.docker_cli import (
+    docker_cmd as docker_cmd,
+)
+from buildorch.engine.docker_cli import (
+    last_lines as last_lines,
+)
+from buildorch.engine.docker_cli import (
+    run as run,
+)
+from buildorch.engine.docker_cli import (
+    run_attached as run_attached,
+)
+from buildorch.engine.docker_cli import (
+    run_capture as run_capture,
+)
+from buildorch.engine.docker_cli import (
+    stream as stream,
+)
+from buildorch.engine.docker_cli import (
+    translate as translate,
+)
+from buildorch.engine.docker_cli import (
+    warm as warm,
+)
 
 
 def run_json(args: Sequence[str], *, what: str | None = None) -> Any:
@@ -285,22 +138,6 @@ def call_request(method: str, options: str = "") -> tuple[list[str], dict[str, s
 
 # buildx 0.19 made bake ask for filesystem entitlements (--allow fs=DIR) to read or write
 # outside the working directory, as buildorch's local caches may be (BUILDORCH_CACHE_DIR).
-BAKE_ENTITLEMENTS_SINCE = (0, 19, 0)
-
-
-def bake_allow_fs(paths: Sequence[str]) -> list[str]:
-    """``--allow fs=DIR`` for each of ``paths`` outside the working directory, on a buildx that asks; else nothing."""
-    cwd = os.path.realpath(os.getcwd())
-    outside = []
-    for p in paths:
-        real = os.path.realpath(p)
-        if real != cwd and not real.startswith(cwd + os.sep) and real not in outside:
-            outside.append(real)
-    if not outside or buildx_release() < BAKE_ENTITLEMENTS_SINCE:
-        return []
-    return [a for p in outside for a in ("--allow", f"fs={p}")]
-
-
 @functools.cache
 def _targets_request() -> tuple[list[str], dict[str, str]] | None:
     """How this buildx asks BuildKit for a Dockerfile's stages: ``--call`` (newer), ``--print`` (0.13, experimental)."""
@@ -403,48 +240,3 @@ def imagetools_raw(ref: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise BuildorchError(f"imagetools inspect {ref} printed no manifest")
     return doc
-
-
-# -- binary output and exit codes (inspect, debug, smoke) ----------------------
-# python-on-whales' runners decode stdout as text and hold it whole in memory; a
-# `docker export` or `docker save` is a binary tar that can be gigabytes, and
-# `docker run CMD` must hand back CMD's exit code, so these two use subprocess.
-
-
-@contextlib.contextmanager
-def binary_stdout(args: Sequence[str], *, what: str) -> Iterator[IO[bytes]]:
-    """Run ``docker ARGS...`` and yield its stdout as a binary stream, read as it comes.
-
-    What the caller leaves unread is drained; a non-zero exit raises a BuildorchError.
-    """
-    full = [str(a) for a in (*docker_cmd(), *args)]
-    with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=err)
-        except FileNotFoundError as exc:
-            raise translate(exc, what) from exc
-        assert proc.stdout is not None
-        try:
-            yield proc.stdout
-            while proc.stdout.read(1 << 20):
-                pass
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            proc.stdout.close()
-        code = proc.wait()
-        if code != 0:
-            err.seek(0)
-            raise translate(_Exit(code, err.read()), what)
-
-
-def run_capture(args: Sequence[str], *, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run ``docker ARGS...``; return ``(exit code, stdout, stderr)`` whatever the exit code."""
-    full = [str(a) for a in (*docker_cmd(), *args)]
-    try:
-        proc = subprocess.run(full, capture_output=True, check=False, env={**os.environ, **(env or {})} if env else None)
-    except FileNotFoundError as exc:
-        raise translate(exc, "docker") from exc
-    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")

@@ -315,9 +315,8 @@ def test_newer_buildx_is_granted_only_the_caches_buildorch_adds(cache_dir: Path,
     assert plan.cache_dirs_outside(cwd=cache_dir.parent) == []  # under the current directory: bake allows it
     argv = plan.argv("/d.json", "/m.json", allow=plan.cache_dirs_outside())
     assert argv[2:6] == ["--allow", f"fs={cache_dir}", "--file", "/d.json"]
-    versions = (("github.com/docker/buildx 0.13.1+ds1 1.0", []), ("github.com/docker/buildx v0.38.2 abc", [str(cache_dir)]))
-    for version, granted in versions:
-        monkeypatch.setattr(buildx, "buildx_version", lambda v=version: v)
+    for release, granted in (((0, 13, 1), []), ((0, 38, 2), [str(cache_dir)])):
+        monkeypatch.setattr(buildx, "buildx_release", lambda r=release: r)
         assert bake_runner.entitlements(plan) == granted
 
 

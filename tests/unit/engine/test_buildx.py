@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,10 +55,3 @@ def test_call_request_by_version(monkeypatch: pytest.MonkeyPatch) -> None:
     assert buildx.call_request("check") is None
 
 
-def test_bake_allow_fs_only_outside_the_working_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 38, 2))
-    assert buildx.bake_allow_fs([".buildorch/cache"]) == []
-    assert buildx.bake_allow_fs(["/elsewhere/cache"]) == ["--allow", "fs=/elsewhere/cache"]
-    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))
-    assert buildx.bake_allow_fs(["/elsewhere/cache"]) == []

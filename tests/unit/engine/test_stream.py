@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from buildorch.core.errors import BuildorchError
-from buildorch.engine import buildx
+from buildorch.engine import buildx, docker_cli
 
 
 @pytest.fixture
 def sh(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run ``sh -c SCRIPT`` where docker would run: stream() adds its args after the prefix."""
-    monkeypatch.setattr(buildx, "docker_cmd", lambda: ["sh"])
+    monkeypatch.setattr(docker_cli, "docker_cmd", lambda: ["sh"])
 
 
 def test_lines_from_both_pipes_in_order_per_pipe(sh: None) -> None:
@@ -57,6 +57,6 @@ def test_stopping_midway_kills_it(sh: None) -> None:
 
 
 def test_missing_cli_is_an_engine_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(buildx, "docker_cmd", lambda: ["/nonexistent/docker"])
+    monkeypatch.setattr(docker_cli, "docker_cmd", lambda: ["/nonexistent/docker"])
     with pytest.raises(BuildorchError, match="the docker CLI was not found"):
         buildx.stream(["buildx", "build", "."], what="t")
