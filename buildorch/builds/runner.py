@@ -16,7 +16,7 @@ from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.builds.stages import confirm_target
-from buildorch.core import dockerfile
+from buildorch.core import csvspec, dockerfile
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx, containerd
@@ -133,7 +133,9 @@ def _shown_cache_to(c: cache.CachePlan) -> list[str]:
     """``cache_to`` as the result reports it: the live cache's path, not this build's staging directory."""
     if c.staging_dir is None or c.local_dir is None:
         return list(c.cache_to)
-    return [x.replace(f"dest={c.staging_dir},", f"dest={c.local_dir},") for x in c.cache_to]
+    staging = csvspec.spec(("type", "local"), ("dest", c.staging_dir), ("mode", c.mode))
+    live = csvspec.spec(("type", "local"), ("dest", c.local_dir), ("mode", c.mode))
+    return [live if x == staging else x for x in c.cache_to]
 
 
 def _stage_cache(plan: BuildPlan, result: BuildResult, out: IO[str]) -> None:
@@ -153,9 +155,9 @@ def _stage_cache(plan: BuildPlan, result: BuildResult, out: IO[str]) -> None:
     gen = cache.current(c.local_dir)
     swaps: dict[str, str | None] = {}
     if gen is not None and gen != c.local_dir:
-        swaps[f"type=local,src={c.local_dir}"] = f"type=local,src={gen}"
+        swaps[csvspec.spec(("type", "local"), ("src", c.local_dir))] = csvspec.spec(("type", "local"), ("src", gen))
     if staging is not None and c.staging_dir is None:
-        swaps.update({x: None for x in c.cache_to if x.startswith(f"type=local,dest={staging},")})
+        swaps[csvspec.spec(("type", "local"), ("dest", staging), ("mode", c.mode))] = None
         c.cache_to = [x for x in c.cache_to if swaps.get(x, x) is not None]
         result.cache_to = _shown_cache_to(c)
     for inv in plan.invocations:
