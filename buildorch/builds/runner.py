@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 import time
@@ -16,9 +17,10 @@ from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.builds.stages import confirm_target
-from buildorch.core import csvspec, dockerfile
-from buildorch.core.errors import BuildFailed, BuildorchError, EngineError
+from buildorch.core import csvspec, dockerfile, references
+from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, PushFailed
 from buildorch.core.oci import platform_digests
+from buildorch.core.retry import Backoff, with_retries
 from buildorch.engine import buildx, containerd
 from buildorch.engine.buildx_text import containerd_store
 
@@ -76,6 +78,8 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         cache_to=_shown_cache_to(plan.cache),
         warnings=list(plan.warnings),
     )
+    if plan.output == "push":
+        _check_push_registries(plan.tags, out)
     _stage_cache(plan, result, out)
     try:
         for inv in plan.invocations:
@@ -127,6 +131,35 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         remember_registry_cache(plan.cache.registry_ref)
     history.record("build", {"": result})
     return result
+
+
+def _check_push_registries(tags: list[str], out: IO[str], backoff: Backoff | None = None) -> None:
+    """Before a ``--push`` build: every registry it pushes to answers, or PushFailed (exit 4) with nothing built.
+
+    Without this, a registry that is down fails the build after it ran, blamed on whatever
+    step touched the registry first (often "importing cache manifest"). A registry that
+    does not answer is tried again as release does (a restarting registry comes back).
+    """
+    from buildorch.engine import registry  # the HTTP client: for pushes only (see frontend.py)
+
+    # Docker Hub is not probed (its API host is not the name in the tag, and it is seldom down).
+    hosts = sorted({h for h in (references.registry_of(t) for t in tags) if h and h not in ("docker.io", "index.docker.io")})
+
+    def probe(host: str) -> str:
+        ok, why = registry.reachable(host, timeout=3.0)
+        if not ok:
+            raise ConnectionError(why)
+        return why
+
+    for host in hosts:
+        try:
+            with_retries(functools.partial(probe, host), what=f"reach {host}", backoff=backoff or Backoff(attempts=3, base=1.0),
+                         transient=lambda exc: True, log=out)  # fmt: skip
+        except ConnectionError as exc:
+            raise PushFailed(
+                f"registry {host} does not answer ({exc}): nothing was built",
+                "start it, or check the address in --tag; the build pushes there",
+            ) from None
 
 
 def _shown_cache_to(c: cache.CachePlan) -> list[str]:
