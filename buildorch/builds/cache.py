@@ -34,7 +34,7 @@ from buildorch.builds.cache_store import (
     stage,
 )
 from buildorch.builds.spec import BuildSpec, CachePolicy
-from buildorch.core import references
+from buildorch.core import csvspec, references
 from buildorch.engine import buildx
 
 __all__ = [
@@ -141,10 +141,10 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
             # Set aside by cache_store.stage when the build runs (a plan writes nothing).
             plan.warnings.append(f"local cache {d} is damaged (no valid index.json): it is set aside; building cold")
         elif live is not None or any(local_cache_ok(g) for g in generations(d)):
-            plan.cache_from.append(f"type=local,src={d}")
+            plan.cache_from.append(csvspec.spec(("type", "local"), ("src", d)))
         plan.staging_dir = d.with_name(f"{d.name}.new-{os.getpid()}")
         plan.mode = mode
-        plan.cache_to.append(f"type=local,dest={plan.staging_dir},mode={mode}")
+        plan.cache_to.append(csvspec.spec(("type", "local"), ("dest", plan.staging_dir), ("mode", mode)))
     elif kind == "registry":
         ref = policy.ref
         if not ref:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 import time
@@ -16,9 +17,10 @@ from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.builds.stages import confirm_target
-from buildorch.core import dockerfile
-from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, InputError
+from buildorch.core import csvspec, dockerfile, references
+from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, InputError, PushFailed
 from buildorch.core.oci import platform_digests
+from buildorch.core.retry import Backoff, with_retries
 from buildorch.engine import buildx, containerd
 from buildorch.engine.buildx_text import containerd_store
 
@@ -81,6 +83,8 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         cache_to=_shown_cache_to(plan.cache),
         warnings=list(plan.warnings),
     )
+    if plan.output == "push":
+        _check_push_registries(plan.tags, out)
     _stage_cache(plan, result, out)
     try:
         for inv in plan.invocations:
@@ -134,11 +138,42 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     return result
 
 
+def _check_push_registries(tags: list[str], out: IO[str], backoff: Backoff | None = None) -> None:
+    """Before a ``--push`` build: every registry it pushes to answers, or PushFailed (exit 4) with nothing built.
+
+    Without this, a registry that is down fails the build after it ran, blamed on whatever
+    step touched the registry first (often "importing cache manifest"). A registry that
+    does not answer is tried again as release does (a restarting registry comes back).
+    """
+    from buildorch.engine import registry  # the HTTP client: for pushes only (see frontend.py)
+
+    # Docker Hub is not probed (its API host is not the name in the tag, and it is seldom down).
+    hosts = sorted({h for h in (references.registry_of(t) for t in tags) if h and h not in ("docker.io", "index.docker.io")})
+
+    def probe(host: str) -> str:
+        ok, why = registry.reachable(host, timeout=3.0)
+        if not ok:
+            raise ConnectionError(why)
+        return why
+
+    for host in hosts:
+        try:
+            with_retries(functools.partial(probe, host), what=f"reach {host}", backoff=backoff or Backoff(attempts=3, base=1.0),
+                         transient=lambda exc: True, log=out)  # fmt: skip
+        except ConnectionError as exc:
+            raise PushFailed(
+                f"registry {host} does not answer ({exc}): nothing was built",
+                "start it, or check the address in --tag; the build pushes there",
+            ) from None
+
+
 def _shown_cache_to(c: cache.CachePlan) -> list[str]:
     """``cache_to`` as the result reports it: the live cache's path, not this build's staging directory."""
     if c.staging_dir is None or c.local_dir is None:
         return list(c.cache_to)
-    return [x.replace(f"dest={c.staging_dir},", f"dest={c.local_dir},") for x in c.cache_to]
+    staging = csvspec.spec(("type", "local"), ("dest", c.staging_dir), ("mode", c.mode))
+    live = csvspec.spec(("type", "local"), ("dest", c.local_dir), ("mode", c.mode))
+    return [live if x == staging else x for x in c.cache_to]
 
 
 def _stage_cache(plan: BuildPlan, result: BuildResult, out: IO[str]) -> None:
@@ -158,9 +193,9 @@ def _stage_cache(plan: BuildPlan, result: BuildResult, out: IO[str]) -> None:
     gen = cache.current(c.local_dir)
     swaps: dict[str, str | None] = {}
     if gen is not None and gen != c.local_dir:
-        swaps[f"type=local,src={c.local_dir}"] = f"type=local,src={gen}"
+        swaps[csvspec.spec(("type", "local"), ("src", c.local_dir))] = csvspec.spec(("type", "local"), ("src", gen))
     if staging is not None and c.staging_dir is None:
-        swaps.update({x: None for x in c.cache_to if x.startswith(f"type=local,dest={staging},")})
+        swaps[csvspec.spec(("type", "local"), ("dest", staging), ("mode", c.mode))] = None
         c.cache_to = [x for x in c.cache_to if swaps.get(x, x) is not None]
         result.cache_to = _shown_cache_to(c)
     for inv in plan.invocations:

@@ -11,6 +11,7 @@ import typer
 
 from buildorch.cli.options import BuildArgOpt, DockerfileOpt, JsonOpt, KeepOpt, ProgressOpt, VersionOpt, pairs, validated
 from buildorch.cli.render import emit_json
+from buildorch.core import csvspec
 from buildorch.core.errors import InputError
 
 
@@ -82,7 +83,7 @@ def debug(
         from buildorch.inspect.debug import export_stage
 
         # BuildKit's local output creates the directory: nothing is made before the build starts.
-        spec = validated(BuildSpec, **common, output=f"type=local,dest={export}")
+        spec = validated(BuildSpec, **common, output=csvspec.spec(("type", "local"), ("dest", export)))
         outcome = export_stage(spec, export)
         if json_out:
             emit_json(outcome.model_dump(mode="json"))

@@ -27,6 +27,7 @@ from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.core.semver import SemVer
 from buildorch.core.validation import PlatformList
 from buildorch.engine import buildx, registry
+from buildorch.releases.lock import release_lock
 from buildorch.releases.models import DEFAULT_PLATFORMS, PlatformImage, Verification
 from buildorch.releases.runner import platform_images
 from buildorch.releases.tagging import restore
@@ -123,8 +124,9 @@ def merge(spec: MergeSpec, *, log: IO[str] | None = None) -> MergeResult:
     result.verification.ok = True
     if spec.verify:
         _run_checks(result, spec, out)
-    _guard_version(result, spec, client)
-    _tag(result, spec, client, out)
+    with release_lock([spec.image], out):  # the tags to put back are read where no other release moves them
+        _guard_version(result, spec, client)
+        _tag(result, spec, client, out)
     result.duration_seconds = round(time.monotonic() - start, 3)
     return result
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from buildorch.builds.plan import BuildPlan
 from buildorch.builds.spec import BuildSpec, CachePolicy
-from buildorch.core import versioning
+from buildorch.core import csvspec, versioning
 from buildorch.core.errors import InputError
 from buildorch.core.semver import SemVer
 from buildorch.core.validation import validation_message
@@ -175,7 +175,7 @@ def image_output(method: PushMethod, image: str, layout_dir: Path | None) -> str
     # without it, two builds of one commit differ in every layer a RUN step wrote.
     if method == "buildkit":
         return f"type=image,name={image},push-by-digest=true,name-canonical=true,push=true,rewrite-timestamp=true"
-    return f"type=oci,tar=false,dest={layout_dir},rewrite-timestamp=true"
+    return csvspec.spec(("type", "oci"), ("tar", "false"), ("dest", layout_dir), ("rewrite-timestamp", "true"))
 
 
 def plan_release(

@@ -30,6 +30,7 @@ from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, is_transient, with_retries
 from buildorch.engine import buildx, registry
 from buildorch.engine.buildx_text import parse_buildx_inspect
+from buildorch.releases.lock import release_lock
 from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
@@ -156,8 +157,17 @@ def stage(spec: ReleaseSpec, *, log: IO[str] | None = None) -> Staged:
 
 
 def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
-    """Tag a staged release in every destination (all or none); the caller writes the reports and the history."""
-    tag_all(staged.plan, staged.result, staged.clients, out)
+    """Tag a staged release in every destination (all or none); the caller writes the reports and the history.
+
+    Under the release lock of every destination: the tags to put back on a failure are
+    read again there, so another release that tagged while this one verified is not undone.
+    """
+    result, plan = staged.result, staged.plan
+    with release_lock(list(staged.clients), out):
+        main = staged.clients.get(plan.spec.image) or next(iter(staged.clients.values()))
+        result.previous_tags = {t: main.digest_of(t) for t in plan.tags}
+        result.previous_references = {f"{i}:{t}": c.digest_of(t) for i, c in staged.clients.items() for t in plan.tags}
+        tag_all(plan, result, staged.clients, out)
     staged.result.duration_seconds = round(time.monotonic() - staged.started, 1)
     return staged.result
 

@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from buildorch.builds.progress import ProgressTracker
-from buildorch.core import elf, oci, references, units, versioning
+from buildorch.core import csvspec, elf, oci, references, units, versioning
 from buildorch.core.semver import SemVer
 from buildorch.engine import buildx_text
 
@@ -224,3 +224,26 @@ def test_platform_digests_of_any_json(index: object) -> None:
 
 def test_the_tag_grammar_is_ascii() -> None:
     assert not re.fullmatch(references._TAG, "é")
+
+
+# -- buildx's comma-separated specs ----------------------------------------------
+
+_key = st.text(alphabet=string.ascii_lowercase + "-", min_size=1, max_size=8)
+
+
+@props
+@given(st.lists(st.tuples(_key, text.filter(lambda v: "\x00" not in v and "\r" not in v and "\n" not in v)), min_size=1))
+@example([("type", "local"), ("dest", "/tmp/a,mode=max")])
+@example([("dest", 'say "hi", then go')])
+def test_a_spec_reads_back_as_its_fields(pairs: list[tuple[str, str]]) -> None:
+    written = csvspec.spec(*pairs)
+    assert csvspec.fields(written) == pairs  # no value adds, drops or rewrites a field
+
+
+@props
+@given(text)
+def test_reading_any_spec_gives_fields_or_value_error(value: str) -> None:
+    try:
+        csvspec.fields(value)
+    except ValueError as exc:
+        assert "cannot read" in str(exc)

@@ -1,0 +1,69 @@
+"""One release of an image at a time on this machine: a lock per image, held while its tags move.
+
+A release snapshots the tags it will move, moves them, and on a failure puts back
+the snapshot. Two releases of one image interleaving those steps could each put
+back what the other had just moved. The lock is local (``flock`` on a file under
+``$XDG_CACHE_HOME/buildorch/locks``, released by the kernel when the process dies,
+so a killed release never leaves one behind): a registry has no compare-and-swap
+on tags to build a lock from, so releases of one image from several machines must
+be serialised by whoever starts them (a CI concurrency group, for example). The
+snapshot is taken inside the lock, after verification, right before the tags move.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from buildorch.core.errors import BuildorchError
+
+
+def lock_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "buildorch" / "locks"
+
+
+def lock_path(image: str) -> Path:
+    """The lock file of ``image`` (a repository, without tag): a hash, since names hold ``/`` and ``:``."""
+    return lock_dir() / f"release-{hashlib.sha256(image.encode()).hexdigest()[:24]}.lock"
+
+
+@contextlib.contextmanager
+def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> Iterator[None]:
+    """Hold the release lock of every image in ``images`` (in one order, so two releases never deadlock).
+
+    Waits for another release of the same image to finish tagging, saying so once; after
+    ``timeout`` seconds raises a BuildorchError that names the lock file.
+    """
+    held: list[IO[str]] = []
+    try:
+        for image in sorted(set(images)):
+            path = lock_path(image)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(path, "a")  # noqa: SIM115 - held open as long as the lock is
+            held.append(f)
+            deadline, said = time.monotonic() + timeout, False
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not said:
+                        out.write(f"waiting for another release of {image} to finish tagging (lock {path})\n")
+                        said = True
+                    if time.monotonic() > deadline:
+                        raise BuildorchError(
+                            f"another release of {image} has held its lock for {timeout:.0f} s",
+                            f"is a release stuck? its lock file is {path}",
+                        ) from None
+                    time.sleep(0.2)
+        yield
+    finally:
+        for h in held:
+            h.close()  # closing the file releases its flock
