@@ -160,7 +160,9 @@ def _invocation(spec: BuildSpec, plan: BuildPlan, plats: list[str], tags: list[s
         argv.append("--no-cache")
     if spec.pull:
         argv.append("--pull")
-    if spec.provenance is not None:
+    if isinstance(spec.provenance, str):
+        argv.append(f"--provenance={spec.provenance}")
+    elif spec.provenance is not None:
         argv.append(f"--provenance={'true' if spec.provenance else 'false'}")
     for c in plan.cache.cache_from:
         argv += ["--cache-from", c]

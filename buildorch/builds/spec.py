@@ -123,7 +123,7 @@ class BuildSpec(BaseModel):
     progress: Progress = "auto"
     metadata_file: Path | None = None
     cache: CachePolicy = Field(default_factory=CachePolicy)
-    provenance: bool | None = None
+    provenance: bool | str | None = None  # a string is buildx's value as is: mode=min, mode=max
 
     @field_validator("tags")
     @classmethod

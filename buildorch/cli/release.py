@@ -49,6 +49,20 @@ def release(
     report: options.ReportOpt = None,
     dotenv: options.DotenvOpt = None,
     meta: options.MetaOpt = False,
+    provenance: Annotated[
+        str, typer.Option(help="BuildKit provenance attestation: false (no unknown/unknown entries in the index), min or max.")
+    ] = "false",
+    annotation: Annotated[
+        list[str] | None, typer.Option(help="OCI annotation, buildx syntax [TYPE[,TYPE]:]KEY=VALUE (index, manifest...); repeatable.")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="org.opencontainers.image.description of the index.")] = None,
+    sbom: Annotated[bool, typer.Option("--sbom", help="SPDX JSON SBOM per platform (syft), next to release.json.")] = False,
+    sign: Annotated[
+        bool, typer.Option("--sign", help="Sign the verified index and its platforms with cosign (offline) before tagging.")
+    ] = False,
+    key: Annotated[
+        Path | None, typer.Option(help="cosign private key for --sign (default: $COSIGN_KEY); password from $COSIGN_PASSWORD.")
+    ] = None,
 ) -> None:
     """Build every platform, push by digest, verify the pushed images, and only then tag them.
 
@@ -60,6 +74,8 @@ def release(
     Exit codes: 0 released; 1 build failed; 2 bad input (bad version or image,
     dirty git tree, X.Y.Z already holds other content without --force);
     4 push or tagging failed after retries; 5 verification failed.
+    Supply chain: --sbom writes sbom-OS-ARCH.spdx.json beside release.json; --sign signs
+    the verified index (and attests the SBOMs) before any tag points at it.
     On every failure no tag was changed.
 
     Example: buildorch release --version 1.2.3 --image localhost:5000/team/app app
@@ -106,6 +122,10 @@ def release(
         builder=builder,
         no_cache=no_cache,
         progress=progress,
+        provenance=provenance,
+        annotations=annotation or [],
+        description=description,
+        supply={"sbom": sbom, "sign": sign, "key": key},
     )
     if dry_run:
         plan = prepare_release(spec)
@@ -115,7 +135,13 @@ def release(
             for line in plan.describe():
                 typer.echo(line)
         return
-    result = run_release(spec)
+    password = None
+    if sign:
+        from buildorch.cli.keys import key_password
+
+        spec.supply.key_path()  # a missing key fails before the build, not after it
+        password = key_password(confirm=False)
+    result = run_release(spec, password=password)
     from buildorch.cli.report import show_result
 
     show_result(report, json_out, result.model_dump(mode="json"), lambda: summary_lines(result), "release", dotenv)

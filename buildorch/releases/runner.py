@@ -32,6 +32,7 @@ from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, 
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
 from buildorch.releases.verify import verify
+from buildorch.supply.chain import secure
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
 
@@ -65,12 +66,13 @@ def prepare_release(
     return plan
 
 
-def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
+def release(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None = None) -> ReleaseResult:
     """Release ``spec`` and return a :class:`ReleaseResult`; reports go to ``spec.reports_dir``.
 
     Raises InputError (bad input, dirty tree, an existing X.Y.Z tag with other
     content), BuildFailed, PushFailed (the registry failed after retries) or
-    VerificationFailed; in every case no tag was changed.
+    VerificationFailed; in every case no tag was changed. ``password`` unlocks the
+    signing key of ``spec.supply`` (default: ``$COSIGN_PASSWORD``); it is never stored.
     """
     out = log or sys.stderr
     t0 = time.monotonic()
@@ -98,11 +100,25 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
             f"release {spec.version} not tagged: verification failed on {failure}",
             f"nothing was tagged; the report is in {spec.reports_dir}/release.md",
         )
+    _secure(spec, result, out, password)
     _tag(plan, result, client, out)
     result.duration_seconds = round(time.monotonic() - t0, 1)
     write_reports(result, spec.reports_dir)
     history.record("release", {"": built}, name=spec.image, extra=result.model_dump(mode="json"))
     return result
+
+
+def _secure(spec: ReleaseSpec, result: ReleaseResult, out: IO[str], password: str | None) -> None:
+    """SBOMs, signature and attestations of the verified index, before any tag points at it (#17)."""
+    try:
+        result.supply = secure(
+            spec.image, str(result.index_digest), result.platform_digests, spec.supply, spec.reports_dir,
+            password=password, log=out,
+        )
+    except BuildorchError as exc:
+        _fail(result, spec, f"supply chain: {first_line(exc)}")
+        raise
+    result.supply.provenance = spec.provenance
 
 
 def _client(spec: ReleaseSpec, log: IO[str] | None) -> registry.Client:
