@@ -26,7 +26,9 @@ def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
     lines.append(f"  tags in the registry now: {seen}")
     lines.append("  labels:")
     lines += [f"    {k}={v}" for k, v in plan.labels.items()]
-    lines.append("1. build and push by digest (no tag), with a provenance attestation and the registry cache:")
+    prov = plan.spec.provenance
+    what = "no provenance attestation" if prov == "false" else f"a provenance attestation (mode={prov})"
+    lines.append(f"1. build and push by digest (no tag), with {what} and the registry cache:")
     lines += [f"     {c}" for c in commands]
     if plan.push_method == "upload":
         lines.append("     then upload the OCI layout to the registry by digest (the docker driver cannot push-by-digest)")
