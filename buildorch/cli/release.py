@@ -53,7 +53,8 @@ def release(
         str, typer.Option(help="BuildKit provenance attestation: false (no unknown/unknown entries in the index), min or max.")
     ] = "false",
     annotation: Annotated[
-        list[str] | None, typer.Option(help="OCI annotation, buildx syntax [TYPE[,TYPE]:]KEY=VALUE (index, manifest...); repeatable.")
+        list[str] | None,
+        typer.Option(help="OCI annotation, buildx syntax [TYPE[,TYPE]:]KEY=VALUE (index, manifest...); repeatable."),
     ] = None,
     description: Annotated[str | None, typer.Option(help="org.opencontainers.image.description of the index.")] = None,
     sbom: Annotated[bool, typer.Option("--sbom", help="SPDX JSON SBOM per platform (syft), next to release.json.")] = False,
@@ -94,9 +95,9 @@ def release(
 
         found = from_environment(context, images=[image])
         version = version or semver_version(found)
-        for key in ("source", "title"):
-            if found.labels.get(f"org.opencontainers.image.{key}"):
-                extra[key] = found.labels[f"org.opencontainers.image.{key}"]
+        for name in ("source", "title"):
+            if found.labels.get(f"org.opencontainers.image.{name}"):
+                extra[name] = found.labels[f"org.opencontainers.image.{name}"]
     if version is None:
         raise InputError("release needs --version X.Y.Z (or --meta on a tag event)")
     spec = validated(

@@ -15,7 +15,9 @@ def scan(
     db: Annotated[
         str | None, typer.Option(help="Go vulnerability database: a directory (index/, ID/) or a URL.", envvar="BUILDORCH_VULNDB")
     ] = None,
-    platform: Annotated[list[str] | None, typer.Option(help="Platform(s) to scan (default: every platform of the image).")] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option(help="Platform(s) to scan (default: every platform of the image).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Find the Go binaries of each platform and check them with govulncheck -mode=binary.
@@ -35,11 +37,14 @@ def scan(
         emit_json(result.model_dump(mode="json"))
     else:
         for p, binaries in result.binaries.items():
-            typer.echo(f"{p}: {len(binaries)} Go binar{'y' if len(binaries) == 1 else 'ies'} {', '.join(binaries)}")
+            noun = "binary" if len(binaries) == 1 else "binaries"
+            typer.echo(f"{p}: {len(binaries)} Go {noun} {', '.join(binaries)}")
         for f in result.findings:
             reach = "called" if f.called else "linked"
-            typer.echo(f"{f.id}  {f.platform}  {f.binary}  {f.module}@{f.version} (fixed in {f.fixed or '-'})  {reach}  {f.summary}")
+            fixed = f.fixed or "-"
+            typer.echo(f"{f.id}  {f.platform}  {f.binary}  {f.module}@{f.version} (fixed in {fixed})  {reach}  {f.summary}")
     if result.findings:
-        raise VulnerabilitiesFound(f"{len(result.ids)} known vulnerabilit{'y' if len(result.ids) == 1 else 'ies'} in {image}: {', '.join(result.ids)}")
+        noun = "vulnerability" if len(result.ids) == 1 else "vulnerabilities"
+        raise VulnerabilitiesFound(f"{len(result.ids)} known {noun} in {image}: {', '.join(result.ids)}")
     if not json_out:
         typer.echo(f"no known vulnerabilities ({result.db})")

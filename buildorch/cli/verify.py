@@ -16,7 +16,9 @@ def verify(
     key: Annotated[Path, typer.Option(help="The public key (PREFIX.pub from `buildorch keys generate`).")],
     sbom: Annotated[
         bool | None,
-        typer.Option("--sbom/--no-sbom", help="Require (or skip) the SPDX attestation on every platform; default: check it where attached."),
+        typer.Option(
+            "--sbom/--no-sbom", help="Require (or skip) the SPDX attestation on every platform; default: check it where attached."
+        ),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -35,7 +35,7 @@ class Annotation:
 def parse(raw: str) -> list[Annotation]:
     """One ``--annotation`` value as buildx reads it; ValueError saying what is wrong."""
     if "=" not in raw:
-        raise ValueError(f"annotation {raw!r} has no '=': use [TYPE:]KEY=VALUE, e.g. index:org.opencontainers.image.description=...")
+        raise ValueError(f"annotation {raw!r} has no '=': use [TYPE:]KEY=VALUE, e.g. index:org.example.team=web")
     left, value = raw.split("=", 1)
     kinds: list[tuple[str, str | None]] = [("manifest", None)]
     key = left

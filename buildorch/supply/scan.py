@@ -60,7 +60,9 @@ def db_url(db: str | None) -> str:
         return db
     path = Path(db).absolute()
     if not (path / "index" / "db.json").is_file() and not (path / "index" / "db.json.gz").is_file():
-        raise InputError(f"{db} is not a Go vulnerability database (no index/db.json)", "pass the directory that holds index/ and ID/")
+        raise InputError(
+            f"{db} is not a Go vulnerability database (no index/db.json)", "pass the directory that holds index/ and ID/"
+        )
     return path.as_uri()
 
 
@@ -111,7 +113,8 @@ def parse_govulncheck(stream: str, platform: str, binary: str) -> list[Finding]:
 
 
 def _json_stream(text: str) -> list[dict[str, Any]]:
-    decoder, pos, out = json.JSONDecoder(), 0, []
+    decoder, pos = json.JSONDecoder(), 0
+    out: list[dict[str, Any]] = []
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1

@@ -40,7 +40,9 @@ def generate_keys(prefix: Path, password: str) -> tuple[Path, Path]:
     key, pub = prefix.with_name(prefix.name + ".key"), prefix.with_name(prefix.name + ".pub")
     existing = [str(p) for p in (key, pub) if p.exists()]
     if existing:
-        raise InputError(f"{', '.join(existing)} already exist(s): not overwritten", "choose another --output-prefix or remove them")
+        raise InputError(
+            f"{', '.join(existing)} already exist(s): not overwritten", "choose another --output-prefix or remove them"
+        )
     prefix.parent.mkdir(parents=True, exist_ok=True)
     tools.run(
         "cosign",
@@ -124,12 +126,12 @@ def resolve(reference: str) -> tuple[str, str]:
     last = reference.rsplit("/", 1)[-1]
     repo, tag = (reference.rsplit(":", 1)) if ":" in last else (reference, "latest")
     try:
-        digest = registry.Client(repo, Backoff(attempts=2, base=0.5)).digest_of(tag)
+        found = registry.Client(repo, Backoff(attempts=2, base=0.5)).digest_of(tag)
     except registry.RegistryError as exc:
         raise InputError(f"cannot read {reference}: {exc.message}", "check the image name and that the registry is up") from exc
-    if digest is None:
+    if found is None:
         raise InputError(f"no tag {tag} in {repo}", "check the reference")
-    return repo, digest
+    return repo, found
 
 
 def _signed(ref: str, pub: Path) -> tuple[bool, str]:
@@ -159,7 +161,7 @@ def verify_image(reference: str, pub: Path, *, sbom: bool | None = None) -> Veri
     repo, digest = resolve(reference)
     doc = buildx.imagetools_raw(f"{repo}@{digest}")
     result = Verification(reference, digest)
-    targets = [("index", digest)] + sorted(platform_digests(doc).items()) if doc.get("manifests") else [("image", digest)]
+    targets = [("index", digest), *sorted(platform_digests(doc).items())] if doc.get("manifests") else [("image", digest)]
     for what, d in targets:
         ref = f"{repo}@{d}"
         ok, why = _signed(ref, pub)
