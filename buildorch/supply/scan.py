@@ -19,6 +19,7 @@ from typing import IO, Any
 from pydantic import BaseModel, Field
 
 from buildorch.core.errors import InputError
+from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx, containers, tools
 
 __all__ = ["Finding", "ScanResult", "go_binaries", "scan_image"]
@@ -138,15 +139,20 @@ def scan_image(ref: str, *, db: str | None, platforms: list[str] | None = None, 
     """Scan the Go binaries of every platform of ``ref`` (pulled first when it is not in the local store)."""
     url = db_url(db)
     pulled = False
+    wanted = list(platforms or [])
     if buildx.image_inspect(ref) is None:
-        if log:
-            log.write(f"scan: pulling {ref}\n")
-        buildx.run(["pull", "--quiet", *(["--platform", platforms[0]] if platforms and len(platforms) == 1 else []), ref],
-                   what=f"docker pull {ref}")
+        # not in the local store: every platform (or the ones asked for) is pulled, then removed again
+        if not wanted:
+            doc = buildx.imagetools_raw(ref)
+            wanted = sorted(platform_digests(doc)) if doc.get("manifests") else []
+        for p in wanted or [None]:
+            if log:
+                log.write(f"scan: pulling {ref}{f' ({p})' if p else ''}\n")
+            buildx.run(["pull", "--quiet", *(["--platform", p] if p else []), ref], what=f"docker pull {ref}")
         pulled = True
     result = ScanResult(image=ref, db=url)
     try:
-        for platform in _platforms(ref, platforms or []):
+        for platform in _platforms(ref, wanted):
             with tempfile.TemporaryDirectory(prefix="buildorch-scan-") as tmp:
                 with containers.created(ref, platform) as cid, containers.exported(cid) as stream:
                     binaries = go_binaries(stream, Path(tmp))
