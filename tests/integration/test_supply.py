@@ -152,7 +152,7 @@ import (
 
 func main() { fmt.Println(semver.Compare(os.Args[0], "v1.0.0")) }
 """
-VULN_GOMOD = "module example.com/i17vuln\n\ngo 1.23\n\nrequire golang.org/x/mod v0.42.0\n"
+VULN_GOMOD = "module example.com/i17vuln\n\ngo 1.26.0\n\nrequire golang.org/x/mod v0.42.0\n"
 VULN_GOSUM = (
     "golang.org/x/mod v0.42.0 h1:ICeL3t2L30ljSPHHxDnR4fqVcBt/zR2zJAb9juavmQg=\n"
     "golang.org/x/mod v0.42.0/go.mod h1:u5fzIrRInkL8MaO1cbRkUHT64v303YIT5KEqpNr7jRs=\n"
@@ -169,8 +169,9 @@ def vulnerable_image(tmp_path_factory: pytest.TempPathFactory) -> Any:
     modcache = STACK_BIN.parent / "mod"
     env = {**os.environ, "GOMODCACHE": str(modcache), "GOPROXY": f"file://{modcache}/cache/download", "GOFLAGS": "-modcacherw",
            "GOSUMDB": "off", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0", "GOCACHE": str(d / "gocache")}
-    subprocess.run(["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", "vulnprog", "."], cwd=d, env=env, check=True,
-                   capture_output=True, timeout=600)
+    built = subprocess.run(["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", "vulnprog", "."], cwd=d, env=env,
+                           capture_output=True, text=True, timeout=600, check=False)
+    assert built.returncode == 0, built.stderr
     (d / "Dockerfile").write_text("FROM scratch\nCOPY vulnprog /vulnprog\nENTRYPOINT [\"/vulnprog\"]\n")
     tag = f"i17-vulnprog:{uuid.uuid4().hex[:8]}"
     docker("buildx", "build", "--load", "--provenance=false", "-t", tag, str(d), timeout=600)
