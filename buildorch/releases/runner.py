@@ -32,6 +32,7 @@ from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, 
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
 from buildorch.releases.verify import verify
+from buildorch.supply.chain import check as check_supply
 from buildorch.supply.chain import secure
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
@@ -76,6 +77,7 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | No
     """
     out = log or sys.stderr
     t0 = time.monotonic()
+    check_supply(spec.supply, password=password)
     with tempfile.TemporaryDirectory(prefix="buildorch-release-") as tmp:
         plan = prepare_release(spec, layout_dir=Path(tmp) / "oci", log=out, strict=True)
         for w in plan.warnings:

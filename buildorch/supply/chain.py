@@ -15,6 +15,7 @@ from typing import IO, Literal
 from pydantic import BaseModel, Field
 
 from buildorch.core.errors import InputError
+from buildorch.engine import tools
 from buildorch.supply import sbom, signing
 
 __all__ = ["SupplyOptions", "SupplyReport", "secure"]
@@ -86,3 +87,13 @@ def secure(
         report.attested = bool(report.sboms)
     report.seconds = round(time.monotonic() - t0, 1)
     return report
+
+
+def check(options: SupplyOptions, *, password: str | None = None) -> None:
+    """Before the build: the tools are there, and the key opens with the password (a wrong one costs no build)."""
+    if options.sbom:
+        tools.find("syft")
+    if options.sign:
+        key = options.key_path()
+        secret = signing.require_password(password if password is not None else os.environ.get("COSIGN_PASSWORD"))
+        signing.check_key(key, password=secret)

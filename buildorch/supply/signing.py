@@ -60,6 +60,17 @@ def _check_key(key: Path) -> None:
         raise InputError(f"no key file {key}", "create one with `buildorch keys generate`, or pass --key / COSIGN_KEY")
 
 
+def check_key(key: Path, *, password: str) -> None:
+    """Decrypt ``key`` with ``password`` (``cosign public-key``): a wrong password fails before anything is built."""
+    _check_key(key)
+    res = tools.run("cosign", ["public-key", "--key", str(key)], env=_env(password), secrets=[password], check=False)
+    if res.returncode != 0:
+        raise InputError(
+            f"cannot use the signing key {key}: {tools.last_line(res.stderr or res.stdout)}",
+            "check COSIGN_PASSWORD (the password given to `buildorch keys generate`)",
+        )
+
+
 def sign(image: str, digest: str, key: Path, *, password: str) -> None:
     """Sign ``image@digest`` and, for an index, every manifest in it (``--recursive``)."""
     _check_key(key)
