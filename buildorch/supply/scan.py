@@ -145,7 +145,8 @@ def scan_image(ref: str, *, db: str | None, platforms: list[str] | None = None, 
         if not wanted:
             doc = buildx.imagetools_raw(ref)
             wanted = sorted(platform_digests(doc)) if doc.get("manifests") else []
-        for p in wanted or [None]:
+        pulls: list[str | None] = list(wanted) or [None]  # None: the engine's default platform
+        for p in pulls:
             if log:
                 log.write(f"scan: pulling {ref}{f' ({p})' if p else ''}\n")
             buildx.run(["pull", "--quiet", *(["--platform", p] if p else []), ref], what=f"docker pull {ref}")
