@@ -1,9 +1,10 @@
 """``python -m bench.supply [--runs N]``: what the supply chain costs a release of the demo app, side by side.
 
 Standalone (not in ``python -m bench``'s table, and never in CI): for each run, one plain
-release and one with ``--sbom --sign`` of the same commit into two fresh repositories of the
-stack's registry (127.0.0.1:5000/i17-bench-*), alternating which goes first. The build is
-cached after the warm-up, so the difference is what the supply chain adds: syft per
+release and one with ``--sbom --sign`` of the same commit and version into fresh repositories
+of the stack's registry (127.0.0.1:5000/i17-bench-*), alternating which goes first. The
+version (a build arg) is the same everywhere, so after the warm-up every build is cached and
+the difference is what the supply chain adds: syft per
 platform, cosign sign (index + platforms) and one attestation per platform.
 """
 
@@ -50,8 +51,8 @@ def main() -> None:
 
         def release(kind: str, n: int) -> float:
             extra = ["--sbom", "--sign", "--key", str(work / "k.key")] if kind == "supply" else []
-            image = f"127.0.0.1:5000/i17-bench-{uid}/{kind}"
-            return sh(*bo, "release", "--version", f"1.0.{n}", "--image", image, str(repo), "--progress", "quiet",
+            image = f"127.0.0.1:5000/i17-bench-{uid}/{kind}-{n}"
+            return sh(*bo, "release", "--version", "1.0.0", "--image", image, str(repo), "--progress", "quiet",
                       "--output-dir", str(work / f"{kind}-{n}"), *extra, env=env, cwd=work)
 
         release("plain", 0)  # warm-up: the build cache
