@@ -36,6 +36,13 @@ def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
     lines += [f"     {s}" for s in plan.verification_steps()]
     lines.append(f"3. refuse if {spec.image}:{plan.semver.tag} already holds different content"
                  + (" (--force: move it anyway)" if spec.force else " (--force moves it)"))
+    sup = spec.supply
+    if sup.sbom or sup.sign:
+        what_else = [w for w, on in (("an SPDX SBOM per platform (syft)", sup.sbom),
+                                     (f"cosign signatures of the index and its platforms (key {sup.key or '$COSIGN_KEY'})",
+                                      sup.sign),
+                                     ("a signed SBOM attestation per platform", sup.sbom and sup.sign)) if on]
+        lines.append(f"3b. supply chain, offline, before any tag: {'; '.join(what_else)}")
     lines.append("4. tag the verified index, in one call:")
     tags = " ".join(f"-t {r}" for r in plan.references)
     lines.append(f"     docker buildx imagetools create {tags} {spec.image}@<index digest>")

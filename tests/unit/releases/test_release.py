@@ -256,3 +256,12 @@ def test_with_retries_retries_transient_then_gives_up() -> None:
     with pytest.raises(RegistryError, match="401"):
         with_retries(lambda: (_ for _ in ()).throw(RegistryError("HTTP 401", 401)), what="x", backoff=Backoff(4),
                      transient=transient, sleep=lambda s: pytest.fail("a 401 is not retried"))
+
+
+def test_dry_run_says_what_the_supply_chain_adds(ctx: Path) -> None:
+    spec = ReleaseSpec(version="1.3.0", image="localhost:5000/team/app", context=ctx, build_time="2026-01-02T03:04:05Z",
+                       provenance="max", supply={"sbom": True, "sign": True, "key": Path("k.key")})
+    git = GitState(repo=True, revision="0123456789abcdef", dirty_files=[], remote=None)
+    text = "\n".join(plan_lines(plan_release(spec, existing_tags=[], push_method="buildkit", git=git), []))
+    assert "a provenance attestation (mode=max)" in text
+    assert "an SPDX SBOM per platform (syft); cosign signatures of the index and its platforms (key k.key)" in text
