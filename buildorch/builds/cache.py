@@ -4,28 +4,43 @@ BuildKit's local cache exporter never deletes old blobs (docker/buildx#310,
 moby/buildkit#1896) and writes in place, so an interrupted export can break the
 cache. buildorch exports into a fresh staging directory and swaps it in only
 after the build succeeded: the cache then holds exactly what the last build
-needs, and a failed build leaves the previous cache as it was.
+needs, and a failed build leaves the previous cache as it was. This module
+decides the flags (and only reads the disk: a dry run plans too); the store
+itself, its atomic swap, locks and recovery, is :mod:`buildorch.builds.cache_store`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import json
 import os
 import re
-import shutil
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buildorch.builds.cache_store import (
+    EXPORT_INFO,
+    STALE_MARK,
+    commit,
+    current,
+    discard,
+    exporting,
+    gc_blobs,
+    generations,
+    is_generation_of,
+    local_cache_ok,
+    mark_stale,
+    referenced_blobs,
+    stage,
+)
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import references
 from buildorch.engine import buildx
 
-EXPORT_INFO = "buildorch-cache.json"  # in a live cache: the export's mode and time
-STALE_MARK = "buildorch-stale"  # in a live cache: a later build of its target did not export
+__all__ = [
+    "EXPORT_INFO", "STALE_MARK", "commit", "current", "discard", "gc_blobs", "local_cache_ok", "mark_stale",
+    "referenced_blobs", "stage",
+]
 
 
 def cache_root() -> Path:
@@ -53,15 +68,6 @@ def local_cache_dir(spec: BuildSpec, policy: CachePolicy) -> Path:
     return cache_root() / re.sub(r"[^A-Za-z0-9_.-]", "-", f"{ctx}-{target}")
 
 
-def local_cache_ok(d: Path) -> bool:
-    """A local cache BuildKit can import: an ``index.json`` that parses, with manifests."""
-    try:
-        index = json.loads((d / "index.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(index, dict) and bool(index.get("manifests"))
-
-
 def in_ci(environ: Mapping[str, str] | None = None) -> bool:
     """Whether this runs in CI: ``CI`` set to anything but empty, ``0``, ``false`` or ``no`` (most CI services set it)."""
     value = (os.environ if environ is None else environ).get("CI", "")
@@ -87,13 +93,14 @@ class CacheUnavailable(ValueError):
 
 
 def _writable(d: Path) -> str | None:
-    try:
-        d.parent.mkdir(parents=True, exist_ok=True)
-        probe = d.parent / f".probe-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        return f"cache directory {d.parent} is not writable ({exc.strerror or exc})"
+    """Why the cache directory cannot be written, or None; only reads (a dry run plans the cache too)."""
+    probe = d.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"cache directory {d.parent} is not writable ({probe} is not a directory)"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"cache directory {d.parent} is not writable ({probe}: permission denied)"
     return None
 
 
@@ -125,11 +132,11 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
         if problem:
             raise CacheUnavailable(problem)
         plan.local_dir = d
-        if d.exists() and not local_cache_ok(d):
-            aside = d.with_name(f"{d.name}.corrupt-{int(time.time())}")
-            plan.warnings.append(f"local cache {d} is damaged (no valid index.json): set aside as {aside}; building cold")
-            d.rename(aside)
-        if local_cache_ok(d):
+        live = current(d)
+        if live is not None and not local_cache_ok(live):
+            # Set aside by cache_store.stage when the build runs (a plan writes nothing).
+            plan.warnings.append(f"local cache {d} is damaged (no valid index.json): it is set aside; building cold")
+        elif live is not None or any(local_cache_ok(g) for g in generations(d)):
             plan.cache_from.append(f"type=local,src={d}")
         plan.staging_dir = d.with_name(f"{d.name}.new-{os.getpid()}")
         plan.mode = mode
@@ -159,127 +166,33 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
     return plan
 
 
-_DIGEST = re.compile(rb"sha256:[0-9a-f]{64}")
-
-
-def stage(plan: CachePlan) -> None:
-    """Before the build: seed the staging directory with hard links to the live cache's blobs.
-
-    BuildKit skips blobs that already exist at the destination, so a rebuild
-    exports only what changed (a cached app build: 1.4 s instead of 4.4 s).
-    Blobs are content-addressed and never rewritten, so linking them is safe;
-    ``index.json`` is rewritten by BuildKit and is therefore not linked.
-    """
-    if plan.staging_dir is None or plan.local_dir is None:
-        return
-    _drop_orphans(plan.local_dir)
-    shutil.rmtree(plan.staging_dir, ignore_errors=True)
-    blobs = plan.local_dir / "blobs"
-    if not local_cache_ok(plan.local_dir) or not blobs.is_dir():
-        return
-    try:
-        shutil.copytree(blobs, plan.staging_dir / "blobs", copy_function=os.link)
-    except OSError:  # another filesystem, no hard links: export everything instead
-        shutil.rmtree(plan.staging_dir, ignore_errors=True)
-
-
-def _drop_orphans(live: Path) -> None:
-    """Remove staging dirs that a killed buildorch left behind (its PID is gone)."""
-    for d in live.parent.glob(f"{live.name}.new-*"):
-        pid = d.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(d, ignore_errors=True)
-
-
-def referenced_blobs(d: Path) -> set[str]:
-    """Every blob digest reachable from ``d/index.json`` (JSON blobs are followed)."""
-    seen: set[str] = set()
-    todo = [m.decode() for m in _DIGEST.findall((d / "index.json").read_bytes())]
-    while todo:
-        digest = todo.pop()
-        if digest in seen:
-            continue
-        seen.add(digest)
-        blob = d / "blobs" / "sha256" / digest.split(":", 1)[1]
-        try:
-            if blob.stat().st_size > 16 * 1024 * 1024:
-                continue  # a layer, not a manifest or cache config
-            head = blob.read_bytes()
-        except OSError:
-            continue
-        if head[:1] in (b"{", b"["):
-            todo.extend(m.decode() for m in _DIGEST.findall(head))
-    return seen
-
-
-def gc_blobs(d: Path) -> int:
-    """Delete blobs nothing references (left from an earlier build); return the bytes freed."""
-    keep = {x.split(":", 1)[1] for x in referenced_blobs(d)}
-    freed = 0
-    for blob in (d / "blobs" / "sha256").glob("*"):
-        if blob.name not in keep:
-            freed += blob.stat().st_size
-            blob.unlink()
-    shutil.rmtree(d / "ingest", ignore_errors=True)
-    return freed
-
-
-def commit(plan: CachePlan) -> None:
-    """After a successful build: drop stale blobs and swap the new cache in place of the old one."""
-    if plan.staging_dir is None or plan.local_dir is None:
-        return
-    if not local_cache_ok(plan.staging_dir):
-        shutil.rmtree(plan.staging_dir, ignore_errors=True)
-        return
-    gc_blobs(plan.staging_dir)
-    # Written before the swap, so the live cache and what it says about itself change together.
-    (plan.staging_dir / EXPORT_INFO).write_text(json.dumps({"mode": plan.mode, "exported_at": round(time.time(), 3)}))
-    old = plan.local_dir.with_name(f"{plan.local_dir.name}.old-{os.getpid()}")
-    if plan.local_dir.exists():
-        plan.local_dir.rename(old)
-    plan.staging_dir.rename(plan.local_dir)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def mark_stale(plan: CachePlan) -> None:
-    """The build succeeded without exporting its cache: the live cache (if any) is behind it."""
-    if plan.local_dir is not None and local_cache_ok(plan.local_dir):
-        with contextlib.suppress(OSError):
-            (plan.local_dir / STALE_MARK).write_text("")
-
-
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` exists (``kill 0``: no ``/proc`` needed)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
 def cache_state(d: Path) -> str:
     """What ``d`` is, for ``cache ls``; a build imports only a ``current`` or ``stale`` cache.
 
     * ``current``: a complete cache, exported by the last build of its target that exported one;
     * ``exporting``: complete, and a running build is exporting its successor next to it
-      (into ``NAME.new-PID``, swapped in only once complete);
+      (into ``NAME.new-PID``, swapped in only once complete; it holds the export lock);
     * ``stale``: complete, but the last build of its target could not export (it is behind);
     * ``damaged``: no valid ``index.json`` (set aside by the next build);
     * ``staging``: a running build's export in progress, never imported;
-    * ``left over``: a staging, old or damaged copy a killed or failed build left (``cache prune`` removes it).
+    * ``left over``: a staging directory, generation or damaged copy that a killed or failed
+      build left, or an old generation a build was still reading (``cache prune`` removes it).
     """
-    m = re.search(r"\.(new|old)-(\d+)$|\.corrupt-\d+$", d.name)
+    m = re.search(r"\.new-\d+$|\.old-\d+$|\.corrupt-\d+$", d.name)
+    owner = is_generation_of(d)
+    if owner is not None:
+        live = d.with_name(owner)
+        here = current(live)
+        return "current" if here is not None and here.resolve() == d.resolve() else "left over"
     if m:
-        return "staging" if m.group(1) == "new" and _running(int(m.group(2))) else "left over"
-    if not local_cache_ok(d):
+        live = d.with_name(d.name[: m.start()])
+        return "staging" if m.group().startswith(".new-") and exporting(live) else "left over"
+    here = current(d)
+    if here is None or not local_cache_ok(here):
         return "damaged"
-    for staging in d.parent.glob(f"{glob.escape(d.name)}.new-*"):
-        pid = staging.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and _running(int(pid)):
-            return "exporting"
-    return "stale" if (d / STALE_MARK).exists() else "current"
+    if exporting(d):
+        return "exporting"
+    return "stale" if (here / STALE_MARK).exists() else "current"
 
 
 def export_info(d: Path) -> dict[str, object]:
@@ -289,12 +202,6 @@ def export_info(d: Path) -> dict[str, object]:
     except (OSError, ValueError):
         return {}
     return info if isinstance(info, dict) else {}
-
-
-def discard(plan: CachePlan) -> None:
-    """After a failed or interrupted build: drop the partial export, keep the old cache."""
-    if plan.staging_dir is not None:
-        shutil.rmtree(plan.staging_dir, ignore_errors=True)
 
 
 def cache_layers(plan: CachePlan) -> set[str] | None:

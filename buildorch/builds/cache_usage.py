@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from buildorch.builds.cache import cache_root, cache_state, export_info, local_cache_ok
+from buildorch.builds.cache_store import current, is_generation_of, remove
 from buildorch.engine import buildx
 from buildorch.engine.buildx_text import BuilderUsage, parse_du_verbose, parse_prune
 
@@ -50,7 +50,7 @@ def list_local(root: Path | None = None) -> list[LocalCache]:
     if not base.is_dir():
         return out
     now = time.time()
-    for d in sorted(p for p in base.iterdir() if p.is_dir()):
+    for d in sorted(p for p in base.iterdir() if p.is_dir() and not _shown_by_its_link(p)):
         layers = 0
         if local_cache_ok(d):
             index = json.loads((d / "index.json").read_text())
@@ -73,6 +73,15 @@ def list_local(root: Path | None = None) -> list[LocalCache]:
             )
         )
     return out
+
+
+def _shown_by_its_link(d: Path) -> bool:
+    """A generation the live link points at: listed once, under the link's name."""
+    owner = is_generation_of(d)
+    if owner is None:
+        return False
+    here = current(d.with_name(owner))
+    return here is not None and here.resolve() == d.resolve()
 
 
 def _registry_file(root: Path | None = None) -> Path:
@@ -111,24 +120,28 @@ def prune_local(older_than: int | None = None, keep_storage: int | None = None, 
                 root: Path | None = None) -> list[LocalCache]:
     """Remove local caches older than ``older_than`` seconds and, oldest first, beyond ``keep_storage`` bytes.
 
-    Leftover staging (``*.new-PID``) and damaged (``*.corrupt-*``) directories always go.
-    With neither limit, every local cache goes. Returns what was (or would be) removed.
+    What killed or failed builds left (staging, damaged, old generations) always goes; a
+    cache a running build is exporting, and its staging directory, are never touched.
+    With neither limit, every other local cache goes. Returns what was (or would be)
+    removed, each with the bytes actually freed (a file that could not be removed is not counted).
     """
     caches = sorted(list_local(root), key=lambda c: c.age_seconds)  # newest first
     doomed: list[LocalCache] = []
     kept = 0
     for c in caches:
-        stale = bool(re.search(r"\.(new|old)-\d+$|\.corrupt-\d+$", c.name)) or not c.valid
+        if c.state in ("exporting", "staging"):
+            continue
+        left = c.state == "left over" or bool(re.search(r"\.corrupt-\d+$", c.name)) or not c.valid
         too_old = older_than is not None and c.age_seconds > older_than
         over = keep_storage is not None and kept + c.size_bytes > keep_storage
         everything = older_than is None and keep_storage is None
-        if stale or too_old or over or everything:
+        if left or too_old or over or everything:
             doomed.append(c)
         else:
             kept += c.size_bytes
     if not dry_run:
         for c in doomed:
-            shutil.rmtree(c.path, ignore_errors=True)
+            c.size_bytes = remove(Path(c.path))
     return doomed
 
 

@@ -73,10 +73,10 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         version=plan.version.version,
         build_time=plan.version.build_time,
         cache_from=plan.cache.cache_from,
-        cache_to=plan.cache.cache_to,
+        cache_to=_shown_cache_to(plan.cache),
         warnings=list(plan.warnings),
     )
-    cache.stage(plan.cache)
+    _stage_cache(plan, result, out)
     try:
         for inv in plan.invocations:
             try:
@@ -127,6 +127,53 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         remember_registry_cache(plan.cache.registry_ref)
     history.record("build", {"": result})
     return result
+
+
+def _shown_cache_to(c: cache.CachePlan) -> list[str]:
+    """``cache_to`` as the result reports it: the live cache's path, not this build's staging directory."""
+    if c.staging_dir is None or c.local_dir is None:
+        return list(c.cache_to)
+    return [x.replace(f"dest={c.staging_dir},", f"dest={c.local_dir},") for x in c.cache_to]
+
+
+def _stage_cache(plan: BuildPlan, result: BuildResult, out: IO[str]) -> None:
+    """Take the cache's locks and seed its staging directory; adjust the argv to what the store decided.
+
+    The import names the generation the live link points at now, not the link: another
+    build may swap the link while BuildKit still reads blobs from this one. When another
+    build holds the export lock, this one builds without exporting.
+    """
+    c = plan.cache
+    staging = c.staging_dir
+    for w in cache.stage(c):
+        out.write(f"warning: {w}\n")
+        result.warnings.append(w)
+    if c.local_dir is None:
+        return
+    gen = cache.current(c.local_dir)
+    swaps: dict[str, str | None] = {}
+    if gen is not None and gen != c.local_dir:
+        swaps[f"type=local,src={c.local_dir}"] = f"type=local,src={gen}"
+    if staging is not None and c.staging_dir is None:
+        swaps.update({x: None for x in c.cache_to if x.startswith(f"type=local,dest={staging},")})
+        c.cache_to = [x for x in c.cache_to if swaps.get(x, x) is not None]
+        result.cache_to = _shown_cache_to(c)
+    for inv in plan.invocations:
+        inv.argv = _swapped(inv.argv, swaps)
+
+
+def _swapped(argv: list[str], swaps: dict[str, str | None]) -> list[str]:
+    """``argv`` with each flag value in ``swaps`` replaced, or dropped with its flag when mapped to None."""
+    out: list[str] = []
+    for arg in argv:
+        if arg in swaps:
+            new = swaps[arg]
+            if new is None:
+                out.pop()  # its --cache-to
+                continue
+            arg = new
+        out.append(arg)
+    return out
 
 
 def _renderer(spec: BuildSpec, inv: Invocation, out: IO[str]) -> Renderer:

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "compare": ("compare", "compare"),
     "smoke": ("smoke", "smoke"),
     "release": ("release", "release"),
+    "login": ("login", "login"),
     "meta": ("meta", "meta"),
     "merge": ("merge", "merge"),
     "cache": ("cache", None),

@@ -75,7 +75,7 @@ def _docker() -> DockerClient:
     return docker
 
 
-def _docker_exception() -> type[Exception]:
+def _docker_exception() -> type[Any]:  # python-on-whales' DockerException, imported on first use
     from python_on_whales.exceptions import DockerException
 
     return DockerException
@@ -154,7 +154,7 @@ def run_attached(args: Sequence[str], *, env: dict[str, str] | None = None) -> i
     try:
         _pow_utils().run(full, capture_stdout=False, capture_stderr=False, env=env or {})
     except _docker_exception() as exc:
-        return int(exc.return_code)  # type: ignore[attr-defined]
+        return int(exc.return_code)
     except FileNotFoundError as exc:
         raise translate(exc, "docker") from exc
     return 0

@@ -8,9 +8,10 @@ manifests here, by digest: no tag is written.
 
 Plain HTTP for loopback registries (``localhost``, 127.0.0.0/8, ``[::1]``: the rule of
 :func:`buildorch.core.references.plain_http`, as dockerd has it), HTTPS otherwise.
-Anonymous: an anonymous bearer token is fetched when a registry asks for one
-(enough to read public repositories); a registry that wants credentials to
-push answers 401, which is reported, not retried.
+Authentication is :mod:`buildorch.engine.registry_auth` (Basic, Bearer tokens) with
+the credentials Docker keeps (:mod:`buildorch.engine.credentials`), looked up only
+when a registry asks. Every failure is a :class:`RegistryError`, a ``BuildorchError``
+with exit code 4; a refusal (401/403) says to run ``buildorch login HOST``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,20 +29,23 @@ from pathlib import Path
 from typing import IO, Any
 
 from buildorch.core import references
+from buildorch.core.errors import PushFailed
 from buildorch.core.retry import Backoff, is_transient, with_retries
+from buildorch.engine import credentials, registry_auth
 
-TIMEOUT = 60.0
+# seconds per request; BUILDORCH_REGISTRY_TIMEOUT overrides it (the tests' hanging registry)
+TIMEOUT = float(os.environ.get("BUILDORCH_REGISTRY_TIMEOUT") or 60.0)
+USER_AGENT = "buildorch"
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
 _ACCEPT = ", ".join((*INDEX_TYPES, *MANIFEST_TYPES))
 
 
-class RegistryError(Exception):
-    """A registry call failed; ``status`` is the HTTP status, or None when no answer came."""
+class RegistryError(PushFailed):
+    """A registry call failed; ``status`` is the HTTP status, or None when no answer came. Exit code 4."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint)
         self.status = status
 
     @property
@@ -104,53 +109,78 @@ def has_manifest(registry_url: str, ref: str, timeout: float = 3.0) -> bool:
 
 @dataclass
 class Client:
-    """One repository of one registry."""
+    """One repository of one registry, with the credentials Docker has for its host."""
 
     name: str
     backoff: Backoff = field(default_factory=Backoff)
     log: IO[str] | None = None
-    token: str | None = None
+    timeout: float = TIMEOUT
 
     def __post_init__(self) -> None:
         self.host, self.repo = split_name(self.name)
         self.base = f"{base_url(self.host)}/v2/{self.repo}"
+        self.auth = registry_auth.Authenticator(self.host, self.repo, functools.partial(credentials.lookup, self.host))
 
     # -- transport -------------------------------------------------------------
 
     def request(
         self, method: str, url: str, *, data: bytes | IO[bytes] | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
-        """One HTTP request; an error status or a failed connection raises RegistryError."""
-        hdrs = dict(headers or {})
-        if self.token:
-            hdrs["Authorization"] = f"Bearer {self.token}"
-        req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-        try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
-                return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-        except urllib.error.HTTPError as exc:
-            body = exc.read()[:500].decode("utf-8", errors="replace")
-            if exc.code == 401 and not self.token and self._anonymous_token(exc.headers.get("WWW-Authenticate", "")):
-                return self.request(method, url, data=data, headers=headers)
-            raise RegistryError(f"HTTP {exc.code} {exc.reason} from {method} {url}: {_error_text(body)}", exc.code) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise RegistryError(f"{method} {url}: {reason}") from exc
+        """One HTTP request, authenticated as the registry asks; an error status or a failed connection raises RegistryError."""
+        for _ in range(3):  # the first try, after a challenge, after a refused (expired) token
+            hdrs = {"User-Agent": USER_AGENT, **(headers or {})}
+            try:
+                auth = self.auth.header()
+            except registry_auth.AuthError as exc:
+                raise self._auth_error(exc.message, exc.status) from None
+            if auth:
+                hdrs["Authorization"] = auth
+            if hasattr(data, "seek"):
+                data.seek(0)  # type: ignore[union-attr]
+            req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+            try:
+                with registry_auth.urlopen(req, timeout=self.timeout) as resp:  # type: ignore[attr-defined]
+                    return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+            except urllib.error.HTTPError as exc:
+                body = exc.read()[:500].decode("utf-8", errors="replace")
+                challenge = exc.headers.get("WWW-Authenticate", "")
+                if exc.code == 401 and self.auth.challenged(challenge):
+                    continue
+                raise self._http_error(exc.code, exc.reason, method, url, body, challenge) from None
+            except (OSError, http.client.HTTPException) as exc:
+                reason = getattr(exc, "reason", None) or exc
+                raise RegistryError(f"{method} {_path(url)} on {self.host}: {reason}") from None
+        raise self._auth_error(f"{self.host} refused the credentials again after a new token", 401)
 
-    def _anonymous_token(self, challenge: str) -> bool:
-        if not challenge.lower().startswith("bearer "):
-            return False
-        params = dict(kv.split("=", 1) for kv in challenge[7:].replace('"', "").split(",") if "=" in kv)
-        realm = params.pop("realm", None)
-        if not realm:
-            return False
+    def _http_error(self, code: int, reason: str, method: str, url: str, body: str, challenge: str = "") -> RegistryError:
+        text = f"HTTP {code} {reason} from {method} {_path(url)} on {self.host}: {_error_text(body)}"
+        if code in (401, 403):
+            # a token without the scope this request needs (read-only credentials pushing) is a denial, not a bad password
+            denied = code == 403 or 'error="insufficient_scope"' in challenge
+            return self._auth_error(text, 403 if denied else code)
+        return RegistryError(text, code)
+
+    def _auth_error(self, text: str, status: int | None) -> RegistryError:
         try:
-            with urllib.request.urlopen(f"{realm}?{urllib.parse.urlencode(params)}", timeout=TIMEOUT) as resp:
-                doc = json.loads(resp.read())
-        except (OSError, ValueError, http.client.HTTPException):
-            return False
-        self.token = doc.get("token") or doc.get("access_token")
-        return bool(self.token)
+            cred = self.auth.cred()
+        except credentials.CredentialError as exc:
+            return RegistryError(exc.message, status, exc.hint)
+        if cred is None:
+            what = f"{self.host} wants credentials and Docker has none for it ({text})"
+        elif status == 403:
+            what = f"{self.host} denied {self.repo} to these credentials ({text})"
+        else:
+            what = f"{self.host} refused the credentials ({text})"
+        return RegistryError(what, status, f"run buildorch login {self.host} (or docker login {self.host})")
+
+    def check_push(self) -> None:
+        """Whether these credentials may push here: open an upload session, write nothing.
+
+        The session is left to the registry's upload purging: cancelling it (DELETE) needs
+        the ``delete`` scope, which a push credential often lacks.
+        """
+        post = functools.partial(self.request, "POST", f"{self.base}/blobs/uploads/", data=b"", headers={"Content-Length": "0"})
+        self.retrying(f"open an upload in {self.name}", post)
 
     def retrying(self, what: str, call: Callable[[], Any]) -> Any:
         def transient(exc: Exception) -> bool:
@@ -189,6 +219,65 @@ class Client:
 
         result: str | None = self.retrying(f"read tag {tag}", head)
         return result
+
+    def manifest(self, reference: str) -> tuple[str, bytes]:
+        """The media type and raw bytes of the manifest or index at ``reference`` (a digest or a tag)."""
+
+        def get() -> tuple[str, bytes]:
+            _, headers, body = self.request("GET", f"{self.base}/manifests/{reference}", headers={"Accept": _ACCEPT})
+            media = headers.get("content-type", "").split(";")[0].strip()
+            return media or str(json.loads(body).get("mediaType", "")), body
+
+        result: tuple[str, bytes] = self.retrying(f"read manifest {reference[:19]}", get)
+        return result
+
+    def manifest_json(self, reference: str) -> dict[str, Any]:
+        """The manifest or index at ``reference``, parsed (what ``imagetools inspect --raw`` prints)."""
+        _, body = self.manifest(reference)
+        doc = json.loads(body)
+        if not isinstance(doc, dict):
+            raise RegistryError(f"{self.name}@{reference} is not a JSON manifest")
+        return doc
+
+    def get_blob(self, digest: str) -> bytes:
+        get = functools.partial(self.request, "GET", f"{self.base}/blobs/{digest}")
+        _, _, body = self.retrying(f"read blob {digest[:19]}", get)
+        return bytes(body)
+
+    def copy_from(self, source: Client, digest: str) -> int:
+        """Push ``source``'s image ``digest`` (an index and everything it lists) here, by digest; return the blob count.
+
+        Blobs go through memory one at a time (what a release pushes: layers of tens of MB).
+        """
+        count = 0
+
+        def copy(ref: str) -> None:
+            nonlocal count
+            media, raw = source.manifest(ref)
+            doc = json.loads(raw)
+            for child in doc.get("manifests") or [] if media in INDEX_TYPES or "manifests" in doc else []:
+                copy(str(child["digest"]))
+            for blob in ([doc["config"]] if "config" in doc else []) + list(doc.get("layers") or []):
+                bd = str(blob["digest"])
+                if not self.retrying(f"check blob {bd[:19]}", functools.partial(self.has_blob, bd)):
+                    data = source.get_blob(bd)
+                    self.retrying(f"push blob {bd[:19]}", functools.partial(self._put_bytes, bd, data))
+                count += 1
+            self.retrying(f"push manifest {ref[:19]}", functools.partial(self.put_manifest, ref, media, raw))
+
+        copy(digest)
+        return count
+
+    def _put_bytes(self, digest: str, data: bytes) -> None:
+        _, headers, _ = self.request("POST", f"{self.base}/blobs/uploads/", data=b"", headers={"Content-Length": "0"})
+        location = urllib.parse.urljoin(self.base + "/", headers.get("location", ""))
+        sep = "&" if "?" in location else "?"
+        self.request(
+            "PUT",
+            f"{location}{sep}digest={urllib.parse.quote(digest)}",
+            data=data,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
+        )
 
     # -- pushing an OCI layout by digest ---------------------------------------
 
@@ -253,6 +342,11 @@ def _next_link(link: str | None, base: str) -> str | None:
         return None
     target = link.split(";", 1)[0].strip().strip("<>")
     return urllib.parse.urljoin(base, target)
+
+
+def _path(url: str) -> str:
+    """The path of a URL, without its query (an upload's query is a session id, noise in a message)."""
+    return urllib.parse.urlsplit(url).path
 
 
 def _error_text(body: str) -> str:

@@ -28,7 +28,8 @@ from buildorch.core.semver import SemVer
 from buildorch.core.validation import PlatformList
 from buildorch.engine import buildx, registry
 from buildorch.releases.models import DEFAULT_PLATFORMS, PlatformImage, Verification
-from buildorch.releases.runner import _restore, platform_images
+from buildorch.releases.runner import platform_images
+from buildorch.releases.tagging import restore
 
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 
@@ -118,7 +119,7 @@ def merge(spec: MergeSpec, *, log: IO[str] | None = None) -> MergeResult:
     result.index_digest = digest
     pushed = buildx.imagetools_raw(f"{spec.image}@{digest}")  # what the registry holds, not what we meant to send
     _check(result, spec, platform_digests(pushed), f"the pushed index {digest}")
-    result.platforms = platform_images(spec.image, pushed)
+    result.platforms = platform_images(client, pushed)
     result.verification.ok = True
     if spec.verify:
         _run_checks(result, spec, out)
@@ -191,7 +192,7 @@ def _tag(result: MergeResult, spec: MergeSpec, client: registry.Client, out: IO[
         with_retries(lambda: buildx.run(argv, what="imagetools create"), what="tag", backoff=backoff,
                      transient=lambda exc: is_transient(str(exc)), log=out)  # fmt: skip
     except BuildorchError as exc:
-        problems = _restore(spec.image, result.previous_tags, client)
+        problems = restore(spec.image, result.previous_tags, client)
         result.status = "failed"
         raise PushFailed(f"tagging {spec.image} failed: {first_line(exc)}", "the merged index is pushed but untagged",
                          details=problems or ["no tag was changed"]) from exc  # fmt: skip

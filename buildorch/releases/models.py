@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,8 @@ DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"]
 # buildkit: BuildKit pushes by digest (push-by-digest=true); upload: an OCI layout, then the registry API by digest
 # (the docker driver cannot push by digest).
 PushMethod = Literal["buildkit", "upload"]
+# http: run it and GET the health paths; run: run a command in it, exit 0; none: no check (a warning says so)
+VerifyMode = Literal["http", "run", "none"]
 
 
 class ReleaseSpec(BaseModel):
@@ -31,11 +34,15 @@ class ReleaseSpec(BaseModel):
 
     version: str = Field(description="semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7")
     image: str = Field(description="REGISTRY/NAME, without a tag")
+    images: list[str] = Field(
+        default_factory=list, description="more REGISTRY/NAMEs: the same index is pushed to each and tagged alike"
+    )
     context: Path = Path(".")
     dockerfile: Path | None = None
     target: str | None = None
     platforms: PlatformList = Field(default_factory=lambda: list(DEFAULT_PLATFORMS))
     build_args: dict[str, str] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list, description="BuildKit secrets: id=NAME,src=FILE or id=NAME,env=VAR")
     build_time: str | None = Field(default=None, description="default: SOURCE_DATE_EPOCH, else the commit time")
     latest: bool | None = Field(default=None, description="None: tag latest unless a pre-release or a higher version exists")
     force: bool = Field(default=False, description="move an existing X.Y.Z tag to different content")
@@ -43,10 +50,15 @@ class ReleaseSpec(BaseModel):
     output_dir: Path | None = Field(default=None, description="default: .buildorch/releases/<version>/")
     source: str | None = Field(default=None, description="org.opencontainers.image.source (default: git remote origin)")
     title: str | None = Field(default=None, description="org.opencontainers.image.title (default: the image's last name part)")
+    verify: VerifyMode = "http"
+    run_command: list[str] = Field(default_factory=list, description="--verify run: the command, which must exit 0")
+    expect_output: str | None = Field(default=None, description="--verify run: a regex its output must match")
     health_paths: list[str] = Field(default_factory=lambda: ["/health"])
     port: int | None = Field(default=None, description="container port (default: the image's EXPOSEd port, else 8080)")
     verify_timeout: float = 60.0
-    version_args: list[str] = Field(default_factory=lambda: ["-version"], description="[] skips the version check")
+    version_args: list[str] | None = Field(
+        default=None, description="args that print the version ([]: no check; default: -version with --verify http, else none)"
+    )
     push_attempts: int = 4
     retry_base_seconds: float = 1.0
     builder: str | None = None
@@ -75,6 +87,21 @@ class ReleaseSpec(BaseModel):
         if references.registry_of(name) is None:
             raise ValueError(f"image {v!r} names no registry: use REGISTRY/NAME, e.g. localhost:5000/team/app")
         return name
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, v: list[str]) -> list[str]:
+        return [cls._image(i) for i in v]
+
+    @field_validator("expect_output")
+    @classmethod
+    def _expect(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"--expect-output {v!r} is not a regular expression: {exc}") from exc
+        return v
 
     @field_validator("platforms")
     @classmethod
@@ -111,6 +138,12 @@ class ReleaseSpec(BaseModel):
             raise ValueError(f"verify_timeout must be positive (got {self.verify_timeout})")
         if self.port is not None and not 0 < self.port < 65536:
             raise ValueError(f"port {self.port} is not a port number")
+        if len(set(self.destinations)) != len(self.destinations):
+            raise ValueError(f"an --image is given twice: {', '.join(self.destinations)}")
+        if self.verify == "run" and not self.run_command:
+            raise ValueError("--verify run needs the command after --: buildorch release ... --verify run -- /tool --help")
+        if self.verify != "run" and (self.run_command or self.expect_output):
+            raise ValueError("a command to run and --expect-output go with --verify run")
         if not self.context.is_dir():
             raise ValueError(f"build context {self.context} is not a directory")
         return self
@@ -118,6 +151,18 @@ class ReleaseSpec(BaseModel):
     @property
     def semver(self) -> SemVer:
         return SemVer.parse(self.version)
+
+    @property
+    def version_command(self) -> list[str]:
+        """What prints the version in the image ([]: no version check)."""
+        if self.version_args is not None:
+            return self.version_args
+        return ["-version"] if self.verify == "http" else []
+
+    @property
+    def destinations(self) -> list[str]:
+        """Every image the release pushes to: ``image`` first, then ``images``."""
+        return [self.image, *self.images]
 
     @property
     def reports_dir(self) -> Path:
@@ -132,12 +177,15 @@ class PlatformVerification(BaseModel):
     ok: bool = False
     health_ok: bool = False
     health: dict[str, Any] = Field(default_factory=dict, description="buildorch.inspect.smoke's PlatformSmoke")
+    run_exit_code: int | None = None
+    run_output: str | None = Field(default=None, description="--verify run: the end of what the command printed")
     version_output: str | None = None
     version_ok: bool | None = None
     error: str | None = None
 
 
 class Verification(BaseModel):
+    mode: VerifyMode = "http"
     ok: bool = False
     index_platforms: list[str] = Field(default_factory=list)
     missing_platforms: list[str] = Field(default_factory=list)
@@ -162,10 +210,14 @@ class ReleaseResult(BaseModel):
     status: Literal["released", "failed"] = "released"
     error: str | None = None
     image: str
+    images: list[str] = Field(default_factory=list, description="every destination, image first; same index, same tags")
     version: str
     tags: list[str] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     previous_tags: dict[str, str | None] = Field(default_factory=dict, description="tag -> index digest before the release")
+    previous_references: dict[str, str | None] = Field(
+        default_factory=dict, description="IMAGE:TAG -> index digest before the release, for every destination"
+    )
     index_digest: str | None = Field(default=None, description="the index the tags point at")
     built_index_digest: str | None = Field(default=None, description="the index this run pushed (differs when reused)")
     platforms: dict[str, PlatformImage] = Field(default_factory=dict)

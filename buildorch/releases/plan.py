@@ -96,7 +96,10 @@ class ReleasePlan:
 
     @property
     def references(self) -> list[str]:
-        return [f"{self.spec.image}:{t}" for t in self.tags]
+        return [f"{image}:{t}" for image in self.spec.destinations for t in self.tags]
+
+    def references_of(self, image: str) -> list[str]:
+        return [f"{image}:{t}" for t in self.tags]
 
     @property
     def build_commands(self) -> list[str]:
@@ -110,20 +113,27 @@ class ReleasePlan:
     def report(self) -> dict[str, Any]:
         """What ``buildorch release --dry-run --json`` prints."""
         return {
-            "image": self.spec.image, "version": self.spec.version, "tags": self.tags, "references": self.references,
+            "image": self.spec.image, "images": self.spec.destinations, "version": self.spec.version, "tags": self.tags,
+            "references": self.references,
             "tag_notes": self.tag_notes, "platforms": self.spec.platforms, "labels": self.labels,
             "build_commands": self.build_commands, "push_method": self.push_method,
             "verification": self.verification_steps(), "existing_tags": self.existing_tags, "warnings": self.warnings,
         }
 
     def verification_steps(self) -> list[str]:
-        ref = f"{self.spec.image}@<index digest>"
-        steps = [f"imagetools inspect {ref}: the index lists {', '.join(self.spec.platforms)}"]
-        for p in self.spec.platforms:
-            steps.append(
-                f"{p}: docker pull --platform {p} {ref}; run it, GET {', '.join(self.spec.health_paths)} -> 2xx"
-                + (f"; `{' '.join(self.spec.version_args)}` prints {self.semver} first" if self.spec.version_args else "")
-            )
+        spec = self.spec
+        ref = f"{spec.image}@<index digest>"
+        steps = [f"read {ref}: the index lists {', '.join(spec.platforms)}"]
+        if spec.verify == "none":
+            return [*steps, "--verify none: no platform is run (the report says so)"]
+        version = f"; `{' '.join(spec.version_command)}` prints {self.semver} first" if spec.version_command else ""
+        for p in spec.platforms:
+            if spec.verify == "run":
+                expect = f", output matches /{spec.expect_output}/" if spec.expect_output else ""
+                check = f"run `{' '.join(spec.run_command)}`: exit 0{expect}"
+            else:
+                check = f"run it, GET {', '.join(spec.health_paths)} -> 2xx"
+            steps.append(f"{p}: docker pull --platform {p} {ref}; {check}{version}")
         return steps
 
 
@@ -216,6 +226,7 @@ def plan_release(
             target=spec.target,
             platforms=spec.platforms,
             build_args=spec.build_args,
+            secrets=spec.secrets,
             version=spec.version,
             build_time=vinfo.build_time,
             labels=labels,

@@ -16,7 +16,7 @@ from buildorch.releases.models import ReleaseResult
 def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
     """What ``buildorch release --dry-run`` prints: everything the release would do, in order."""
     spec = plan.spec
-    lines = [f"release {spec.version} of {spec.image} (dry run: nothing is built, pushed or tagged)"]
+    lines = [f"release {spec.version} of {', '.join(spec.destinations)} (dry run: nothing is built, pushed or tagged)"]
     lines.append(f"  platforms: {', '.join(spec.platforms)}")
     lines.append(f"  build time: {plan.version.build_time} (SOURCE_DATE_EPOCH={plan.version.source_date_epoch}, "
                  f"from {plan.version.time_source})")
@@ -32,6 +32,8 @@ def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
     lines += [f"     {c}" for c in commands]
     if plan.push_method == "upload":
         lines.append("     then upload the OCI layout to the registry by digest (the docker driver cannot push-by-digest)")
+    for extra in spec.images:
+        lines.append(f"     then push the same index to {extra} by digest")
     lines.append("2. verify the pushed index before any tag exists:")
     lines += [f"     {s}" for s in plan.verification_steps()]
     lines.append(f"3. refuse if {spec.image}:{plan.semver.tag} already holds different content"
@@ -43,9 +45,10 @@ def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
                                       sup.sign),
                                      ("a signed SBOM attestation per platform", sup.sbom and sup.sign)) if on]
         lines.append(f"3b. supply chain, offline, before any tag: {'; '.join(what_else)}")
-    lines.append("4. tag the verified index, in one call:")
-    tags = " ".join(f"-t {r}" for r in plan.references)
-    lines.append(f"     docker buildx imagetools create {tags} {spec.image}@<index digest>")
+    lines.append("4. tag the verified index, one call per image (a failure puts every moved tag back):")
+    for image in spec.destinations:
+        tags = " ".join(f"-t {r}" for r in plan.references_of(image))
+        lines.append(f"     docker buildx imagetools create {tags} {image}@<index digest>")
     lines += [f"     note: {n}" for n in plan.tag_notes]
     lines.append(f"5. write release.json and release.md to {spec.reports_dir}/")
     lines += [f"warning: {w}" for w in plan.warnings]
@@ -116,6 +119,9 @@ def summary_lines(result: ReleaseResult) -> list[str]:
     for p, img in result.platforms.items():
         lines.append(f"  {p}: {img.digest} ({human_size(img.size_bytes)}) verified")
     lines.append(f"  tags: {', '.join(result.tags)}")
+    for other in result.images[1:]:
+        lines.append(f"  also in: {other} (same index, same tags)")
+    lines += [f"  warning: {w}" for w in result.warnings if w.startswith("--verify none")]
     if result.output_dir:
         lines.append(f"  report: {result.output_dir}/release.md")
     return lines

@@ -17,6 +17,8 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +33,7 @@ from buildorch.engine.buildx_text import parse_buildx_inspect
 from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
+from buildorch.releases.tagging import attempts, fail, tag_all
 from buildorch.releases.verify import verify
 from buildorch.supply.chain import check as check_supply
 from buildorch.supply.chain import secure
@@ -53,18 +56,37 @@ def prepare_release(
     ``prepare_release(spec).describe()`` is what ``buildorch release --dry-run`` prints.
     """
     git = check_git(spec)
-    client = _client(spec, log)
-    try:
-        existing: list[str] | None = client.tags()
-    except registry.RegistryError as exc:
-        if not exc.transient:
-            raise InputError(f"cannot read the tags of {spec.image}: {exc.message}", "check the image name and registry") from exc
-        if strict:
-            raise PushFailed(f"the registry of {spec.image} does not answer: {exc.message}", _PUSH_HINT) from exc
-        existing = None
+    existing: list[str] | None = []
+    for image in spec.destinations:
+        tags = _read_tags(spec, image, log, strict)
+        existing = None if tags is None or existing is None else [*existing, *tags]
     plan = plan_release(spec, existing_tags=existing, push_method=push_method(spec.builder), git=git, layout_dir=layout_dir)
     plan.build_plan = prepare(plan.build)
     return plan
+
+
+def _read_tags(spec: ReleaseSpec, image: str, log: IO[str] | None, strict: bool) -> list[str] | None:
+    """``image``'s tags (None: the registry does not answer and not ``strict``); when ``strict``, also that a push is allowed.
+
+    Both come before anything is built: missing or refused credentials end the release here (exit 4).
+    """
+    client = _client(spec, log, image)
+    try:
+        tags = client.tags()
+        if strict:
+            client.check_push()
+        return tags
+    except registry.RegistryError as exc:
+        if exc.status in (401, 403):
+            raise  # the message says which registry and to run buildorch login
+        if not exc.transient:
+            raise InputError(f"cannot read the tags of {image}: {exc.message}", "check the image name and registry") from exc
+        if strict:
+            what = "does not answer" if exc.status is None else "failed"
+            raise PushFailed(
+                f"the registry of {image} {what} after {attempts(spec.push_attempts)}: {exc.message}", _PUSH_HINT
+            ) from exc
+        return None
 
 
 def release(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None = None) -> ReleaseResult:
@@ -76,6 +98,27 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | No
     signing key of ``spec.supply`` (default: ``$COSIGN_PASSWORD``); it is never stored.
     """
     out = log or sys.stderr
+    staged = stage(spec, log=out, password=password)
+    result = finish(staged, out)
+    write_reports(result, spec.reports_dir)
+    history.record("release", {"": staged.built}, name=spec.image, extra=result.model_dump(mode="json"))
+    return result
+
+
+@dataclass
+class Staged:
+    """A release built, pushed by digest to every destination and verified: everything but the tags."""
+
+    plan: ReleasePlan
+    built: BuildResult
+    result: ReleaseResult
+    clients: dict[str, registry.Client]
+    started: float
+
+
+def stage(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None = None) -> Staged:
+    """Build, push by digest and verify ``spec``; no tag is touched. VerificationFailed after writing the failed report."""
+    out = log or sys.stderr
     t0 = time.monotonic()
     check_supply(spec.supply, password=password)
     with tempfile.TemporaryDirectory(prefix="buildorch-release-") as tmp:
@@ -86,45 +129,62 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | No
         # the live view erases itself when the build succeeds: one line says what it did
         out.write(f"build: {built.steps_cached}/{built.steps_total} steps cached in {built.duration_seconds:.1f}s\n")
         index_digest = _push(plan, built, out)
-    result = _describe(plan, built, index_digest)
+        _push_extra(spec, index_digest, out)
     client = _client(spec, out)
+    result = _describe(plan, built, index_digest, client)
     index_digest = _check_version_tag(plan, result, client)
+    _check_other_destinations(plan, result, index_digest, out)
+    if index_digest != result.built_index_digest:
+        _push_extra(spec, index_digest, out)  # the reused index must be in every destination too
     result.index_digest = index_digest
+    clients = {image: _client(spec, out, image) for image in spec.destinations}
     result.previous_tags = {t: client.digest_of(t) for t in plan.tags}
+    result.previous_references = {f"{i}:{t}": c.digest_of(t) for i, c in clients.items() for t in plan.tags}
 
-    out.write(f"verify: {spec.image}@{index_digest}\n")
-    result.verification = verify(spec, index_digest, log=out)
+    if spec.verify == "none":
+        out.write("verify: skipped (--verify none)\n")
+    else:
+        out.write(f"verify: {spec.image}@{index_digest}\n")
+    result.verification = verify(spec, index_digest, log=out, client=client)
+    if spec.verify == "none":
+        result.warnings.append("--verify none: the images were not run before tagging")
     result.duration_seconds = round(time.monotonic() - t0, 1)
     failure = result.verification.failure()
     if failure is not None:
-        _fail(result, spec, f"verification failed: {failure}")
+        fail(result, spec, f"verification failed: {failure}")
         raise VerificationFailed(
             f"release {spec.version} not tagged: verification failed on {failure}",
             f"nothing was tagged; the report is in {spec.reports_dir}/release.md",
         )
     _secure(spec, result, out, password)
-    _tag(plan, result, client, out)
-    result.duration_seconds = round(time.monotonic() - t0, 1)
-    write_reports(result, spec.reports_dir)
-    history.record("release", {"": built}, name=spec.image, extra=result.model_dump(mode="json"))
-    return result
+    return Staged(plan, built, result, clients, t0)
 
 
 def _secure(spec: ReleaseSpec, result: ReleaseResult, out: IO[str], password: str | None) -> None:
-    """SBOMs, signature and attestations of the verified index, before any tag points at it (#17)."""
+    """SBOMs, signature and attestations of the verified index, before any tag points at it (#17).
+
+    Signed in the first destination (``--image``), where ``buildorch verify`` looks.
+    """
     try:
         result.supply = secure(
             spec.image, str(result.index_digest), result.platform_digests, spec.supply, spec.reports_dir,
             password=password, log=out,
         )
     except BuildorchError as exc:
-        _fail(result, spec, f"supply chain: {first_line(exc)}")
+        fail(result, spec, f"supply chain: {first_line(exc)}")
         raise
     result.supply.provenance = spec.provenance
 
 
-def _client(spec: ReleaseSpec, log: IO[str] | None) -> registry.Client:
-    return registry.Client(spec.image, Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds), log)
+def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
+    """Tag a staged release in every destination (all or none); the caller writes the reports and the history."""
+    tag_all(staged.plan, staged.result, staged.clients, out)
+    staged.result.duration_seconds = round(time.monotonic() - staged.started, 1)
+    return staged.result
+
+
+def _client(spec: ReleaseSpec, log: IO[str] | None, image: str | None = None) -> registry.Client:
+    return registry.Client(image or spec.image, Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds), log)
 
 
 def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:
@@ -139,10 +199,10 @@ def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:
         return with_retries(run, what="build", backoff=backoff, transient=transient_registry_failure, log=out)
     except BuildFailed as exc:
         if transient_registry_failure(exc):
-            raise PushFailed(f"push failed after {_attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
+            raise PushFailed(f"push failed after {attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
         raise
     except PushFailed as exc:
-        raise PushFailed(f"push failed after {_attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
+        raise PushFailed(f"push failed after {attempts(backoff.attempts)}: {exc.message}", _PUSH_HINT) from exc
 
 
 # A build that failed talking to the registry (the cache export, a push), not in a Dockerfile step.
@@ -169,20 +229,36 @@ def _push(plan: ReleasePlan, built: BuildResult, out: IO[str]) -> str:
     assert plan.layout_dir is not None
     root = registry.layout_index(plan.layout_dir)
     out.write(f"push: uploading {root['digest']} to {plan.spec.image} by digest\n")
-    try:
+    with _push_errors(plan.spec, plan.spec.image):
         _client(plan.spec, out).push_layout(plan.layout_dir, root)
-    except registry.RegistryError as exc:
-        tried = f"after {_attempts(plan.spec.push_attempts)}" if exc.transient else "(not retried: the registry said no)"
-        raise PushFailed(f"push to {plan.spec.image} failed {tried}: {exc.message}", _PUSH_HINT) from exc
     return str(root["digest"])
 
 
-def _describe(plan: ReleasePlan, built: BuildResult, index_digest: str) -> ReleaseResult:
+def _push_extra(spec: ReleaseSpec, digest: str, out: IO[str]) -> None:
+    """The same index, by digest, to every other ``--image`` (copied from the first: identical bytes, identical digest)."""
+    source = _client(spec, out)
+    for image in spec.images:
+        out.write(f"push: copying {digest} to {image} by digest\n")
+        with _push_errors(spec, image):
+            _client(spec, out, image).copy_from(source, digest)
+
+
+@contextlib.contextmanager
+def _push_errors(spec: ReleaseSpec, image: str) -> Iterator[None]:
+    try:
+        yield
+    except registry.RegistryError as exc:
+        tried = f"after {attempts(spec.push_attempts)}" if exc.transient else "(not retried: the registry said no)"
+        raise PushFailed(f"push to {image} failed {tried}: {exc.message}", exc.hint or _PUSH_HINT) from exc
+
+
+def _describe(plan: ReleasePlan, built: BuildResult, index_digest: str, client: registry.Client) -> ReleaseResult:
     """The result so far, from what the registry holds under ``index_digest``."""
     spec = plan.spec
-    platforms = platform_images(spec.image, buildx.imagetools_raw(f"{spec.image}@{index_digest}"))
+    platforms = platform_images(client, client.manifest_json(index_digest))
     return ReleaseResult(
         image=spec.image,
+        images=spec.destinations,
         version=spec.version,
         tags=plan.tags,
         references=plan.references,
@@ -201,7 +277,7 @@ def _describe(plan: ReleasePlan, built: BuildResult, index_digest: str) -> Relea
     )
 
 
-def platform_images(image: str, index: dict[str, Any]) -> dict[str, PlatformImage]:
+def platform_images(client: registry.Client, index: dict[str, Any]) -> dict[str, PlatformImage]:
     """Per platform of an index: manifest digest, layer bytes and the digest of its attestation manifest."""
     attestations = {
         (m.get("annotations") or {}).get("vnd.docker.reference.digest"): m["digest"]
@@ -210,7 +286,7 @@ def platform_images(image: str, index: dict[str, Any]) -> dict[str, PlatformImag
     }
     out = {}
     for p, digest in platform_digests(index).items():
-        manifest = buildx.imagetools_raw(f"{image}@{digest}")
+        manifest = client.manifest_json(digest)
         size = sum(int(layer.get("size", 0)) for layer in manifest.get("layers") or [])
         out[p] = PlatformImage(digest=digest, size_bytes=size, attestation_digest=attestations.get(digest))
     return out
@@ -225,10 +301,10 @@ def _check_version_tag(plan: ReleasePlan, result: ReleaseResult, client: registr
     before = client.digest_of(tag)
     if before is None or before == result.index_digest:
         return str(result.index_digest)
-    doc = buildx.imagetools_raw(f"{plan.spec.image}@{before}")
+    doc = client.manifest_json(before)
     old = platform_digests(doc) if doc.get("manifests") else {"?": before}
     if old == result.platform_digests:
-        result.platforms = platform_images(plan.spec.image, doc)  # the attestations of the index that stays tagged
+        result.platforms = platform_images(client, doc)  # the attestations of the index that stays tagged
         result.warnings.append(
             f"{tag} already holds these images (index {before}; only the attestations differ): its tags stay on that index"
         )
@@ -244,62 +320,16 @@ def _check_version_tag(plan: ReleasePlan, result: ReleaseResult, client: registr
     )
 
 
-def _tag(plan: ReleasePlan, result: ReleaseResult, client: registry.Client, out: IO[str]) -> None:
-    """One ``imagetools create`` with every tag; retried; on failure, tags it moved are put back."""
-    spec, digest = plan.spec, str(result.index_digest)
-    argv = ["buildx", "imagetools", "create", *[a for r in plan.references for a in ("-t", r)], f"{spec.image}@{digest}"]
-    out.write(f"tag: {', '.join(plan.tags)} -> {digest}\n")
-    backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
-
-    def transient(exc: Exception) -> bool:
-        return is_transient(" ".join([str(exc), *getattr(exc, "details", [])]))
-
-    def create() -> str:
-        return buildx.run(argv, what="imagetools create")
-
-    try:
-        with_retries(create, what="tag", backoff=backoff, transient=transient, log=out)
-    except BuildorchError as exc:
-        problems = _restore(spec.image, result.previous_tags, client)
-        _fail(result, spec, f"tagging failed: {first_line(exc)}")
-        raise PushFailed(
-            f"tagging {spec.image} failed after {_attempts(backoff.attempts)}: {first_line(exc)}",
-            "the verified index is pushed but untagged; release again once the registry is back",
-            details=problems or ["no tag was changed"],
-        ) from exc
-    moved = {t: client.digest_of(t) for t in plan.tags}
-    wrong = [t for t, d in moved.items() if d != digest]
-    if wrong:
-        raise PushFailed(f"after tagging, {', '.join(wrong)} do not point at {digest}", "another release may run at once")
-
-
-def _restore(image: str, previous: dict[str, str | None], client: registry.Client) -> list[str]:
-    """Put back tags that a failed ``imagetools create`` moved; say what could not be."""
-    problems = []
-    for tag, before in previous.items():
-        try:
-            now = client.digest_of(tag)
-        except registry.RegistryError:
-            problems.append(f"{tag}: could not be read back (registry down?); it pointed at {before or 'nothing'}")
+def _check_other_destinations(plan: ReleasePlan, result: ReleaseResult, index_digest: str, out: IO[str]) -> None:
+    """The X.Y.Z rule in every other ``--image``: its tag may hold nothing or this index, else --force is needed."""
+    tag = plan.semver.tag
+    for image in plan.spec.images:
+        before = _client(plan.spec, out, image).digest_of(tag)
+        if before is None or before == index_digest:
             continue
-        if now == before:
-            continue
-        if before is None:
-            problems.append(f"{tag}: created and cannot be removed through the registry API (it points at the verified index)")
-            continue
-        try:
-            buildx.run(["buildx", "imagetools", "create", "-t", f"{image}:{tag}", f"{image}@{before}"], what="restore tag")
-            problems.append(f"{tag}: moved back to {before}")
-        except BuildorchError as exc:
-            problems.append(f"{tag}: could not be moved back to {before}: {first_line(exc)}")
-    return problems
-
-
-def _fail(result: ReleaseResult, spec: ReleaseSpec, why: str) -> None:
-    result.status, result.error = "failed", why
-    with contextlib.suppress(OSError):  # the error being raised matters more than its report
-        write_reports(result, spec.reports_dir)
-
-
-def _attempts(n: int) -> str:
-    return f"{n} attempt{'s' if n != 1 else ''}"
+        if not plan.spec.force:
+            raise InputError(
+                f"{image}:{tag} already exists with another index ({before}): not moved",
+                "release a new version, or pass --force to move the tag (the pushed index stays untagged)",
+            )
+        result.warnings.append(f"--force: {image}:{tag} moves from {before} to {index_digest}")

@@ -90,7 +90,11 @@ def test_a_damaged_cache_is_set_aside_with_a_warning(spec: BuildSpec) -> None:
     plan = cache.plan_cache(spec)
     assert plan.cache_from == []
     assert "is damaged" in plan.warnings[0]
+    assert not any(p.name.startswith("app-builder.corrupt-") for p in d.parent.iterdir())  # a plan writes nothing
+    warnings = cache.stage(plan)  # the build: set aside before BuildKit runs
+    assert "set aside as" in warnings[0]
     assert any(p.name.startswith("app-builder.corrupt-") for p in d.parent.iterdir())
+    cache.discard(plan)
 
 
 def test_unwritable_cache_dir_warns_unless_required(spec: BuildSpec, tmp_path: Path) -> None:

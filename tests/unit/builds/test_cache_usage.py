@@ -1,3 +1,4 @@
+import fcntl
 import os
 import time
 from pathlib import Path
@@ -42,10 +43,14 @@ def test_cache_ls_shows_the_state_and_mode(tmp_path: Path, monkeypatch: pytest.M
     (live / "blobs").mkdir(parents=True)
     (live / "index.json").write_text('{"manifests": [{"digest": "sha256:00"}]}')
     (live / "buildorch-cache.json").write_text('{"mode": "min", "exported_at": 1}')
-    (tmp_path / f"app-default.new-{os.getpid()}").mkdir()  # this process: a build exporting
+    (tmp_path / f"app-default.new-{os.getpid()}").mkdir()  # this process: a build exporting,
+    lock = (tmp_path / ".app-default.export").open("a")  # which holds the export lock
+    fcntl.flock(lock, fcntl.LOCK_EX)
     monkeypatch.setenv("BUILDORCH_CACHE_DIR", str(tmp_path))
     out = CliRunner().invoke(app, ["ls"]).output.splitlines()
     assert out[0].startswith("local     app-default ") and out[0].endswith("mode=min  exporting")
     assert out[1].endswith("staging")
     listed = {c.name: c for c in cache_usage.list_local(tmp_path)}
     assert listed["app-default"].state == "exporting" and listed["app-default"].mode == "min"
+    lock.close()  # the build ended
+    assert cache_usage.list_local(tmp_path)[0].state == "current"

@@ -51,7 +51,7 @@ def test_push_by_digest_plan(ctx: Path, capsys: pytest.CaptureFixture[str], monk
     [
         (["--image", "r:5000/x", "--digest-dir", "nowhere", "--tag", "1"], "digest directory nowhere does not exist"),
         (["--image", "r:5000/x:1", "--digest-dir", "d", "--tag", "1"], "without a tag"),
-        (["--image", "r:5000/x", "--digest-dir", "d", "--platform", "linux/aarch64", "--tag", "1"], "linux/arm64"),
+        (["--image", "r:5000/x", "--digest-dir", "d", "--platform", "linux/arm46", "--tag", "1"], "linux/arm64"),
     ],
 )
 def test_merge_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str,
