@@ -4,6 +4,24 @@ They are defined in :mod:`buildorch.core.errors` (the bottom layer, so every pac
 this module only gives them their public address.
 """
 
-from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, InputError, PushFailed, VerificationFailed
+from buildorch.core.errors import (
+    BuildFailed,
+    BuildorchError,
+    EngineError,
+    InputError,
+    PushFailed,
+    SignatureInvalid,
+    VerificationFailed,
+    VulnerabilitiesFound,
+)
 
-__all__ = ["BuildFailed", "BuildorchError", "EngineError", "InputError", "PushFailed", "VerificationFailed"]
+__all__ = [
+    "BuildFailed",
+    "BuildorchError",
+    "EngineError",
+    "InputError",
+    "PushFailed",
+    "SignatureInvalid",
+    "VerificationFailed",
+    "VulnerabilitiesFound",
+]

@@ -48,6 +48,9 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "builder": ("builder", None),
     "history": ("history", None),
     "report": ("report", "report"),
+    "keys": ("keys", None),
+    "verify": ("verify", "verify"),
+    "scan": ("scan", "scan"),
 }
 
 

@@ -15,6 +15,9 @@ def inspect(
     platform: Annotated[
         str | None, typer.Option(help="Which platform of a multi-platform image (default: the host's, if it has it).")
     ] = None,
+    sbom: Annotated[
+        bool, typer.Option("--sbom", help="Print the SBOM's package table instead (syft; IMAGE may be an SPDX JSON file).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Show what an image holds: size, layers, config, files, OS packages, shell, the main executable's ELF facts.
@@ -23,6 +26,9 @@ def inspect(
 
     Example: buildorch inspect app:1.2.3 --platform linux/arm64
     """
+    if sbom:
+        _sbom_table(image, platform, json_out)
+        return
     from buildorch.inspect.image import inspect_image
 
     report = inspect_image(image, platform)
@@ -32,3 +38,25 @@ def inspect(
         from buildorch.cli.tables import print_report
 
         print_report(report)
+
+
+def _sbom_table(image: str, platform: str | None, json_out: bool) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from buildorch.supply import sbom
+
+    if Path(image).is_file():
+        doc = sbom.read(Path(image))
+    else:
+        with tempfile.TemporaryDirectory(prefix="buildorch-sbom-") as tmp:
+            doc = sbom.read(sbom.generate(sbom.source_of(image), Path(tmp) / "sbom.spdx.json", platform=platform))
+    packages = sbom.packages(doc)
+    if json_out:
+        emit_json([vars(p) for p in packages])
+        return
+    width = max([len(p.name) for p in packages] + [4])
+    typer.echo(f"{'TYPE':<10} {'NAME':<{width}} VERSION")
+    for p in packages:
+        typer.echo(f"{p.kind:<10} {p.name:<{width}} {p.version}")
+    typer.echo(f"{len(packages)} packages ({doc.get('name', image)})")

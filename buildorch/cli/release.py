@@ -78,6 +78,21 @@ def release(
     report: options.ReportOpt = None,
     dotenv: options.DotenvOpt = None,
     meta: options.MetaOpt = False,
+    provenance: Annotated[
+        str, typer.Option(help="BuildKit provenance attestation: false (no unknown/unknown entries in the index), min or max.")
+    ] = "false",
+    annotation: Annotated[
+        list[str] | None,
+        typer.Option(help="OCI annotation, buildx syntax [TYPE[,TYPE]:]KEY=VALUE (index, manifest...); repeatable."),
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="org.opencontainers.image.description of the index.")] = None,
+    sbom: Annotated[bool, typer.Option("--sbom", help="SPDX JSON SBOM per platform (syft), next to release.json.")] = False,
+    sign: Annotated[
+        bool, typer.Option("--sign", help="Sign the verified index and its platforms with cosign (offline) before tagging.")
+    ] = False,
+    key: Annotated[
+        Path | None, typer.Option(help="cosign private key for --sign (default: $COSIGN_KEY); password from $COSIGN_PASSWORD.")
+    ] = None,
 ) -> None:
     """Build every platform, push by digest, verify the pushed images, and only then tag them.
 
@@ -89,6 +104,8 @@ def release(
     Exit codes: 0 released; 1 build failed; 2 bad input (bad version or image,
     dirty git tree, X.Y.Z already holds other content without --force);
     4 push or tagging failed after retries; 5 verification failed.
+    Supply chain: --sbom writes sbom-OS-ARCH.spdx.json beside release.json; --sign signs
+    the verified index (and attests the SBOMs) before any tag points at it.
     On every failure no tag was changed.
 
     Several --image: the same index (same digest) is pushed to each, verified once,
@@ -116,9 +133,9 @@ def release(
 
         found = from_environment(context, images=list(image or []))
         version = version or semver_version(found)
-        for key in ("source", "title"):
-            if found.labels.get(f"org.opencontainers.image.{key}"):
-                extra[key] = found.labels[f"org.opencontainers.image.{key}"]
+        for name in ("source", "title"):
+            if found.labels.get(f"org.opencontainers.image.{name}"):
+                extra[name] = found.labels[f"org.opencontainers.image.{name}"]
     if version is None:
         raise InputError("release needs --version X.Y.Z (or --meta on a tag event)")
     common: dict[str, Any] = dict(
@@ -139,6 +156,10 @@ def release(
         builder=builder,
         no_cache=no_cache,
         progress=progress,
+        provenance=provenance,
+        annotations=annotation or [],
+        description=description,
+        supply={"sbom": sbom, "sign": sign, "key": key},
     )
     if bake is not None:
         if file or target or build_arg or len(image or []) > 1 or (args and Path(args[0]).is_dir()):
@@ -175,7 +196,13 @@ def release(
             for line in plan.describe():
                 typer.echo(line)
         return
-    result = run_release(spec)
+    password = None
+    if sign:
+        from buildorch.cli.keys import key_password
+
+        spec.supply.key_path()  # a missing key fails before the build, not after it
+        password = key_password(confirm=False)
+    result = run_release(spec, password=password)
     from buildorch.cli.report import show_result
 
     show_result(report, json_out, result.model_dump(mode="json"), lambda: summary_lines(result), "release", dotenv)

@@ -57,3 +57,15 @@ class VerificationFailed(BuildorchError):
     """A built image did not pass verification (release smoke checks)."""
 
     exit_code = 5
+
+
+class SignatureInvalid(VerificationFailed):
+    """``buildorch verify``: a signature or an SBOM attestation is missing or does not verify with the key."""
+
+    exit_code = 6
+
+
+class VulnerabilitiesFound(BuildorchError):
+    """``buildorch scan`` found known vulnerabilities in an image's Go binaries."""
+
+    exit_code = 7

@@ -12,6 +12,8 @@ from buildorch.builds.spec import Progress, looks_secret
 from buildorch.core import references
 from buildorch.core.semver import SemVer
 from buildorch.core.validation import PlatformList
+from buildorch.supply import annotating
+from buildorch.supply.chain import SupplyOptions, SupplyReport
 
 DEFAULT_PLATFORMS = ["linux/amd64", "linux/arm64"]
 # buildkit: BuildKit pushes by digest (push-by-digest=true); upload: an OCI layout, then the registry API by digest
@@ -62,6 +64,13 @@ class ReleaseSpec(BaseModel):
     builder: str | None = None
     no_cache: bool = Field(default=False, description="rebuild every step (e.g. to check reproducibility)")
     progress: Progress = "auto"
+    # supply chain (#17): what the release adds to its images; the key's password is never part of the spec
+    provenance: Literal["false", "min", "max"] = Field(
+        default="false", description="BuildKit provenance attestation; false keeps unknown/unknown entries out of the index"
+    )
+    annotations: list[str] = Field(default_factory=list, description="buildx syntax: [TYPE[,TYPE]:]KEY=VALUE")
+    description: str | None = Field(default=None, description="org.opencontainers.image.description (default: TITLE VERSION)")
+    supply: SupplyOptions = Field(default_factory=SupplyOptions)
 
     @field_validator("version")
     @classmethod
@@ -113,6 +122,13 @@ class ReleaseSpec(BaseModel):
     @classmethod
     def _paths(cls, v: list[str]) -> list[str]:
         return [p if p.startswith("/") else "/" + p for p in v]
+
+    @field_validator("annotations")
+    @classmethod
+    def _annotations(cls, v: list[str]) -> list[str]:
+        for raw in v:
+            annotating.parse(raw)  # a ValueError names the bad one
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> ReleaseSpec:
@@ -217,6 +233,7 @@ class ReleaseResult(BaseModel):
     duration_seconds: float = 0.0
     warnings: list[str] = Field(default_factory=list)
     output_dir: str | None = None
+    supply: SupplyReport = Field(default_factory=SupplyReport, description="provenance, SBOMs, signature")
 
     @property
     def platform_digests(self) -> dict[str, str]:

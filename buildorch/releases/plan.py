@@ -24,6 +24,7 @@ from buildorch.engine.git import GitState, resolve_version
 from buildorch.engine.git import state as git_state
 from buildorch.releases.models import PushMethod, ReleaseSpec
 from buildorch.releases.report import plan_lines
+from buildorch.supply import annotating
 
 SHORT_SHA = 7
 
@@ -170,6 +171,20 @@ def release_labels(spec: ReleaseSpec, vinfo: versioning.VersionInfo, git: GitSta
     return labels
 
 
+def release_annotations(spec: ReleaseSpec, labels: dict[str, str]) -> list[annotating.Annotation]:
+    """The OCI annotations of the index (from the labels, and a description), then the user's (which win)."""
+    title = labels.get("org.opencontainers.image.title", "")
+    found = annotating.default_index_annotations(labels, spec.description or f"{title} {spec.version}".strip())
+    for raw in spec.annotations:
+        found.extend(annotating.parse(raw))
+    unique = {(a.kind, a.platform, a.key): a for a in found}  # a later one replaces an earlier one
+    return list(unique.values())
+
+
+def with_annotations(output: str, found: list[annotating.Annotation]) -> str:
+    return f"{output},{annotating.output_attributes(found)}" if found else output
+
+
 def image_output(method: PushMethod, image: str, layout_dir: Path | None) -> str:
     # rewrite-timestamp (BuildKit >= 0.13) clamps file times in the layers to SOURCE_DATE_EPOCH:
     # without it, two builds of one commit differ in every layer a RUN step wrote.
@@ -215,12 +230,12 @@ def plan_release(
             version=spec.version,
             build_time=vinfo.build_time,
             labels=labels,
-            output=image_output(push_method, spec.image, layout_dir),
+            output=with_annotations(image_output(push_method, spec.image, layout_dir), release_annotations(spec, labels)),
             builder=spec.builder,
             no_cache=spec.no_cache,
             progress=spec.progress,
             cache=CachePolicy(kind="registry", ref=f"{spec.image}:buildcache"),
-            provenance=True,
+            provenance=False if spec.provenance == "false" else f"mode={spec.provenance}",
         )
     except ValidationError as exc:
         raise InputError(validation_message(exc)) from exc

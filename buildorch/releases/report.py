@@ -26,7 +26,9 @@ def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
     lines.append(f"  tags in the registry now: {seen}")
     lines.append("  labels:")
     lines += [f"    {k}={v}" for k, v in plan.labels.items()]
-    lines.append("1. build and push by digest (no tag), with a provenance attestation and the registry cache:")
+    prov = plan.spec.provenance
+    what = "no provenance attestation" if prov == "false" else f"a provenance attestation (mode={prov})"
+    lines.append(f"1. build and push by digest (no tag), with {what} and the registry cache:")
     lines += [f"     {c}" for c in commands]
     if plan.push_method == "upload":
         lines.append("     then upload the OCI layout to the registry by digest (the docker driver cannot push-by-digest)")
@@ -36,6 +38,13 @@ def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
     lines += [f"     {s}" for s in plan.verification_steps()]
     lines.append(f"3. refuse if {spec.image}:{plan.semver.tag} already holds different content"
                  + (" (--force: move it anyway)" if spec.force else " (--force moves it)"))
+    sup = spec.supply
+    if sup.sbom or sup.sign:
+        what_else = [w for w, on in (("an SPDX SBOM per platform (syft)", sup.sbom),
+                                     (f"cosign signatures of the index and its platforms (key {sup.key or '$COSIGN_KEY'})",
+                                      sup.sign),
+                                     ("a signed SBOM attestation per platform", sup.sbom and sup.sign)) if on]
+        lines.append(f"3b. supply chain, offline, before any tag: {'; '.join(what_else)}")
     lines.append("4. tag the verified index, one call per image (a failure puts every moved tag back):")
     for image in spec.destinations:
         tags = " ".join(f"-t {r}" for r in plan.references_of(image))

@@ -25,9 +25,9 @@ from typing import IO, Any
 from buildorch.builds import history
 from buildorch.builds.runner import prepare, run_plan
 from buildorch.builds.spec import BuildResult
-from buildorch.core.errors import BuildFailed, InputError, PushFailed, VerificationFailed
+from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
 from buildorch.core.oci import platform_digests
-from buildorch.core.retry import Backoff, is_transient, with_retries
+from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.engine import buildx, registry
 from buildorch.engine.buildx_text import parse_buildx_inspect
 from buildorch.releases.lock import release_lock
@@ -36,6 +36,8 @@ from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
 from buildorch.releases.tagging import attempts, fail, tag_all
 from buildorch.releases.verify import verify
+from buildorch.supply.chain import check as check_supply
+from buildorch.supply.chain import secure
 
 __all__ = ["ReleaseSpec", "prepare_release", "release"]
 
@@ -88,15 +90,16 @@ def _read_tags(spec: ReleaseSpec, image: str, log: IO[str] | None, strict: bool)
         return None
 
 
-def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
+def release(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None = None) -> ReleaseResult:
     """Release ``spec`` and return a :class:`ReleaseResult`; reports go to ``spec.reports_dir``.
 
     Raises InputError (bad input, dirty tree, an existing X.Y.Z tag with other
     content), BuildFailed, PushFailed (the registry failed after retries) or
-    VerificationFailed; in every case no tag was changed.
+    VerificationFailed; in every case no tag was changed. ``password`` unlocks the
+    signing key of ``spec.supply`` (default: ``$COSIGN_PASSWORD``); it is never stored.
     """
     out = log or sys.stderr
-    staged = stage(spec, log=out)
+    staged = stage(spec, log=out, password=password)
     result = finish(staged, out)
     write_reports(result, spec.reports_dir)
     history.record("release", {"": staged.built}, name=spec.image, extra=result.model_dump(mode="json"))
@@ -114,10 +117,11 @@ class Staged:
     started: float
 
 
-def stage(spec: ReleaseSpec, *, log: IO[str] | None = None) -> Staged:
+def stage(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None = None) -> Staged:
     """Build, push by digest and verify ``spec``; no tag is touched. VerificationFailed after writing the failed report."""
     out = log or sys.stderr
     t0 = time.monotonic()
+    check_supply(spec.supply, password=password)
     with tempfile.TemporaryDirectory(prefix="buildorch-release-") as tmp:
         plan = prepare_release(spec, layout_dir=Path(tmp) / "oci", log=out, strict=True)
         for w in plan.warnings:
@@ -153,7 +157,24 @@ def stage(spec: ReleaseSpec, *, log: IO[str] | None = None) -> Staged:
             f"release {spec.version} not tagged: verification failed on {failure}",
             f"nothing was tagged; the report is in {spec.reports_dir}/release.md",
         )
+    _secure(spec, result, out, password)
     return Staged(plan, built, result, clients, t0)
+
+
+def _secure(spec: ReleaseSpec, result: ReleaseResult, out: IO[str], password: str | None) -> None:
+    """SBOMs, signature and attestations of the verified index, before any tag points at it (#17).
+
+    Signed in the first destination (``--image``), where ``buildorch verify`` looks.
+    """
+    try:
+        result.supply = secure(
+            spec.image, str(result.index_digest), result.platform_digests, spec.supply, spec.reports_dir,
+            password=password, log=out,
+        )
+    except BuildorchError as exc:
+        fail(result, spec, f"supply chain: {first_line(exc)}")
+        raise
+    result.supply.provenance = spec.provenance
 
 
 def finish(staged: Staged, out: IO[str]) -> ReleaseResult:

@@ -104,14 +104,22 @@ def ctx(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_plan_builds_by_digest_with_provenance_cache_and_labels(ctx: Path) -> None:
+def test_plan_builds_by_digest_with_cache_labels_and_index_annotations(ctx: Path) -> None:
     spec = ReleaseSpec(version="1.2.4", image="localhost:5000/team/app", context=ctx, build_time="2026-01-02T03:04:05Z")
     git = GitState(repo=True, revision="0123456789abcdef", dirty_files=[], remote="https://example.com/team/app")
     plan = plan_release(spec, existing_tags=["1.3.0"], push_method="upload", git=git, layout_dir=Path("/tmp/x/oci"))
     assert plan.tags == ["1.2.4", "1.2", "sha-0123456"]
     b = plan.build
-    assert b.output == "type=oci,tar=false,dest=/tmp/x/oci,rewrite-timestamp=true"
-    assert b.provenance is True and b.cache.kind == "registry" and b.cache.ref == "localhost:5000/team/app:buildcache"
+    assert b.output == (
+        "type=oci,tar=false,dest=/tmp/x/oci,rewrite-timestamp=true,"
+        "annotation-index.org.opencontainers.image.title=app,annotation-index.org.opencontainers.image.version=1.2.4,"
+        "annotation-index.org.opencontainers.image.created=2026-01-02T03:04:05Z,"
+        "annotation-index.org.opencontainers.image.source=https://example.com/team/app,"
+        "annotation-index.org.opencontainers.image.revision=0123456789abcdef,"
+        "annotation-index.org.opencontainers.image.description=app 1.2.4"
+    )
+    # provenance is off unless asked for: no unknown/unknown attestation entries in the index
+    assert b.provenance is False and b.cache.kind == "registry" and b.cache.ref == "localhost:5000/team/app:buildcache"
     assert b.labels == {
         "org.opencontainers.image.version": "1.2.4",
         "org.opencontainers.image.created": "2026-01-02T03:04:05Z",
@@ -119,6 +127,12 @@ def test_plan_builds_by_digest_with_provenance_cache_and_labels(ctx: Path) -> No
         "org.opencontainers.image.revision": "0123456789abcdef",
         "org.opencontainers.image.source": "https://example.com/team/app",
     }
+    maxed = spec.model_copy(update={"provenance": "max", "annotations": ["index,manifest:org.example.team=a, b"]})
+    mplan = plan_release(maxed, existing_tags=[], push_method="upload", git=git, layout_dir=Path("/o"))
+    assert mplan.build.provenance == "mode=max"
+    assert mplan.build.output is not None and mplan.build.output.endswith(
+        '"annotation-index.org.example.team=a, b","annotation-manifest.org.example.team=a, b"'
+    )
     native = plan_release(spec, existing_tags=[], push_method="buildkit", git=git)
     assert "push-by-digest=true" in str(native.build.output) and "rewrite-timestamp=true" in str(native.build.output)
     lines = "\n".join(plan_lines(plan, ["docker buildx build ..."]))
@@ -242,3 +256,12 @@ def test_with_retries_retries_transient_then_gives_up() -> None:
     with pytest.raises(RegistryError, match="401"):
         with_retries(lambda: (_ for _ in ()).throw(RegistryError("HTTP 401", 401)), what="x", backoff=Backoff(4),
                      transient=transient, sleep=lambda s: pytest.fail("a 401 is not retried"))
+
+
+def test_dry_run_says_what_the_supply_chain_adds(ctx: Path) -> None:
+    spec = ReleaseSpec(version="1.3.0", image="localhost:5000/team/app", context=ctx, build_time="2026-01-02T03:04:05Z",
+                       provenance="max", supply={"sbom": True, "sign": True, "key": Path("k.key")})
+    git = GitState(repo=True, revision="0123456789abcdef", dirty_files=[], remote=None)
+    text = "\n".join(plan_lines(plan_release(spec, existing_tags=[], push_method="buildkit", git=git), []))
+    assert "a provenance attestation (mode=max)" in text
+    assert "an SPDX SBOM per platform (syft); cosign signatures of the index and its platforms (key k.key)" in text
