@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "builder": ("builder", None),
     "history": ("history", None),
     "report": ("report", "report"),
+    "check-reproducible": ("check_reproducible", "check_reproducible"),
 }
 
 

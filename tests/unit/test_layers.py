@@ -28,6 +28,7 @@ RANK = {
     "inspect": 4,
     "diagnosis": 4,
     "reports": 4,
+    "repro": 4,
     "releases": 5,
     "cli": 6,
 }
