@@ -21,8 +21,9 @@ from pydantic import BaseModel, Field
 
 from buildorch.builds.runner import build
 from buildorch.builds.spec import BuildSpec, CachePolicy
-from buildorch.core.errors import BuildorchError, VerificationFailed
+from buildorch.core.errors import BuildorchError, InputError, VerificationFailed
 from buildorch.engine import buildx, registry
+from buildorch.engine.git import resolve_version
 from buildorch.repro.diff import Difference, first_difference
 
 DEFAULT_REGISTRY = "127.0.0.1:5000"
@@ -92,6 +93,13 @@ def explain(repo: str, platform: str, left: str, right: str) -> Difference | Non
 def check(spec: BuildSpec, *, registry_addr: str = DEFAULT_REGISTRY, log: IO[str] | None = None) -> ReproResult:
     """Build ``spec`` twice from nothing and compare; raises VerificationFailed (exit 5) when the images differ."""
     out = log or sys.stderr
+    # One VERSION and BUILD_TIME (hence SOURCE_DATE_EPOCH) for both builds: outside a git
+    # repository the default is "now", which would differ between them by design.
+    try:
+        vinfo = resolve_version(spec.context, spec.version, spec.build_time)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    spec = spec.model_copy(update={"version": vinfo.version, "build_time": vinfo.build_time})
     repo = f"{registry_addr}/buildorch-repro-{secrets.token_hex(4)}"
     out.write(f"check-reproducible: first build (throwaway builder, no cache) -> {repo}:first\n")
     first = build_once(spec, f"{repo}:first", out)

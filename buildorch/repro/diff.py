@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Tar header attributes compared, in the order they are reported.
-ATTRIBUTES = ("type", "mode", "uid", "gid", "uname", "gname", "linkname", "mtime", "size", "content")
+# Content first: a file written with the date differs in its bytes, and its mtime then
+# differs too only as a consequence.
+ATTRIBUTES = ("type", "content", "size", "linkname", "mode", "uid", "gid", "uname", "gname", "mtime")
 
 
 @dataclass
