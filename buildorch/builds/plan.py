@@ -128,8 +128,8 @@ def plan_build(
         spec=spec, version=vinfo, build_args=build_args, tags=tags, output=output, cache=cplan, warnings=warnings
     )
     if driver is not None and output in ("push", "output"):
-        plan.rewrite_timestamps = reproducible.can_rewrite(driver)
-        if not plan.rewrite_timestamps:
+        plan.rewrite_timestamps, warn = reproducible.decide(driver, spec.output if output == "output" else None)
+        if warn:
             warnings.append(reproducible.NOT_REPRODUCIBLE)
     if spec.load_per_platform and n_plat > 1:
         for p in spec.platforms:

@@ -3,14 +3,14 @@
 buildorch always passes ``SOURCE_DATE_EPOCH`` (the commit time), which BuildKit uses for
 the image config's dates; the files in the layers keep their build-time mtimes unless
 the exporter is asked to rewrite them (``rewrite-timestamp=true``, BuildKit >= 0.13).
-The docker driver with the containerd image store refuses that option (``exporter option
-"rewrite-timestamp" conflicts with "unpack"``), so it is added only on builders that
-export themselves: docker-container, remote, kubernetes.
+The docker driver with the containerd image store refuses that option on image outputs
+(``exporter option "rewrite-timestamp" conflicts with "unpack"``) but takes it on an OCI
+layout (seen with buildx 0.13.1 / engine 26.1.5; release uses that). So it is added to
+image outputs on builders that export themselves (docker-container, remote,
+kubernetes), and to OCI outputs on every driver.
 """
 
 from __future__ import annotations
-
-from buildorch.core.errors import InputError
 
 # Drivers whose image/OCI exporters accept rewrite-timestamp.
 REWRITING_DRIVERS = frozenset({"docker-container", "remote", "kubernetes"})
@@ -25,7 +25,29 @@ NOT_REPRODUCIBLE = (
 
 
 def can_rewrite(driver: str) -> bool:
+    """Whether the driver's image exporter (``--push``, ``type=image``) takes rewrite-timestamp."""
     return driver in REWRITING_DRIVERS
+
+
+def output_type(output: str | None) -> str:
+    """``type=`` of an ``--output`` value; ``--push`` is an image output. A bare path is a local one."""
+    if output is None:
+        return "image"
+    for f in output.split(","):
+        k, _, v = f.partition("=")
+        if k.strip().lower() == "type":
+            return v.strip().lower()
+    return "local"
+
+
+def decide(driver: str, output: str | None) -> tuple[bool, bool]:
+    """(add rewrite-timestamp, warn that the image will not be reproducible) for a push (None) or an --output."""
+    kind = output_type(output)
+    if kind == "oci":
+        return True, False
+    if kind not in _LAYER_OUTPUTS:
+        return False, False  # local files or a tar of them: no layers to rewrite
+    return (True, False) if can_rewrite(driver) else (False, True)
 
 
 def with_rewrite(output: str) -> str:
@@ -44,13 +66,3 @@ def with_rewrite(output: str) -> str:
 def push_output() -> str:
     """What ``--push`` means, as an output that rewrites timestamps."""
     return "type=image,push=true,rewrite-timestamp=true"
-
-
-def refuse_on(driver: str, builder: str | None) -> None:
-    """``release --reproducible`` on a builder that cannot rewrite timestamps: exit 2."""
-    if not can_rewrite(driver):
-        raise InputError(
-            f"--reproducible needs a builder that rewrites layer timestamps; {builder or 'the current builder'} "
-            f"uses the {driver or 'unknown'} driver",
-            "pass --builder NAME of a docker-container or remote builder (buildorch builder create NAME --driver docker-container)",
-        )

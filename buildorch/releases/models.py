@@ -49,6 +49,7 @@ class ReleaseSpec(BaseModel):
     retry_base_seconds: float = 1.0
     builder: str | None = None
     no_cache: bool = Field(default=False, description="rebuild every step (e.g. to check reproducibility)")
+    reproducible: bool = Field(default=False, description="check-reproducible first; release nothing that is not (#24)")
     progress: Progress = "auto"
 
     @field_validator("version")
@@ -121,6 +122,14 @@ class PlatformVerification(BaseModel):
     error: str | None = None
 
 
+class Reproducibility(BaseModel):
+    """Whether the release was built twice from nothing first (``--reproducible``), and what that found."""
+
+    checked: bool = False
+    reproducible: bool | None = None  # None: not checked
+    differences: list[str] = Field(default_factory=list)
+
+
 class Verification(BaseModel):
     ok: bool = False
     index_platforms: list[str] = Field(default_factory=list)
@@ -160,6 +169,7 @@ class ReleaseResult(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     push_method: PushMethod | Literal[""] = ""  # "": not pushed yet
     verification: Verification = Field(default_factory=Verification)
+    reproducibility: Reproducibility = Field(default_factory=Reproducibility)
     steps_cached: int = 0
     steps_total: int = 0
     duration_seconds: float = 0.0

@@ -28,7 +28,7 @@ from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.engine import buildx, registry
 from buildorch.engine.buildx_text import parse_buildx_inspect
-from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec
+from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec, Reproducibility
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
 from buildorch.releases.verify import verify
@@ -78,11 +78,13 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
         plan = prepare_release(spec, layout_dir=Path(tmp) / "oci", log=out, strict=True)
         for w in plan.warnings:
             out.write(f"warning: {w}\n")
+        repro = _check_reproducible(plan, out) if spec.reproducible else Reproducibility()
         built = _build(plan, out)
         # the live view erases itself when the build succeeds: one line says what it did
         out.write(f"build: {built.steps_cached}/{built.steps_total} steps cached in {built.duration_seconds:.1f}s\n")
         index_digest = _push(plan, built, out)
     result = _describe(plan, built, index_digest)
+    result.reproducibility = repro
     client = _client(spec, out)
     index_digest = _check_version_tag(plan, result, client)
     result.index_digest = index_digest
@@ -103,6 +105,20 @@ def release(spec: ReleaseSpec, *, log: IO[str] | None = None) -> ReleaseResult:
     write_reports(result, spec.reports_dir)
     history.record("release", {"": built}, name=spec.image, extra=result.model_dump(mode="json"))
     return result
+
+
+def _check_reproducible(plan: ReleasePlan, out: IO[str]) -> Reproducibility:
+    """Two builds from nothing before the release's own; VerificationFailed (nothing pushed, nothing tagged) when they differ."""
+    from buildorch.repro.check import check  # two throwaway builders: only with --reproducible
+
+    found = check(plan.build, log=out)
+    if not found.reproducible:
+        raise VerificationFailed(
+            f"release {plan.spec.version} not built: the image is not reproducible: {'; '.join(found.differences)}",
+            "fix what buildorch check-reproducible names, or release without --reproducible",
+        )
+    out.write("check-reproducible: every platform's manifest digest matched\n")
+    return Reproducibility(checked=True, reproducible=True)
 
 
 def _client(spec: ReleaseSpec, log: IO[str] | None) -> registry.Client:

@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 from buildorch.builds import reproducible
 from buildorch.builds.plan import plan_build
 from buildorch.builds.spec import BuildSpec, CachePolicy
-from buildorch.core.errors import InputError
 
 
 @pytest.fixture
@@ -72,8 +71,8 @@ def test_with_rewrite_never_removes_a_field(text: str) -> None:
     assert out.count("rewrite-timestamp") <= max(1, text.count("rewrite-timestamp"))
 
 
-def test_release_reproducible_refused_on_docker_driver() -> None:
-    with pytest.raises(InputError) as exc:
-        reproducible.refuse_on("docker", "default")
-    assert exc.value.exit_code == 2 and "docker driver" in exc.value.message
-    reproducible.refuse_on("docker-container", "b")
+def test_oci_on_the_docker_driver_is_rewritten_image_is_not(ctx: Path) -> None:
+    oci = plan_build(spec(ctx, output="type=oci,dest=o"), driver="docker")
+    assert "type=oci,dest=o,rewrite-timestamp=true" in oci.invocations[0].argv and not oci.warnings
+    img = plan_build(spec(ctx, output="type=image,push=true"), driver="docker")
+    assert "type=image,push=true" in img.invocations[0].argv and img.warnings == [reproducible.NOT_REPRODUCIBLE]
