@@ -83,7 +83,8 @@ def buildkit_image_check(driver: str, running: bool) -> Check:
         required=driver == "docker-container" and not running,
         detail=f"{BUILDKIT_IMAGE} is in the local image store (docker-container builders start offline)" if local
         else f"{BUILDKIT_IMAGE} is not in the local image store: docker-container builders must pull it",
-        fix="" if local else "scripts/stack up --all builds it from the stack's buildkitd (or docker pull it where a registry answers)",
+        fix="" if local
+        else "scripts/stack up --all builds it from the stack's buildkitd (or docker pull it where a registry answers)",
     )
 
 
@@ -96,7 +97,8 @@ def reproducible_check(driver: str) -> Check:
         required=False,
         detail=f"the {driver} driver rewrites layer timestamps (rewrite-timestamp=true)" if ok
         else f"the {driver or 'unknown'} driver cannot rewrite layer timestamps: pushed images are not reproducible",
-        fix="" if ok else "build with a docker-container or remote builder: buildorch builder create NAME --driver docker-container",
+        fix="" if ok
+        else "build with a docker-container or remote builder: buildorch builder create NAME --driver docker-container",
     )
 
 

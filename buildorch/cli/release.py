@@ -46,7 +46,9 @@ def release(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild every step (to check reproducibility).")] = False,
     reproducible: Annotated[
         bool,
-        typer.Option("--reproducible", help="First build twice from nothing and compare (check-reproducible); exit 5 if they differ."),
+        typer.Option(
+            "--reproducible", help="First build twice from nothing and compare (check-reproducible); exit 5 if they differ."
+        ),
     ] = False,
     progress: options.ProgressOpt = "auto",
     json_out: options.JsonOpt = False,

@@ -11,6 +11,7 @@ attribute are named (``diff.py``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sys
@@ -48,10 +49,8 @@ def _builder(name: str) -> None:
 
 
 def _remove(name: str) -> None:
-    try:
+    with contextlib.suppress(BuildorchError):  # nothing else to do; the builder's name says whose it is
         buildx.run(["buildx", "rm", name], what=f"docker buildx rm {name}")
-    except BuildorchError:
-        pass  # nothing else to do; the builder's name says whose it is
 
 
 def build_once(spec: BuildSpec, ref: str, log: IO[str]) -> dict[str, str]:

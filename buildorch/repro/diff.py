@@ -123,7 +123,7 @@ def first_difference(
     if len(la) != len(lb):
         return Difference(platform, "layer-count", left=str(len(la)), right=str(len(lb)),
                           config_fields=config_diff.config_fields if config_diff else [])
-    for i, (x, y) in enumerate(zip(la, lb)):
+    for i, (x, y) in enumerate(zip(la, lb, strict=True)):
         if x["digest"] == y["digest"]:
             continue
         fx = first_file_difference(decompress(x.get("mediaType", ""), blob("left", x["digest"])),
