@@ -43,7 +43,7 @@ integration: venv stack-all
 test: venv stack-all go-test
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh .ci/run
+SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh scripts/lib/buildkit-image.sh .ci/run
 
 lint-tools:
 	$(SUDO) scripts/stack lint-tools
