@@ -85,14 +85,14 @@ def test_two_no_cache_pushes_on_docker_container_give_the_same_platform_digests(
     assert push(container_builder, f"{repo}:a") == push(container_builder, f"{repo}:b")
 
 
-def test_check_reproducible_app_exits_0() -> None:
+def test_check_reproducible_app_exits_0(docker_config: Path) -> None:
     r = buildorch("check-reproducible", str(APP), "--platform", PLATFORMS, "--version", "5.0.0", "--json", timeout=SLOW)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout)
     assert out["reproducible"] is True and out["first"] == out["second"] and len(out["first"]) == 2
 
 
-def test_check_reproducible_names_the_file_that_holds_the_date(tmp_path: Path) -> None:
+def test_check_reproducible_names_the_file_that_holds_the_date(tmp_path: Path, docker_config: Path) -> None:
     ctx = tmp_path / "dated"
     ctx.mkdir()
     minor = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout.strip()
