@@ -71,7 +71,10 @@ def test_workshop_buildx_create_use_then_multiplatform_build_works_offline(docke
 
 
 def push(builder: str, ref: str) -> dict[str, str]:
-    r = buildorch("build", str(APP), "--platform", PLATFORMS, "--version", "5.0.0", "--no-cache", "--cache", "none",
+    # One BUILD_TIME for both: by default it is HEAD's commit time, which a commit made while
+    # this test runs would move between the two builds.
+    r = buildorch("build", str(APP), "--platform", PLATFORMS, "--version", "5.0.0", "--build-time", "2026-11-29T12:00:00Z",
+                  "--no-cache", "--cache", "none",
                   "--push", "-t", ref, "--builder", builder, "--progress", "quiet", "--json", timeout=SLOW)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "not be bit-for-bit reproducible" not in r.stderr
