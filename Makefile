@@ -53,7 +53,7 @@ test-compat: venv stack-all
 		|| { echo "test-compat: $(COMPAT_DOCKER_CONFIG) does not give buildx 0.13 (scripts/stack up --all makes it)" >&2; exit 1; }
 	DOCKER_CONFIG=$(COMPAT_DOCKER_CONFIG) $(PY) -m pytest $(COMPAT_TESTS) $(PYTEST_ARGS)
 
-SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh scripts/lib/buildx.sh scripts/lib/supply-tools.sh .ci/run
+SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh scripts/lib/buildx.sh scripts/lib/supply-tools.sh scripts/lib/buildkit-image.sh .ci/run
 
 lint-tools:
 	$(SUDO) scripts/stack lint-tools

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from buildorch.builds.reproducible import can_rewrite
 from buildorch.core.errors import BuildorchError
 from buildorch.engine import buildx
 from buildorch.engine.buildx_text import containerd_store, parse_buildx_inspect, version_tuple
@@ -62,6 +63,42 @@ def hub_check(info: dict[str, Any]) -> Check:
         detail=("Docker Hub or a mirror answers: " if ok else "no registry to pull from: ") + detail,
         fix="" if ok else "base images and '# syntax=' frontends must be in the local image store (docker load), "
         "or configure a registry mirror in /etc/docker/daemon.json",
+    )
+
+
+# The image buildx's docker-container driver runs (its default; buildx 0.13 to 0.38).
+BUILDKIT_IMAGE = "moby/buildkit:buildx-stable-1"
+
+
+def buildkit_image_check(driver: str, running: bool) -> Check:
+    """Whether a docker-container builder can start here: its BuildKit image is local, or pullable.
+
+    Required when the builder in use is a docker-container one that is not running (it will
+    need the image to start); otherwise a note for ``docker buildx create`` (#24).
+    """
+    local = buildx.image_inspect(BUILDKIT_IMAGE) is not None
+    return Check(
+        name="buildkit-image",
+        ok=local,
+        required=driver == "docker-container" and not running,
+        detail=f"{BUILDKIT_IMAGE} is in the local image store (docker-container builders start offline)" if local
+        else f"{BUILDKIT_IMAGE} is not in the local image store: docker-container builders must pull it",
+        fix="" if local
+        else "scripts/stack up --all builds it from the stack's buildkitd (or docker pull it where a registry answers)",
+    )
+
+
+def reproducible_check(driver: str) -> Check:
+    """Whether pushed images can be bit-for-bit reproducible on this builder (rewrite-timestamp)."""
+    ok = can_rewrite(driver)
+    return Check(
+        name="reproducible",
+        ok=ok,
+        required=False,
+        detail=f"the {driver} driver rewrites layer timestamps (rewrite-timestamp=true)" if ok
+        else f"the {driver or 'unknown'} driver cannot rewrite layer timestamps: pushed images are not reproducible",
+        fix="" if ok
+        else "build with a docker-container or remote builder: buildorch builder create NAME --driver docker-container",
     )
 
 
@@ -135,6 +172,8 @@ def doctor(registry: str = "localhost:5000", builder: str | None = None) -> Doct
     )
 
     add(hub_check(info))
+    add(buildkit_image_check(b.driver, running))
+    add(reproducible_check(b.driver))
 
     ok, detail = registry_reachable(registry)
     add(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from buildorch.builds import cache
+from buildorch.builds import cache, reproducible
 from buildorch.builds.spec import BuildSpec
 from buildorch.core import platforms, references, secrets, versioning
 from buildorch.core.dockerfile import read_stages
@@ -43,6 +43,7 @@ class BuildPlan:
     cache: cache.CachePlan
     invocations: list[Invocation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rewrite_timestamps: bool = False  # rewrite-timestamp=true on the image/OCI output
 
     def command_lines(self) -> list[str]:
         return [shlex.join(["docker", *inv.argv]) for inv in self.invocations]
@@ -73,8 +74,14 @@ def default_tag(spec: BuildSpec, version: str) -> tuple[str, str | None]:
     return tag, note
 
 
-def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: Path | None = None) -> BuildPlan:
-    """Plan a build: derive version args, choose the output and cache, and write the argv."""
+def plan_build(
+    spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: Path | None = None, driver: str | None = None
+) -> BuildPlan:
+    """Plan a build: derive version args, choose the output and cache, and write the argv.
+
+    ``driver`` is the builder's buildx driver when known: pushed and exported images then
+    get ``rewrite-timestamp=true`` where it can, or a warning where it cannot (#24).
+    """
     try:
         vinfo = resolve_version(spec.context, spec.version, spec.build_time)
         cplan = cache.plan_cache(spec)
@@ -120,6 +127,10 @@ def plan_build(spec: BuildSpec, *, containerd_store: bool = True, metadata_dir: 
     plan = BuildPlan(
         spec=spec, version=vinfo, build_args=build_args, tags=tags, output=output, cache=cplan, warnings=warnings
     )
+    if driver is not None and output in ("push", "output"):
+        plan.rewrite_timestamps, warn = reproducible.decide(driver, spec.output if output == "output" else None)
+        if warn:
+            warnings.append(reproducible.NOT_REPRODUCIBLE)
     if spec.load_per_platform and n_plat > 1:
         for p in spec.platforms:
             suffix = platforms.arch_of(p)
@@ -151,10 +162,10 @@ def _invocation(spec: BuildSpec, plan: BuildPlan, plats: list[str], tags: list[s
     if plan.output == "load":
         argv.append("--load")
     elif plan.output == "push":
-        argv.append("--push")
+        argv += ["--output", reproducible.push_output()] if plan.rewrite_timestamps else ["--push"]
     elif plan.output == "output":
         for o in spec.all_outputs:
-            argv += ["--output", o]
+            argv += ["--output", reproducible.with_rewrite(o) if plan.rewrite_timestamps else o]
     for s in spec.secrets:
         argv += ["--secret", s]
     argv += _buildx_flags(spec)

@@ -22,7 +22,7 @@ from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, Inpu
 from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, with_retries
 from buildorch.engine import buildx, containerd
-from buildorch.engine.buildx_text import containerd_store
+from buildorch.engine.buildx_text import containerd_store, parse_buildx_inspect
 
 
 def needs_store_check(spec: BuildSpec) -> bool:
@@ -35,7 +35,10 @@ def prepare(spec: BuildSpec) -> BuildPlan:
     store = True
     if needs_store_check(spec):
         store = containerd_store(buildx.engine_info())
-    plan = plan_build(spec, containerd_store=store)
+    driver = None
+    if spec.push or spec.output:  # images that leave the machine: reproducible where the builder can (#24)
+        driver = parse_buildx_inspect(buildx.buildx_inspect(spec.builder)).driver
+    plan = plan_build(spec, containerd_store=store, driver=driver)
     with contextlib.suppress(dockerfile.DockerfileError):  # BuildKit will say what it refuses
         plan.warnings += dockerfile.read(spec.dockerfile_path).warnings  # duplicate stage names, empty continuation lines
     frontend = frontend_warning(spec.dockerfile_path)  # runs docker only for a file with a `# syntax=` line

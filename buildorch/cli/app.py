@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "keys": ("keys", None),
     "verify": ("verify", "verify"),
     "scan": ("scan", "scan"),
+    "check-reproducible": ("check_reproducible", "check_reproducible"),
 }
 
 

@@ -73,6 +73,12 @@ def release(
     retry_delay: Annotated[float, typer.Option(help="First wait between tries, doubling each time (seconds).")] = 1.0,
     builder: options.BuilderOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild every step (to check reproducibility).")] = False,
+    reproducible: Annotated[
+        bool,
+        typer.Option(
+            "--reproducible", help="First build twice from nothing and compare (check-reproducible); exit 5 if they differ."
+        ),
+    ] = False,
     progress: options.ProgressOpt = "auto",
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
@@ -155,6 +161,7 @@ def release(
         retry_base_seconds=retry_delay,
         builder=builder,
         no_cache=no_cache,
+        reproducible=reproducible,
         progress=progress,
         provenance=provenance,
         annotations=annotation or [],

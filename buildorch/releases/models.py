@@ -63,6 +63,7 @@ class ReleaseSpec(BaseModel):
     retry_base_seconds: float = 1.0
     builder: str | None = None
     no_cache: bool = Field(default=False, description="rebuild every step (e.g. to check reproducibility)")
+    reproducible: bool = Field(default=False, description="check-reproducible first; release nothing that is not (#24)")
     progress: Progress = "auto"
     # supply chain (#17): what the release adds to its images; the key's password is never part of the spec
     provenance: Literal["false", "min", "max"] = Field(
@@ -184,6 +185,14 @@ class PlatformVerification(BaseModel):
     error: str | None = None
 
 
+class Reproducibility(BaseModel):
+    """Whether the release was built twice from nothing first (``--reproducible``), and what that found."""
+
+    checked: bool = False
+    reproducible: bool | None = None  # None: not checked
+    differences: list[str] = Field(default_factory=list)
+
+
 class Verification(BaseModel):
     mode: VerifyMode = "http"
     ok: bool = False
@@ -228,6 +237,7 @@ class ReleaseResult(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     push_method: PushMethod | Literal[""] = ""  # "": not pushed yet
     verification: Verification = Field(default_factory=Verification)
+    reproducibility: Reproducibility = Field(default_factory=Reproducibility)
     steps_cached: int = 0
     steps_total: int = 0
     duration_seconds: float = 0.0

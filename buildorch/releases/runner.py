@@ -31,7 +31,7 @@ from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.engine import buildx, registry
 from buildorch.engine.buildx_text import parse_buildx_inspect
 from buildorch.releases.lock import release_lock
-from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec
+from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec, Reproducibility
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
 from buildorch.releases.tagging import attempts, fail, tag_all
@@ -126,6 +126,7 @@ def stage(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None
         plan = prepare_release(spec, layout_dir=Path(tmp) / "oci", log=out, strict=True)
         for w in plan.warnings:
             out.write(f"warning: {w}\n")
+        repro = _check_reproducible(plan, out) if spec.reproducible else Reproducibility()
         built = _build(plan, out)
         # the live view erases itself when the build succeeds: one line says what it did
         out.write(f"build: {built.steps_cached}/{built.steps_total} steps cached in {built.duration_seconds:.1f}s\n")
@@ -133,6 +134,7 @@ def stage(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None
         _push_extra(spec, index_digest, out)
     client = _client(spec, out)
     result = _describe(plan, built, index_digest, client)
+    result.reproducibility = repro
     index_digest = _check_version_tag(plan, result, client)
     _check_other_destinations(plan, result, index_digest, out)
     if index_digest != result.built_index_digest:
@@ -195,6 +197,20 @@ def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
 
 def _client(spec: ReleaseSpec, log: IO[str] | None, image: str | None = None) -> registry.Client:
     return registry.Client(image or spec.image, Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds), log)
+
+
+def _check_reproducible(plan: ReleasePlan, out: IO[str]) -> Reproducibility:
+    """Two builds from nothing before the release's own; VerificationFailed (nothing pushed, nothing tagged) when they differ."""
+    from buildorch.repro.check import check  # two throwaway builders: only with --reproducible
+
+    found = check(plan.build, log=out)
+    if not found.reproducible:
+        raise VerificationFailed(
+            f"release {plan.spec.version} not built: the image is not reproducible: {'; '.join(found.differences)}",
+            "fix what buildorch check-reproducible names, or release without --reproducible",
+        )
+    out.write("check-reproducible: every platform's manifest digest matched\n")
+    return Reproducibility(checked=True, reproducible=True)
 
 
 def _build(plan: ReleasePlan, out: IO[str]) -> BuildResult:

@@ -29,6 +29,7 @@ RANK = {
     "diagnosis": 4,
     "reports": 4,
     "supply": 4,
+    "repro": 4,
     "releases": 5,
     "cli": 6,
 }
