@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from buildorch.builds.plan import BuildPlan
+from buildorch.builds.plan import BuildPlan, selection_args
 from buildorch.builds.spec import BuildSpec
 from buildorch.core.errors import BuildorchError, EngineError
 from buildorch.engine import buildx
@@ -67,15 +67,7 @@ def call_argv(spec: BuildSpec, plan: BuildPlan, json_out: bool) -> tuple[list[st
             "use a current buildx (scripts/stack up installs one), or --call outline/targets",
         )
     flags, env = request
-    argv = ["buildx", "build", *flags, "--progress", "quiet"]
-    if spec.builder:
-        argv += ["--builder", spec.builder]
-    if spec.dockerfile is not None:
-        argv += ["--file", str(spec.dockerfile)]
-    if spec.target:
-        argv += ["--target", spec.target]
-    if spec.platforms:
-        argv += ["--platform", ",".join(spec.platforms)]
+    argv = ["buildx", "build", *flags, "--progress", "quiet", *selection_args(spec, spec.platforms)]
     for k, v in plan.build_args.items():
         argv += ["--build-arg", f"{k}={v}"]
     for name, value in spec.build_contexts.items():

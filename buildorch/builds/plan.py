@@ -141,9 +141,9 @@ def plan_build(
     return plan
 
 
-def _invocation(spec: BuildSpec, plan: BuildPlan, plats: list[str], tags: list[str], meta_dir: Path) -> Invocation:
-    meta = spec.metadata_file or meta_dir / f"buildorch-metadata-{os.getpid()}-{len(plan.invocations)}.json"
-    argv = ["buildx", "build"]
+def selection_args(spec: BuildSpec, plats: list[str]) -> list[str]:
+    """What is built, and where: ``--builder``, ``--file``, ``--target``, ``--platform`` (a build and a ``--call`` share them)."""
+    argv: list[str] = []
     if spec.builder:
         argv += ["--builder", spec.builder]
     if spec.dockerfile is not None:
@@ -152,6 +152,12 @@ def _invocation(spec: BuildSpec, plan: BuildPlan, plats: list[str], tags: list[s
         argv += ["--target", spec.target]
     if plats:
         argv += ["--platform", ",".join(plats)]
+    return argv
+
+
+def _invocation(spec: BuildSpec, plan: BuildPlan, plats: list[str], tags: list[str], meta_dir: Path) -> Invocation:
+    meta = spec.metadata_file or meta_dir / f"buildorch-metadata-{os.getpid()}-{len(plan.invocations)}.json"
+    argv = ["buildx", "build", *selection_args(spec, plats)]
     for t in tags:
         argv += ["--tag", t]
     for k, v in plan.build_args.items():
