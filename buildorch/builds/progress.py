@@ -291,8 +291,11 @@ class ProgressTracker:
 
     def failed(self) -> Vertex | None:
         errs = [v for v in self.vertexes.values() if v.error]
-        # BuildKit marks a canceled sibling with "context canceled": prefer the real failure.
-        real = [v for v in errs if "context canceled" not in (v.error or "")]
+        # BuildKit marks a canceled sibling with "context canceled", and a cache that cannot be
+        # imported is an error of its vertex that the build goes on without: prefer the real failure.
+        real = [
+            v for v in errs if "context canceled" not in (v.error or "") and not v.name.startswith("importing cache manifest")
+        ]
         found = real or errs
         return found[0] if found else None
 

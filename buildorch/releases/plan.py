@@ -175,10 +175,22 @@ def release_annotations(spec: ReleaseSpec, labels: dict[str, str]) -> list[annot
     """The OCI annotations of the index (from the labels, and a description), then the user's (which win)."""
     title = labels.get("org.opencontainers.image.title", "")
     found = annotating.default_index_annotations(labels, spec.description or f"{title} {spec.version}".strip())
+    if len(spec.platforms) == 1:
+        # BuildKit: "index annotations not supported for single platform export" (there is no index):
+        # the same annotations go on the one manifest.
+        found = [annotating.Annotation("manifest", a.key, a.value, a.platform) for a in found]
     for raw in spec.annotations:
         found.extend(annotating.parse(raw))
     unique = {(a.kind, a.platform, a.key): a for a in found}  # a later one replaces an earlier one
     return list(unique.values())
+
+
+def _provenance(spec: ReleaseSpec) -> bool | str:
+    """buildx's --provenance for the release. One platform without provenance would give BuildKit no index
+    to write (a bare manifest, which release's push, verify and tagging do not take): it keeps mode=min."""
+    if spec.provenance == "false":
+        return "mode=min" if len(spec.platforms) == 1 else False
+    return f"mode={spec.provenance}"
 
 
 def with_annotations(output: str, found: list[annotating.Annotation]) -> str:
@@ -235,7 +247,7 @@ def plan_release(
             no_cache=spec.no_cache,
             progress=spec.progress,
             cache=CachePolicy(kind="registry", ref=f"{spec.image}:buildcache"),
-            provenance=False if spec.provenance == "false" else f"mode={spec.provenance}",
+            provenance=_provenance(spec),
         )
     except ValidationError as exc:
         raise InputError(validation_message(exc)) from exc

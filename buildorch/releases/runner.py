@@ -176,7 +176,7 @@ def _secure(spec: ReleaseSpec, result: ReleaseResult, out: IO[str], password: st
     except BuildorchError as exc:
         fail(result, spec, f"supply chain: {first_line(exc)}")
         raise
-    result.supply.provenance = spec.provenance
+    result.supply.provenance = "min" if spec.provenance == "false" and len(spec.platforms) == 1 else spec.provenance
 
 
 def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
