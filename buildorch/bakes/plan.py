@@ -288,7 +288,7 @@ def cache_plan_for(name: str, target: BakeTarget, mode: Literal["min", "max"]) -
 
     The directory is ``cache.local_cache_dir`` of a BuildSpec-shaped view of the target
     (``<context>-bake-<target>``); the runner creates it, and sets a damaged one aside,
-    just before the bake (:func:`buildorch.bakes.runner.prepare_caches`).
+    just before the bake (:func:`buildorch.builds.cache_store.stage`).
     """
     view = BuildSpec.model_construct(context=Path(target.context or "."), target=f"bake-{name}", tags=list(target.tags))
     d = cache.local_cache_dir(view, CachePolicy(kind="local", mode=mode))

@@ -54,9 +54,8 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     platforms = sorted({p for t in plan.definition.target.values() for p in t.platforms})
     shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
     caches = [tp.cache for tp in plan.targets.values() if tp.cache is not None]
-    prepare_caches(caches)
     for c in caches:
-        cache.stage(c)
+        cache.stage(c)  # creates the directory, sets a damaged cache aside (the plan only said so)
     t0 = time.monotonic()
     try:
         with run_files(plan) as (definition_file, metadata_file):
@@ -94,16 +93,6 @@ def entitlements(plan: BakePlan) -> list[str]:
     if not dirs or buildx.buildx_release() < (0, 17):
         return []
     return dirs
-
-
-def prepare_caches(caches: list[cache.CachePlan]) -> None:
-    """Create the cache directories and set a damaged cache aside (the plan only said so: a dry run writes nothing)."""
-    for c in caches:
-        if c.local_dir is None:
-            continue
-        c.local_dir.parent.mkdir(parents=True, exist_ok=True)
-        if c.local_dir.exists() and not cache.local_cache_ok(c.local_dir):
-            c.local_dir.rename(c.local_dir.with_name(f"{c.local_dir.name}.corrupt-{int(time.time())}"))
 
 
 @contextlib.contextmanager
