@@ -9,7 +9,7 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MAKEFLAGS += --jobs=2
 PYTEST_ARGS ?=
 
-.PHONY: all venv stack stack-all stack-status test test-compat unit integration go-test lint lint-tools docs demo bench clean report-screenshot
+.PHONY: all venv stack stack-all stack-status test test-slow test-compat reliability unit integration go-test lint lint-tools docs demo bench clean report-screenshot
 
 all: test
 
@@ -39,9 +39,13 @@ unit: venv
 integration: venv stack-all
 	$(PY) -m pytest tests -m integration $(PYTEST_ARGS)
 
-# Everything: Go tests, then unit and integration tests in one pytest run.
+# Go tests, then unit and integration tests in one pytest run; the slow ones (builds from nothing on
+# throwaway builders or the buildkitd nodes, marked `slow`) are `make test-slow`, which .ci/run runs after.
 test: venv stack-all go-test
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not slow" --durations=15 $(PYTEST_ARGS)
+
+test-slow: venv stack-all
+	$(PY) -m pytest tests -m slow --durations=15 $(PYTEST_ARGS)
 
 # The build, bake and cache tests again on Debian's buildx 0.13.1, which the stack keeps beside the
 # current one (scripts/lib/buildx.sh): a DOCKER_CONFIG whose only plugin is the old buildx.
@@ -81,9 +85,10 @@ report-screenshot: venv stack-all
 	mkdir -p $(dir $(REPORT_PNG))
 	$(PY) -m tests.integration.chromium .buildorch/report.html $(REPORT_PNG)
 
+comma := ,
 bench: venv stack
 	$(VENV)/bin/pip install -q -e '.[bench]'
-	$(PY) -m bench $(if $(BENCH),--only $(BENCH),)
+	$(PY) -m bench $(foreach b,$(subst $(comma), ,$(BENCH)),--only $(b))
 
 clean:
 	rm -rf $(VENV) .buildorch .pytest_cache .mypy_cache .ruff_cache
