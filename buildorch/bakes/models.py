@@ -224,6 +224,13 @@ class BakeSpec(BaseModel):
         for f in v:
             if not f.is_file():
                 raise ValueError(f"bake file {f} not found")
+            # buildx reads HCL and JSON as UTF-8 and echoes the bad bytes in its error, which then cannot be decoded.
+            try:
+                f.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"bake file {f} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+            except OSError as exc:
+                raise ValueError(f"bake file {f} cannot be read: {exc.strerror}") from None
         return v
 
     @model_validator(mode="after")

@@ -125,6 +125,12 @@ def run(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | N
         return str(_pow_utils().run(full, capture_stdout=True, capture_stderr=True, env=env or {}))
     except (_docker_exception(), FileNotFoundError) as exc:
         raise translate(exc, what or f"docker {' '.join(args[:2])}") from exc
+    except UnicodeDecodeError as exc:
+        # python-on-whales decodes a failed call's stderr as strict UTF-8 to pick its exception type.
+        raise BuildorchError(
+            f"{what or 'docker ' + ' '.join(args[:2])} failed and printed bytes that are not UTF-8",
+            "check that the files it reads (Dockerfile, bake file, build args) are UTF-8 text",
+        ) from exc
 
 
 def run_attached(args: Sequence[str], *, env: dict[str, str] | None = None) -> int:

@@ -212,3 +212,14 @@ def test_outputs_read_as_buildx_013_and_newer_print_them() -> None:
         assert d.target["p"].pushes and not d.target["p"].loads
         assert d.target["c"].outputs_cache_only and not d.target["c"].pushes
         assert d.target["l"].loads and not d.target["l"].outputs_cache_only
+
+
+def test_a_bake_file_that_is_not_utf8_is_refused_with_the_offset(tmp_path: Path) -> None:
+    # buildx echoes the bad bytes in its error and python-on-whales then fails to decode them: exit 3 before.
+    f = tmp_path / "docker-bake.hcl"
+    f.write_bytes(b'target "a" {\n  context = "\xff"\n}\n')
+    with pytest.raises(ValidationError) as bad:
+        BakeSpec(files=[f])
+    from buildorch.core.validation import validation_message
+
+    assert validation_message(bad.value) == f"bake file {f} is not UTF-8 text (byte 0xff at offset 26)"
