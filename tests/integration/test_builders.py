@@ -25,7 +25,8 @@ import pytest
 
 from tests.integration.helpers import APP, ROOT, buildorch, buildorch_json, docker, unique
 
-pytestmark = pytest.mark.integration
+# Slow: the farm builds the app on both buildkitd nodes from nothing (about 5 min): make test-slow.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 NODES = ROOT / "scripts" / "buildkitd-nodes"
 BK = Path(os.environ.get("BUILDORCH_STACK_DIR", "/var/lib/buildorch-stack")) / "buildkit"

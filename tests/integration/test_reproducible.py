@@ -19,7 +19,8 @@ import pytest
 
 from tests.integration.helpers import APP, buildorch, unique
 
-pytestmark = pytest.mark.integration
+# Slow: every test builds from nothing on throwaway docker-container builders (about 10 min): make test-slow.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REGISTRY = "127.0.0.1:5000"
 PLATFORMS = "linux/amd64,linux/arm64"
