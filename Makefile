@@ -8,6 +8,7 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Prerequisites side by side (the venv's pip beside the stack's apt): each prints as it goes.
 MAKEFLAGS += --jobs=2
 PYTEST_ARGS ?=
+comma := ,
 
 .PHONY: all venv stack stack-all stack-status test test-slow test-compat reliability unit integration go-test lint lint-tools docs demo bench clean report-screenshot
 
@@ -57,6 +58,11 @@ test-compat: venv stack-all
 		|| { echo "test-compat: $(COMPAT_DOCKER_CONFIG) does not give buildx 0.13 (scripts/stack up --all makes it)" >&2; exit 1; }
 	DOCKER_CONFIG=$(COMPAT_DOCKER_CONFIG) $(PY) -m pytest $(COMPAT_TESTS) $(PYTEST_ARGS)
 
+# Faults, kills, concurrency and hostile input on the real stack, with figures and goals
+# (reliability/results/latest.json and .md; exit 1 when a goal is missed). RELIABILITY=a,b runs some scenarios.
+reliability: venv stack-all
+	$(PY) -m reliability $(foreach r,$(subst $(comma), ,$(RELIABILITY)),--only $(r))
+
 SHELL_SCRIPTS := scripts/stack scripts/buildkitd-nodes scripts/demo scripts/lib/common.sh scripts/lib/buildx.sh scripts/lib/supply-tools.sh scripts/lib/buildkit-image.sh .ci/run
 
 lint-tools:
@@ -64,7 +70,7 @@ lint-tools:
 
 lint: venv lint-tools
 	shellcheck $(SHELL_SCRIPTS)
-	$(VENV)/bin/ruff check buildorch tests bench scripts/*.py
+	$(VENV)/bin/ruff check buildorch tests bench reliability scripts/*.py
 	$(VENV)/bin/mypy
 
 # The reference under docs/, built by mkdocs in strict mode: a broken link or a page left out of the nav fails.
@@ -85,7 +91,6 @@ report-screenshot: venv stack-all
 	mkdir -p $(dir $(REPORT_PNG))
 	$(PY) -m tests.integration.chromium .buildorch/report.html $(REPORT_PNG)
 
-comma := ,
 bench: venv stack
 	$(VENV)/bin/pip install -q -e '.[bench]'
 	$(PY) -m bench $(foreach b,$(subst $(comma), ,$(BENCH)),--only $(b))
