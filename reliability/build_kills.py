@@ -198,12 +198,13 @@ def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
     new = sum(r["new_cache"] for r in killed)
     details = [f"{r['kind']} at {r['delay']} s: {', '.join(r['leftovers'])}" for r in rows if r["leftovers"]]
     details += [f"{r['kind']} at {r['delay']} s: next build failed: {r['next_err']}" for r in rows if not r["next_ok"]]
+    # fmt: off
     return [
         Figure("trials", "kill trials (SIGKILL and SIGINT at random moments)", len(killed), 30, ">=", trials=n,
                notes=[f"{kinds['SIGKILL']} SIGKILL (buildorch alone), {kinds['SIGINT']} SIGINT (its process group); "
                       f"{n - len(killed)} builds ended before their kill moment and are not counted; the killed build "
                       f"had already swapped its new cache in {new} times, else the previous cache stayed."],
-               extra={"kinds": kinds}),  # fmt: skip
+               extra={"kinds": kinds}),
         Figure("complete", "caches complete after a kill", complete, 100, "==", "%", trials=n),
         Figure("next_cached", "next build's steps cached from the local cache (min over trials)", cached_min, 90, ">=",
                "%", trials=n, notes=["the builder's cache is pruned first: only the imported local cache can supply a step."]),
@@ -211,7 +212,8 @@ def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
                trials=n, notes=details[:10]),
         Figure("clean_ends", "killed builds ending cleanly (SIGINT exit 130, no traceback, no hang)",
                100.0 * (len(killed) - len(bad_ends)) / max(1, len(killed)), 100, "==", "%", trials=len(killed)),
-    ]  # fmt: skip
+    ]
+    # fmt: on
 
 
 if __name__ == "__main__":  # python -m reliability.build_kills: one run, figures on stdout

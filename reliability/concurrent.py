@@ -81,6 +81,7 @@ def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
     counts = sorted({r["steps_total"] for r in rows if r["ok"]})
     waited = sum(r["waited"] for r in rows)
     left = [x for r in rounds for x in r["round_leftovers"]]
+    # fmt: off
     return [
         Figure("succeeded", f"builds succeeded ({BUILDS} at once, one tag, one cache)", 100.0 * ok / max(1, n), 100, "==",
                "%", trials=n, notes=[f"failures: {'; '.join(failures)[:400]}"] if failures else
@@ -90,7 +91,8 @@ def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
                100, "==", "%", trials=n, extra={"steps_total_seen": counts}),
         Figure("cache_complete", "cache complete after each round", 100.0 * complete / max(1, len(rounds)), 100, "==",
                "%", trials=len(rounds), notes=[f"left beside the cache: {', '.join(left)}"] if left else []),
-    ]  # fmt: skip
+    ]
+    # fmt: on
 
 
 if __name__ == "__main__":

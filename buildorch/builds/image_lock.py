@@ -93,6 +93,6 @@ def images_locked(tags: list[str], on_wait: IO[str] | None = None, poll: float =
                     time.sleep(poll)
         yield
     finally:
-        for f in held:
+        for h in held:
             with contextlib.suppress(OSError):
-                f.close()
+                h.close()
