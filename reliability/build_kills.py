@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from buildorch.builds.cache_store import current, generations, local_cache_ok, referenced_blobs
+from buildorch.builds.cache_store import current, generations, local_cache_ok
 from reliability.common import ScenarioError, buildorch_argv, docker, run_buildorch, small_context, unique
 from reliability.report import Figure
 
@@ -43,12 +43,29 @@ BUDGET_S = 330.0  # stop starting trials after this (the figures say how many ra
 
 
 def cache_complete(live: Path) -> bool:
-    """``live`` names a cache BuildKit can import whole: a valid index and every blob it reaches."""
+    """``live`` names a cache BuildKit can import whole: a valid index, and every manifest, config and layer it names.
+
+    Followed as OCI descriptors (index -> manifests -> config and layers); the digests
+    inside BuildKit's cache config are cache keys, not blobs.
+    """
     gen = current(live)
     if gen is None or not local_cache_ok(gen):
         return False
     blobs = gen / "blobs" / "sha256"
-    return all((blobs / d.split(":", 1)[1]).is_file() for d in referenced_blobs(gen))
+
+    def descriptors(doc: dict[str, Any]) -> list[dict[str, Any]]:
+        found = list(doc.get("manifests") or []) + list(doc.get("layers") or [])
+        return found + ([doc["config"]] if isinstance(doc.get("config"), dict) else [])
+
+    todo = descriptors(json.loads((gen / "index.json").read_text()))
+    while todo:
+        desc = todo.pop()
+        blob = blobs / str(desc.get("digest", ":")).split(":", 1)[1]
+        if not blob.is_file() or blob.stat().st_size != desc.get("size", blob.stat().st_size):
+            return False
+        if "manifest" in str(desc.get("mediaType", "")) or "index" in str(desc.get("mediaType", "")):
+            todo += descriptors(json.loads(blob.read_text()))
+    return True
 
 
 def cache_leftovers(live: Path) -> list[str]:
