@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:
             sys.exit(0)
         return 0
-    from buildorch.cli.app import main as cli_main
-
+    try:
+        from buildorch.cli.app import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C while typer loads (0.1-0.3 s): no traceback, as later on
+        print("interrupted", file=sys.stderr)
+        if argv is None:
+            sys.exit(130)
+        return 130
     return cli_main(argv)
