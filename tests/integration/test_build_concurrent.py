@@ -45,7 +45,8 @@ COPY f2.bin /data/
 def four_at_once(ctx: Path, tag: str, cache: Path, cwd: Path) -> list[tuple[int, str, str]]:
     argv = [sys.executable, "-m", "buildorch", "build", str(ctx), "-t", tag, "--cache", f"local:{cache}", "--progress",
             "none", "--json", "--network", "none"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BUILDORCH_HISTORY_DIR": str(cwd / "history")}
+    (cwd / "tmp").mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BUILDORCH_HISTORY_DIR": str(cwd / "history"), "TMPDIR": str(cwd / "tmp")}
     procs = [subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(BUILDS)]  # fmt: skip
     outs = [p.communicate(timeout=600) for p in procs]
@@ -65,6 +66,7 @@ def test_four_builds_of_one_tag_at_once_all_succeed_and_count_each_step_once(tmp
                 assert res["steps_total"] == 5, res["steps"]
             live = current(tmp_path / "cache")
             assert live is not None and local_cache_ok(live)
+            assert list((tmp_path / "tmp").iterdir()) == [], "metadata files or run directories left behind"
             waited = sum("waiting for another build of" in err for _, _, err in results)
             assert waited >= 1, "four builds of one tag started together: some must have waited"
     finally:
