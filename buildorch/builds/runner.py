@@ -9,7 +9,7 @@ import sys
 import time
 from typing import IO
 
-from buildorch.builds import cache
+from buildorch.builds import cache, image_lock, run_dir
 from buildorch.builds.describe import describe_images
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
@@ -88,6 +88,37 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     )
     if plan.output == "push":
         _check_push_registries(plan.tags, out)
+    # Only a build that names an image in the engine's store races another of the same name (image_lock's docstring).
+    named = [t for inv in plan.invocations for t in inv.tags] if plan.output == "load" else []
+    with run_dir.private_dir() as scratch, image_lock.images_locked(named, on_wait=out):
+        if spec.metadata_file is None:  # buildx writes its metadata into this run's private directory
+            for inv in plan.invocations:
+                private = scratch / inv.metadata_file.name
+                inv.argv = [str(private) if a == str(inv.metadata_file) else a for a in inv.argv]
+                inv.metadata_file = private
+        _run_staged(plan, result, renderer, out)
+        if spec.builder or len(spec.platforms) > 1:
+            from buildorch.builders.ops import nodes_for_build  # see explain_failure in _run_staged
+
+            result.nodes = nodes_for_build(spec.builder, spec.platforms)
+        result.duration_seconds = round(time.monotonic() - t0, 3)
+        result.loaded = plan.output == "load"
+        result.pushed = plan.output == "push"
+        result.tags = [t for inv in plan.invocations for t in inv.tags]
+        describe_images(plan, result)  # under the lock: the tag still names this build's image
+    # Imported after the build: their pydantic models would otherwise load before BuildKit starts.
+    from buildorch.builds import history
+    from buildorch.builds.cache_usage import remember_registry_cache
+
+    if plan.cache.registry_ref:
+        remember_registry_cache(plan.cache.registry_ref)
+    history.record("build", {"": result})
+    return result
+
+
+def _run_staged(plan: BuildPlan, result: BuildResult, renderer: Renderer | None, out: IO[str]) -> None:
+    """Stage the cache, run every invocation, then swap the new cache in (or drop it on failure)."""
+    spec = plan.spec
     _stage_cache(plan, result, out)
     try:
         for inv in plan.invocations:
@@ -122,23 +153,6 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         cache.discard(plan.cache)
         raise
     cache.commit(plan.cache)
-    if spec.builder or len(spec.platforms) > 1:
-        from buildorch.builders.ops import nodes_for_build  # see explain_failure above
-
-        result.nodes = nodes_for_build(spec.builder, spec.platforms)
-    result.duration_seconds = round(time.monotonic() - t0, 3)
-    result.loaded = plan.output == "load"
-    result.pushed = plan.output == "push"
-    result.tags = [t for inv in plan.invocations for t in inv.tags]
-    describe_images(plan, result)
-    # Imported after the build: their pydantic models would otherwise load before BuildKit starts.
-    from buildorch.builds import history
-    from buildorch.builds.cache_usage import remember_registry_cache
-
-    if plan.cache.registry_ref:
-        remember_registry_cache(plan.cache.registry_ref)
-    history.record("build", {"": result})
-    return result
 
 
 def _check_push_registries(tags: list[str], out: IO[str], backoff: Backoff | None = None) -> None:

@@ -23,6 +23,7 @@ import queue
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -156,10 +157,39 @@ def stream(args: Sequence[str], *, what: str, env: dict[str, str] | None = None)
     """
     full = [str(a) for a in (*docker_cmd(), *args)]
     try:
-        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+                                preexec_fn=_die_with_parent())  # fmt: skip
     except FileNotFoundError as exc:
         raise translate(exc, what) from exc
     return Running(proc, what)
+
+
+@functools.cache
+def _prctl() -> Any:
+    import ctypes  # loaded before the fork: the child only calls it
+
+    return ctypes.CDLL(None, use_errno=True).prctl
+
+
+def _die_with_parent() -> Any:
+    """A ``preexec_fn`` that has Linux kill the child (SIGKILL) when buildorch dies; None elsewhere.
+
+    A SIGKILLed buildorch (the OOM killer, ``kill -9``, a CI runner's timeout) cannot stop
+    its ``buildx build``: the orphan went on exporting the cache into a staging directory
+    whose export lock had died with buildorch, while the next build removed that
+    directory as an orphan and exported beside it, and it wrote its metadata file after
+    nobody was left to delete it. BuildKit cancels the solve when buildx goes away.
+    """
+    if not sys.platform.startswith("linux"):  # prctl(PR_SET_PDEATHSIG) is Linux's; elsewhere the orphan lives on
+        return None
+    prctl, parent = _prctl(), os.getpid()
+
+    def preexec() -> None:
+        prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+        if os.getppid() != parent:  # buildorch died before the line above: nobody would kill us
+            os._exit(1)
+
+    return preexec
 
 
 class Running:

@@ -85,3 +85,28 @@ def test_a_failed_cache_export_is_told_apart_from_a_failed_step() -> None:
     assert isinstance(err, BuildFailed) and _cache_export_failed(err)
     argv = ["buildx", "build", "--cache-from", "type=local,src=a", "--cache-to", "type=local,dest=b", "--load", "ctx"]
     assert _without_cache_export(argv) == ["buildx", "build", "--cache-from", "type=local,src=a", "--load", "ctx"]
+
+
+def test_four_builds_of_one_tag_at_once_count_each_step_once() -> None:
+    """Recorded on the stack (buildx 0.38.2, docker driver): one of four concurrent `buildorch build app` of one tag.
+
+    BuildKit merged the four builds' equal steps and sent this build the progress of the
+    others' vertexes too: 13 step vertexes under 7 names, for app/'s 7 steps. Issue #19
+    saw 8-12 reported; each step counts once, under BuildKit's name for it.
+    """
+    t = track("app_four_at_once.json")
+    raw = [v for v in t.vertexes.values() if v.is_step]
+    assert len(raw) == 13 and len({v.name for v in raw}) == 7
+    assert t.steps_total == 7
+    assert sorted(s.name.split("]")[0] for s in t.step_results()) == [
+        "[builder 2/6", "[builder 3/6", "[builder 4/6", "[builder 5/6", "[builder 6/6", "[runtime 1/2", "[runtime 2/2",
+    ]  # fmt: skip
+
+
+def test_four_two_platform_builds_at_once_count_each_platforms_step_once() -> None:
+    """The same with --platform linux/amd64,linux/arm64: 10 steps (builder 2-5 once on the build platform,
+    6/6 and the runtime's two per platform); the counting before the twin rule gave 11."""
+    t = track("app_four_at_once_multiplatform.json")
+    assert t.steps_total == 10
+    per_platform = sorted((s.platform or "", s.name.split("]")[0].split()[-1]) for s in t.step_results())
+    assert len(set(per_platform)) == 10

@@ -60,3 +60,37 @@ def test_missing_cli_is_an_engine_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(docker_cli, "docker_cmd", lambda: ["/nonexistent/docker"])
     with pytest.raises(BuildorchError, match="the docker CLI was not found"):
         buildx.stream(["buildx", "build", "."], what="t")
+
+
+def test_the_command_dies_with_a_sigkilled_buildorch(tmp_path: Path) -> None:
+    """A SIGKILLed buildorch must not leave its ``buildx build`` running (it exported on into a dead build's staging)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "child"
+    parent = subprocess.Popen([sys.executable, "-c", f"""
+import time
+from buildorch.engine import buildx, docker_cli
+docker_cli.docker_cmd = lambda: ["sh"]
+running = buildx.stream(["-c", "echo $$ > {pid_file}; exec sleep 60"], what="t")
+time.sleep(60)
+"""])  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child = int(pid_file.read_text())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    alive = True
+    while alive and time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+            # a zombie until init reaps it counts as dead: its state is Z
+            alive = "State:\tZ" not in Path(f"/proc/{child}/status").read_text()
+        except (ProcessLookupError, FileNotFoundError):
+            alive = False
+        time.sleep(0.02)
+    assert not alive, "the child outlived the SIGKILLed parent"
