@@ -45,8 +45,14 @@ class PrivateEngine:
 
     @property
     def env(self) -> dict[str, str]:
-        """DOCKER_HOST at the private socket, and a DOCKER_CONFIG of its own (so the default builder is this engine's)."""
-        return {"DOCKER_HOST": f"unix://{self.socket}", "DOCKER_CONFIG": str(self.config), "BUILDX_BUILDER": ""}
+        """DOCKER_HOST at the private socket, a DOCKER_CONFIG of its own (so the default builder is this engine's),
+        and CONTAINERD_ADDRESS for ``ctr`` (buildorch reads image indexes from the engine's containerd)."""
+        return {
+            "DOCKER_HOST": f"unix://{self.socket}",
+            "DOCKER_CONFIG": str(self.config),
+            "BUILDX_BUILDER": "",
+            "CONTAINERD_ADDRESS": str(self.containerd_socket),
+        }
 
     def _write_configs(self) -> None:
         r = self.root
