@@ -7,6 +7,13 @@ adopt the system's /run/containerd), and dockerd with its own ``--data-root``,
 on, as the stack's), no bridge and no iptables rules. Nothing of it is outside
 ``self.root``: :meth:`PrivateEngine.remove` stops both daemons, unmounts what the
 snapshotter left mounted there and deletes the directory.
+
+dockerd runs in a network namespace of its own (``unshare --net``): a dockerd started with
+``--bridge=none`` DELETES the host's ``docker0`` at start-up (moby's
+``removeDefaultBridgeInterface``), which took the shared engine's bridge away once here.
+In its own namespace it has no ``docker0`` to delete; the unix socket is a file, so the
+client reaches it from the host's namespace all the same. A check after every start
+stops the scenario if the host's bridge is gone anyway.
 """
 
 from __future__ import annotations
@@ -24,12 +31,14 @@ from typing import IO
 
 from reliability.common import ScenarioError
 
+HOST_BRIDGE = Path("/sys/class/net/docker0")  # the shared engine's default bridge: never to be touched
+
 
 class PrivateEngine:
     """containerd + dockerd under one temp dir; ``env`` points docker, buildx and buildorch at it."""
 
     def __init__(self, prefix: str = "bo-rel-engine-") -> None:
-        for tool in ("dockerd", "containerd"):
+        for tool in ("dockerd", "containerd", "unshare"):
             if shutil.which(tool) is None:
                 raise ScenarioError(f"{tool} is not installed: run scripts/stack up")
         # /tmp, not a deeper path: a unix socket's path is limited to 107 bytes.
@@ -88,14 +97,19 @@ class PrivateEngine:
             self._containerd = self._spawn(["containerd", "--config", str(self.root / "containerd.toml")])
             self._wait("containerd", ["ctr", "--address", str(self.containerd_socket), "version"], self._containerd, 30)
         t0 = time.monotonic()
+        bridge_before = HOST_BRIDGE.exists()
         self._dockerd = self._spawn([
-            "dockerd", "--config-file", str(self.root / "daemon.json"),
+            "unshare", "--net", "--", "dockerd", "--config-file", str(self.root / "daemon.json"),
             "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
             "--pidfile", str(self.root / "dockerd.pid"), "-H", f"unix://{self.socket}",
             "--containerd", str(self.containerd_socket),
             "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--userland-proxy=false",
         ])  # fmt: skip
         self._wait("dockerd", ["docker", "version", "--format", "{{.Server.Version}}"], self._dockerd, 60)
+        if bridge_before and not HOST_BRIDGE.exists():
+            raise ScenarioError(f"the host's {HOST_BRIDGE.name} vanished when the private dockerd started: the shared engine "
+                                "needs it back (ip link add docker0 type bridge; ip addr add 172.17.0.1/16 dev docker0; "
+                                "ip link set docker0 up)")  # fmt: skip
         return time.monotonic() - t0
 
     def stop_dockerd(self, sig: int = signal.SIGTERM, timeout: float = 20) -> float:
