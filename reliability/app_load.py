@@ -83,6 +83,7 @@ def build_app_binary(work: Path) -> Path:
 @dataclass
 class Request:
     connected_at: float
+    reused: bool  # not the first request on its connection (keep-alive)
     sent_at: float | None = None
     done_at: float | None = None
     ok: bool = False
@@ -118,8 +119,9 @@ class LoadClient:
                 if conn is None:
                     time.sleep(0.005)
                     continue
-                connected = time.monotonic()
-            rec = Request(connected_at=connected)
+                connected, used = time.monotonic(), 0
+            rec = Request(connected_at=connected, reused=used > 0)
+            used += 1
             try:
                 conn.request("GET", "/api", headers={} if keep_alive else {"Connection": "close"})
                 rec.sent_at = time.monotonic()
@@ -245,7 +247,9 @@ def trial(binary: Path, work: Path, timeout: float) -> TrialResult:
     latencies = sorted((r.done_at - r.sent_at) * 1000 for r in records if r.ok and r.sent_at and r.done_at)
     return TrialResult(
         accepted_before=len(before),
-        failed_before=[r.error for r in before if not r.ok],
+        failed_before=[f"{r.error} ({'a reused keep-alive connection' if r.reused else 'a new connection'}, connected "
+                       f"{(signal_at - r.connected_at) * 1000:.1f} ms and sent {(signal_at - (r.sent_at or 0)) * 1000:.1f} ms "
+                       f"before the signal)" for r in before if not r.ok],
         in_flight=sum(1 for r in before if r.done_at is None or r.done_at > signal_at),
         after_signal=len(records) - len(before),
         refused_before=refused_before,
@@ -288,7 +292,7 @@ def run() -> tuple[list[Figure], list[str]]:
                len(failed), 0, "==", trials=len(results),
                notes=[f"{accepted} requests accepted before the signal, {in_flight} of them still in flight at it; "
                       f"{sum(r.refused_before for r in results)} connections refused before it"
-                      + (f"; failures: {', '.join(sorted(set(failed)))}" if failed else "")],
+                      + (f"; failures: {'; '.join(failed[:10])}" if failed else "")],
                extra={"trials": per_trial}),
         Figure("app_load_in_flight_at_signal", "requests in flight at SIGTERM (the measurement reaches the race)",
                in_flight, 1, ">=", trials=len(results)),

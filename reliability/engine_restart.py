@@ -142,7 +142,8 @@ def run() -> tuple[list[Figure], list[str]]:
     } for t in trials]  # fmt: skip
     errors = sorted({t.error_line for t in mid if t.error_line})
     notes = [
-        f"Private containerd + dockerd (own data-root, exec-root, socket; no bridge, no iptables), started in {startup:.1f} s; "
+        "Private containerd + dockerd (own data-root, exec-root, socket, network namespace; no bridge, no iptables), "
+        f"started in {startup:.1f} s; "
         f"{len(trials)} trials alternating SIGTERM+start and SIGKILL+start of dockerd at a random progress line "
         f"(of {lines}) of a FROM scratch build of {STEPS} x {PAYLOAD_KIB} KiB COPY steps.",
         f"Errors seen: {' | '.join(errors) or 'none'}.",
