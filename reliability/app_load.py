@@ -67,21 +67,71 @@ def app_shutdown_timeout() -> float:
     return float(m.group(1))
 
 
-def build_app_binary(work: Path) -> Path:
-    """``buildorch build app`` (cached after the first time), then the binary copied out of the image."""
+def build_app_image(work: Path) -> str:
+    """``buildorch build app`` (cached after the first time): the image's tag (the caller removes it)."""
     tag = f"{unique('bo-rel-appload')}:load"
     r = run_buildorch("build", str(APP), "--tag", tag, "--platform", "linux/amd64", "--progress", "none",
                       timeout=600, cwd=work)  # fmt: skip
     if r.returncode != 0:
         raise ScenarioError(f"buildorch build app failed (exit {r.returncode}): {r.stderr.strip()[-300:]}")
-    out = work / "app"
+    return tag
+
+
+def copy_binary(tag: str, out: Path) -> Path:
+    """The image's ``/app``, copied out: the very file the container runs."""
     cid = docker("create", tag).strip()
     try:
         docker("cp", f"{cid}:/app", str(out))
     finally:
         docker("rm", cid, check=False)
-        docker("image", "rm", tag, check=False)
     return out
+
+
+@dataclass
+class ContainerStop:
+    seconds: float
+    exit_code: int
+    requests: int
+
+
+def container_trial(tag: str, timeout: float) -> ContainerStop:
+    """The image as shipped: ``/app`` as PID 1 of a FROM scratch container, stopped by ``docker stop`` under light load.
+
+    Only its shutdown is judged (time, exit code): between the client and the app sits docker-proxy,
+    which takes connections the app never sees, so requests are not counted here (see the module docstring).
+    """
+    name = unique("bo-rel-appload")
+    # No log driver: the shared engine would carry one log line per request.
+    docker("run", "-d", "--name", name, "--log-driver", "none", "-p", "127.0.0.1::8080", tag)
+    try:
+        port = int(docker("port", name, "8080/tcp").strip().splitlines()[0].rsplit(":", 1)[1])
+        deadline = time.monotonic() + 15
+        while not _healthy(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        client = LoadClient(port)
+        threads = client.start()
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        docker("stop", "--time", str(int(timeout) + 5), name, timeout=timeout + 30)
+        seconds = time.monotonic() - t0
+        client.stop.set()
+        for t in threads:
+            t.join(10)
+        code = int(docker("inspect", "--format", "{{.State.ExitCode}}", name).strip())
+    finally:
+        docker("rm", "-f", name, check=False)
+    return ContainerStop(seconds, code, len(client.records))
+
+
+def _healthy(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        conn.request("GET", "/health")
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
 
 
 @dataclass
@@ -276,8 +326,13 @@ def run() -> tuple[list[Figure], list[str]]:
     timeout = app_shutdown_timeout()
     with tempfile.TemporaryDirectory(prefix="bo-rel-appload-") as tmp:
         work = Path(tmp)
-        binary = build_app_binary(work)
-        results = [trial(binary, work, timeout) for _ in range(TRIALS)]
+        tag = build_app_image(work)
+        try:
+            binary = copy_binary(tag, work / "app")
+            results = [trial(binary, work, timeout) for _ in range(TRIALS)]
+            stop = container_trial(tag, timeout)
+        finally:
+            docker("image", "rm", tag, check=False)
     accepted = sum(r.accepted_before for r in results)
     failed = [e for r in results for e in r.failed_before]
     in_flight = sum(r.in_flight for r in results)
@@ -308,10 +363,14 @@ def run() -> tuple[list[Figure], list[str]]:
         Figure("app_load_in_flight_at_signal", "requests in flight at SIGTERM (the measurement reaches the race)",
                in_flight, 1, ">=", trials=len(results),
                notes=[f"the slowest of them was answered {max(r.in_flight_max_ms for r in results):.0f} ms after it was sent"]),
-        Figure("app_load_shutdown_s", f"shutdown after SIGTERM (the app's timeout: {timeout:g} s)",
-               round(max(r.shutdown_s for r in results), 3), timeout, "<=", "s", trials=len(results)),
+        Figure("app_load_shutdown_s", f"shutdown after SIGTERM, binary or docker stop (the app's timeout: {timeout:g} s)",
+               round(max([r.shutdown_s for r in results] + [stop.seconds]), 3), timeout, "<=", "s", trials=len(results) + 1,
+               notes=[f"binary: {max(r.shutdown_s for r in results):.2f} s at most (1 s of it the drain); the image "
+                      f"under docker stop (PID 1 of a FROM scratch container, {stop.requests} requests during it): "
+                      f"{stop.seconds:.2f} s, exit {stop.exit_code}"]),
         Figure("app_load_graceful_exit", "shutdowns ending in exit 0 (Shutdown finished in time)",
-               round(100.0 * sum(r.exit_code == 0 for r in results) / len(results), 1), 100, "==", "%", trials=len(results)),
+               round(100.0 * (sum(r.exit_code == 0 for r in results) + (stop.exit_code == 0)) / (len(results) + 1), 1),
+               100, "==", "%", trials=len(results) + 1),
         Figure("app_load_p99_ms", "p99 latency under load through the signal (wrk, worst trial)", round(p99, 2), P99_GOAL_MS,
                "<=", "ms", trials=len(results),
                notes=[f"Python client's p99 (worst trial): {max(r.client_p99_ms for r in results):.1f} ms"]),
