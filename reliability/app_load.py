@@ -358,21 +358,21 @@ def run() -> tuple[list[Figure], list[str]]:
                len(failed), 0, "==", trials=len(results),
                notes=[f"{accepted} requests accepted before the signal, {in_flight} of them still in flight at it; "
                       f"{sum(r.refused_before for r in results)} connections refused before it"
-                      + (f"; failures: {'; '.join(failed[:10])}" if failed else "")],
+                      + (f"; failures: {'; '.join(failed[:10])}" if failed else "") + "."],
                extra={"trials": per_trial}),
         Figure("app_load_in_flight_at_signal", "requests in flight at SIGTERM (the measurement reaches the race)",
                in_flight, 1, ">=", trials=len(results),
-               notes=[f"the slowest of them was answered {max(r.in_flight_max_ms for r in results):.0f} ms after it was sent"]),
+               notes=[f"the slowest of them was answered {max(r.in_flight_max_ms for r in results):.0f} ms after it was sent."]),
         Figure("app_load_shutdown_s", f"shutdown after SIGTERM, binary or docker stop (the app's timeout: {timeout:g} s)",
                round(max([r.shutdown_s for r in results] + [stop.seconds]), 3), timeout, "<=", "s", trials=len(results) + 1,
                notes=[f"binary: {max(r.shutdown_s for r in results):.2f} s at most (1 s of it the drain); the image "
                       f"under docker stop (PID 1 of a FROM scratch container, {stop.requests} requests during it): "
-                      f"{stop.seconds:.2f} s, exit {stop.exit_code}"]),
+                      f"{stop.seconds:.2f} s, exit {stop.exit_code}."]),
         Figure("app_load_graceful_exit", "shutdowns ending in exit 0 (Shutdown finished in time)",
                round(100.0 * (sum(r.exit_code == 0 for r in results) + (stop.exit_code == 0)) / (len(results) + 1), 1),
                100, "==", "%", trials=len(results) + 1),
         Figure("app_load_p99_ms", "p99 latency under load through the signal (wrk, worst trial)", round(p99, 2), P99_GOAL_MS,
                "<=", "ms", trials=len(results),
-               notes=[f"Python client's p99 (worst trial): {max(r.client_p99_ms for r in results):.1f} ms"]),
+               notes=[f"Python client's p99 (worst trial): {max(r.client_p99_ms for r in results):.1f} ms."]),
     ]  # fmt: skip
     return figures, notes
