@@ -11,13 +11,19 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 const (
-	defaultPort     = "8080"
+	defaultPort = "8080"
+	// shutdownTimeout bounds the whole shutdown after SIGTERM, drain included
+	// (docker stop's default grace before SIGKILL is 10 s too).
 	shutdownTimeout = 10 * time.Second
+	// drainPeriod is how long the server goes on accepting and serving after
+	// SIGTERM, every response closing its connection, before Shutdown (see serve).
+	drainPeriod = time.Second
 )
 
 // run is the whole program: it parses args, reads configuration through
@@ -69,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	srv := newHTTPServer(NewServer(logger, NewMetrics(), info), logger)
 	logger.Info("listening", slog.String("addr", ln.Addr().String()),
 		slog.String("version", info.Version), slog.String("build_time", info.BuildTime))
-	if err := serve(ctx, srv, ln, shutdownTimeout); err != nil {
+	if err := serve(ctx, srv, ln, drainPeriod, shutdownTimeout); err != nil {
 		return err
 	}
 	logger.Info("stopped")
@@ -89,10 +95,28 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// serve runs srv on ln until ctx is done, then shuts it down gracefully:
-// the listener closes at once, in-flight requests get up to grace to
-// finish. It returns nil after a clean shutdown.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+// serve runs srv on ln until ctx is done, then shuts it down gracefully,
+// all within grace. First it drains: for drain it goes on accepting and
+// serving, every response saying "Connection: close", so that each
+// keep-alive connection closes after its next response. Then Shutdown closes
+// the listener and the idle connections and waits for in-flight requests.
+// Shutdown alone closes idle keep-alive connections at once, dropping any
+// request a client had already written on one that the server had not begun
+// to read: under load, reliability's app-load scenario saw 7 such requests,
+// sent up to 12 ms before SIGTERM, fail in 4 shutdowns. It returns nil after
+// a clean shutdown.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, drain, grace time.Duration) error {
+	var draining atomic.Bool
+	next := srv.Handler
+	if next == nil {
+		next = http.DefaultServeMux
+	}
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -102,7 +126,14 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Du
 	case <-ctx.Done():
 	}
 
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	deadline := time.Now().Add(grace)
+	draining.Store(true)
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-time.After(min(drain, grace)):
+	}
+	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

@@ -122,11 +122,16 @@ func TestRun(t *testing.T) {
 }
 
 // TestServeGraceful checks that a request in flight when ctx is cancelled
-// completes, and that serve then returns nil.
+// completes, that new connections are served (and closed) while draining and
+// refused after it, and that serve then returns nil.
 func TestServeGraceful(t *testing.T) {
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/slow" {
+			fmt.Fprint(w, "ok")
+			return
+		}
 		close(entered)
 		<-release
 		fmt.Fprint(w, "done")
@@ -139,7 +144,7 @@ func TestServeGraceful(t *testing.T) {
 	defer cancel()
 	srv := newHTTPServer(h, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, srv, ln, 10*time.Second) }()
+	go func() { done <- serve(ctx, srv, ln, 300*time.Millisecond, 10*time.Second) }()
 
 	type result struct {
 		body string
@@ -159,12 +164,21 @@ func TestServeGraceful(t *testing.T) {
 
 	<-entered
 	cancel()
+	// Draining: a new connection is still served, and told to close.
+	resp, err := http.Get("http://" + ln.Addr().String() + "/fast")
+	if err != nil {
+		t.Fatalf("request while draining: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("while draining: status %d, Connection: close %v; want 200 and close", resp.StatusCode, resp.Close)
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("serve returned %v while a request was in flight", err)
-	case <-time.After(200 * time.Millisecond):
+	case <-time.After(600 * time.Millisecond):
 	}
-	// The listener is closed: no new connections during shutdown.
+	// The drain is over and the listener closed: no new connections.
 	if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 		c.Close()
 		t.Error("listener still accepting during shutdown")
@@ -181,6 +195,56 @@ func TestServeGraceful(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not return after the in-flight request finished")
+	}
+}
+
+// TestServeKeepAliveRequestAfterSignal checks that a request written on an
+// idle keep-alive connection after the signal is answered, with
+// "Connection: close", not dropped with the connection (what Shutdown alone
+// does to idle connections).
+func TestServeKeepAliveRequestAfterSignal(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	srv := newHTTPServer(h, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, srv, ln, 500*time.Millisecond, 10*time.Second) }()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	get := func() (*http.Response, error) {
+		if _, err := fmt.Fprintf(conn, "GET /api HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return nil, err
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return resp, err
+	}
+	if resp, err := get(); err != nil || resp.Close {
+		t.Fatalf("first request: %v (close %v)", err, resp != nil && resp.Close)
+	}
+	cancel()
+	time.Sleep(100 * time.Millisecond) // Shutdown alone would have closed the idle connection by now
+	resp, err := get()
+	if err != nil {
+		t.Fatalf("request on the keep-alive connection after the signal: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("status %d, Connection: close %v; want 200 and close", resp.StatusCode, resp.Close)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v, want nil", err)
 	}
 }
 

@@ -15,9 +15,10 @@ def doctor(
     registry: Annotated[str, typer.Option(help="Registry address to probe.")] = "localhost:5000",
     builder: Annotated[str | None, typer.Option(help="Builder to check (default: the current one).")] = None,
 ) -> None:
-    """Check the engine, buildx, the builder, the containerd image store, QEMU and the registry.
+    """Check the engine, buildx, the builder, the containerd image store, QEMU, the registry, Docker's config and tools.
 
-    Exits 1 when a required check fails; each failing line says what to do.
+    Exits 1 when a required check fails; each failing line says what to do. With the engine
+    down the other checks still run, and those that need it say "skip".
     """
     from buildorch.diagnosis import doctor as run_doctor
 
@@ -26,7 +27,7 @@ def doctor(
         emit_json(report.to_json())
     else:
         for c in report.checks:
-            mark = "ok  " if c.ok else ("FAIL" if c.required else "warn")
+            mark = "ok  " if c.ok else "skip" if c.skipped else "FAIL" if c.required else "warn"
             typer.echo(f"{mark} {c.name:<17} {c.detail}")
             if not c.ok and c.fix:
                 typer.echo(f"     {'':<17} -> {c.fix}")

@@ -39,6 +39,13 @@ _ENGINE_DOWN = re.compile(
     r"Cannot connect to the Docker daemon|Is the docker daemon running|connect: no such file or directory"
     r"|error during connect|permission denied while trying to connect"
 )
+# gRPC's words for a connection to BuildKit that broke while a command used it: with the docker
+# driver BuildKit is the engine, so the engine stopped or restarted (a remote node: explain_failure
+# in builders/ops names it from the details). Not "503 Service Unavailable": a registry's answer.
+_ENGINE_LOST = re.compile(
+    r"code = Unavailable|Unavailable: error reading from server|error reading from server: EOF"
+    r"|transport is closing|the client connection is closing"
+)
 _NO_BUILDX = re.compile(r"'buildx' is not a docker command|unknown command \"buildx\"")
 
 
@@ -115,6 +122,12 @@ def translate(exc: _Failed | FileNotFoundError, what: str) -> BuildorchError:
         )
     if _NO_BUILDX.search(text):
         return EngineError("docker buildx is not installed", "install the docker-buildx plugin (scripts/stack up does)")
+    if _ENGINE_LOST.search(text):
+        return EngineError(
+            f"{what} lost its connection to BuildKit: the Docker engine (or the builder's node) stopped or restarted",
+            "check that it answers again (buildorch doctor), then run the same command again",
+            details=last_lines(stderr, 1),  # buildx's own line: what explain_failure reads to name a node
+        )
     tail = last_lines(stderr, 1)
     reason = tail[0].strip() if tail else f"exit code {exc.return_code}"
     return BuildorchError(f"{what} failed: {reason}", details=last_lines(stderr))
