@@ -53,6 +53,10 @@ def validated(factory: Any, *args: Any, **kwargs: Any) -> Any:
         return factory(*args, **kwargs)
     except ValidationError as exc:
         raise InputError(validation_message(exc)) from exc
+    except UnicodeEncodeError as exc:
+        # A validator's message quoting a byte of argv that was not UTF-8 (a lone surrogate, PEP 383):
+        # pydantic cannot encode the message, so this is the message itself. main() shows it escaped.
+        raise InputError(str(exc.object)) from exc
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 ReportOpt = Annotated[
