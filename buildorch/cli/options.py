@@ -69,3 +69,14 @@ MetaOpt = Annotated[
     bool,
     typer.Option("--meta", help="Take tags, labels and version from `buildorch meta` (the CI event and [tool.buildorch.meta])."),
 ]
+
+
+def output_file(path: Path | None, option: str, *, makes_parents: bool = False) -> None:
+    """A file the command writes at the end (``--report``, ``--dotenv``...): refused before any work when
+    it cannot be written there, rather than after a build that then fails."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise InputError(f"{option} {path} is a directory: name a file")
+    if not makes_parents and not path.parent.is_dir():
+        raise InputError(f"{option} {path}: the directory {path.parent} does not exist", "create it first, or choose another path")
