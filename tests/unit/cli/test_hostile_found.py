@@ -1,0 +1,97 @@
+"""Bad inputs that ``make reliability RELIABILITY=hostile-inputs`` found getting as far as a build (#19).
+
+Each started ``docker buildx build`` (or wrote a file, or printed a traceback) before the fix;
+each is now one ``error:`` line with exit code 2, before any work.
+"""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from buildorch.builds import flags
+from buildorch.cli.app import main
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM scratch AS base\nCOPY f /f\n")
+    return tmp_path
+
+
+def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(argv)
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert code == 2, err
+    assert err[0].startswith("error: ") and all(ln.startswith("  hint: ") for ln in err[1:]) and len(err) <= 2
+    return err[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--version", "1.0\x7f"], "--version '1.0\\x7f' holds a control character"),
+        (["--cache-from", "type=gcs"], "unknown type 'gcs'"),
+        (["--cache-from", "type=registry,ref=x,junk"], "'junk' is not KEY=VALUE"),
+        (["--cache-to", "type=local,dest=a\rb"], "holds a control character"),
+        (["-o", "type=floppy"], "unknown type 'floppy'"),
+        (["-o", "type=local,dest=x\u202e"], "holds a control character"),
+        (["--provenance", "mode="], "mode is min or max"),
+        (["--provenance", "mode=max\r"], "holds a control character"),
+        (["--sbom", "generator=\x1b"], "holds a control character"),
+        (["--attest", "type=provenance,mode=all"], "mode is min or max"),
+        (["--check-strict"], "--check-strict goes with --call check"),
+        (["--report", "/nonexistent/dir/r.html"], "the directory /nonexistent/dir does not exist"),
+        (["--dotenv", "/"], "--dotenv / is a directory"),
+        (["--metadata-file", "/nonexistent/dir/m.json"], "does not exist"),
+    ],
+)
+def test_build_refuses_before_building(
+    ctx: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not --dry-run: the real path, which used to reach `docker buildx build` with each of these.
+    assert message in refused(["build", str(ctx), "--cache", "none", *args], capsys)
+
+
+@pytest.mark.parametrize(("text", "message"), [("RUN true\n", "no build stage"), ("", "no instructions"),
+                                               ("}}{{ FROM\n", "unknown instruction")])  # fmt: skip
+def test_a_dockerfile_buildkit_would_refuse_is_refused_first(
+    ctx: Path, text: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (ctx / "bad.Dockerfile").write_text(text)
+    assert message in refused(["build", str(ctx), "-f", str(ctx / "bad.Dockerfile"), "--cache", "none"], capsys)
+
+
+def test_a_dockerfile_with_a_syntax_line_is_its_frontends_to_judge(ctx: Path) -> None:
+    from buildorch.builds.spec import check_dockerfile
+
+    (ctx / "new.Dockerfile").write_text("# syntax=docker/dockerfile:1\nNEWINSTRUCTION x\n")
+    check_dockerfile(ctx / "new.Dockerfile")  # no error: the frontend image decides
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--images", "Ghcr.io/Org/App:1"], "has a tag or digest"),
+        (["--images", "r4\\b"], "is not an image name"),
+        (["--images", "name=r4 x"], "is not an image name"),
+        (["--label", "a=b\x1bc"], "label 'a=b\\x1bc' holds the control character U+001B"),
+        (["--annotation", "a=\u202eb"], "holds the bidirectional control U+202E"),
+        (["--dotenv", "."], "--dotenv . is a directory"),
+        (["--bake-file", ".."], "--bake-file .. is a directory"),
+    ],
+)
+def test_meta_refuses(ctx: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert message in refused(["meta", str(ctx), *args], capsys)
+
+
+@given(st.text(max_size=40))
+def test_buildx_specs_raise_only_value_error(text: str) -> None:
+    for check in (lambda v: flags.check_cache_spec(v, "--cache-to"), flags.check_output, flags.check_provenance,
+                  flags.check_attest):  # fmt: skip
+        try:
+            out = check(text)
+        except ValueError:
+            continue
+        assert out == text and text.isprintable()  # accepted unchanged, and never with a control character
