@@ -78,6 +78,8 @@ def bake(
         progress=progress,
         metadata_file=metadata_file,
     )
+    for path, option in ((metadata_file, "--metadata-file"), (report, "--report"), (dotenv, "--dotenv")):
+        options.output_file(path, option)
     from buildorch.bakes.runner import plan_bake, run_plan
 
     plan = plan_bake(spec)

@@ -26,6 +26,9 @@ def inspect(
 
     Example: buildorch inspect app:1.2.3 --platform linux/arm64
     """
+    from buildorch.cli.options import one_platform
+
+    platform = one_platform(platform)
     if sbom:
         _sbom_table(image, platform, json_out)
         return

@@ -71,6 +71,8 @@ def unprintable(text: str) -> str | None:
     for ch in text:
         if ch in _BIDI:
             return f"the bidirectional control U+{ord(ch):04X}"
+        if unicodedata.category(ch) == "Cs":  # a byte of argv that was not UTF-8 (PEP 383): no label can hold it
+            return f"a byte that is not UTF-8 (0x{ord(ch) - 0xDC00:02X})" if 0xDC80 <= ord(ch) <= 0xDCFF else "a lone surrogate"
         if unicodedata.category(ch) == "Cc" and ch != "\t":
             return "a newline" if ch in "\r\n" else f"the control character U+{ord(ch):04X}"
     return None

@@ -95,3 +95,17 @@ def test_buildx_specs_raise_only_value_error(text: str) -> None:
         except ValueError:
             continue
         assert out == text and text.isprintable()  # accepted unchanged, and never with a control character
+
+
+def test_inspect_tables_show_brackets_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    # A VOLUME ["/var/lib/buildkit"] layer reads "[/var/lib/buildkit]": rich took it for a closing tag and
+    # `buildorch inspect moby/buildkit:buildx-stable-1` was a traceback (found by hostile-inputs).
+    from buildorch.cli.tables import print_report
+    from buildorch.inspect.image import ImageReport, Layer
+
+    report = ImageReport(image="x", platform="linux/amd64", size_uncompressed=1, size_compressed=1,
+                         layers=[Layer(created_by="VOLUME [/var/lib/buildkit]", empty=True)])  # fmt: skip
+    report.config.env = ["A=[/b]"]
+    print_report(report)
+    out = capsys.readouterr().out
+    assert "VOLUME [/var/lib/buildkit]" in out and "A=[/b]" in out
