@@ -85,6 +85,9 @@ def prune(
     """
     from buildorch.builds.cache_usage import prune_builder, prune_local
 
+    for value, option in ((older_than, "--older-than"), (keep_storage, "--keep-storage")):
+        if value is not None and not value.strip():  # '' is not "no filter": it would prune everything
+            raise InputError(f"{option} is empty: give e.g. 24h or 2GB, or leave it out")
     try:
         age = parse_duration(older_than) if older_than else None
         keep = parse_size(keep_storage) if keep_storage else None

@@ -109,3 +109,41 @@ def test_inspect_tables_show_brackets_as_text(capsys: pytest.CaptureFixture[str]
     print_report(report)
     out = capsys.readouterr().out
     assert "VOLUME [/var/lib/buildkit]" in out and "A=[/b]" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cache", "prune", "--local", "--older-than", ""], "--older-than is empty"),
+        (["cache", "prune", "--local", "--keep-storage", " "], "--keep-storage is empty"),
+        (["cache", "du", "--builder", "a\nb"], "is not a builder name"),
+        (["stages", ".", "--builder", "x\u202e"], "is not a builder name"),
+        (["doctor", "--registry", "r4a\nb"], "invalid registry address"),  # was http.client.InvalidURL, exit 3
+        (["doctor", "--registry", "r4.."], "invalid registry address"),  # was UnicodeError from the idna codec
+        (["check-reproducible", ".", "--registry", "\u0430pp:5000"], "invalid registry address"),
+        (["release", ".", "--version", "1.2.3", "--push-attempts", "9" * 30], "--push-attempts"),  # OverflowError
+        (["merge", "--digest-dir", ".", "--image", "r/x", "--push-attempts", "0"], "--push-attempts"),
+        (["smoke", "r4:1", "--timeout", "nan"], "--timeout must be a positive number"),
+        (["smoke", "r4:1", "--path", "/a\x1bb"], "holds a space or a control character"),
+        (["inspect", "r4:1", "--platform", ""], "platform"),
+        (["meta", ".", "--label", "a=b\udcff"], "a byte that is not UTF-8 (0xFF)"),
+    ],
+)
+def test_other_commands_refuse(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert message in refused(argv, capsys)
+
+
+def test_a_retry_is_a_warning_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from buildorch.core.retry import Backoff, with_retries
+
+    calls = iter([OSError("reset"), "ok"])
+
+    def call() -> str:
+        value = next(calls)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    assert with_retries(call, what="push", backoff=Backoff(attempts=2, base=0.0), transient=lambda e: True,
+                        sleep=lambda s: None) == "ok"  # fmt: skip
+    assert capsys.readouterr().err.startswith("warning: push: reset; retry 1/")
