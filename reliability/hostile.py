@@ -227,9 +227,9 @@ def run_in_process(case: Case, root: Path, tmp: Path, before: set[str]) -> Resul
         _clear_caches()
     if _guard.hits and started is None:  # stopped, then swallowed by buildorch: still a finding
         started = _guard.hits[0]
-    made = sorted(_builders() - builders)
-    for name in made:
-        subprocess.run(["docker", "buildx", "rm", name], capture_output=True, check=False, timeout=60)
+    # A builder is made only by `buildx create`, which the guard stops: one that appears now is another
+    # session's (never removed here); only a name of this scenario's would be a leftover.
+    made = sorted(n for n in _builders() - builders if MARK in n)
     left = sorted(_snapshot(root) - before) + [f"$TMPDIR/{n}" for n in os.listdir(tmp)]
     for name in left:  # clean up, so that one leftover is counted once
         path = tmp / name.removeprefix("$TMPDIR/") if name.startswith("$TMPDIR/") else root / name

@@ -13,7 +13,6 @@ import csv
 import ipaddress
 import os
 import re
-import unicodedata
 from pathlib import Path
 
 NETWORKS = ("default", "none", "host")
@@ -140,7 +139,7 @@ def check_call(value: str) -> str:
 def _csv_spec(value: str, flag: str, types: tuple[str, ...], example: str) -> dict[str, str]:
     """``KEY=VALUE,...`` read as buildx reads it (CSV, so ``"dest=a,b"`` is one field): every field a
     pair, a known ``type``, no control or format character (a newline would end the flag in a log)."""
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
+    if not value.isprintable():  # control, format (bidi), unassigned characters, bytes that were not UTF-8
         raise ValueError(f"{flag} {value!r}: holds a control character; {example}")
     try:
         fields = next(csv.reader([value], skipinitialspace=False), [])

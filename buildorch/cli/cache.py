@@ -44,7 +44,7 @@ def du(
     builder: Annotated[
         str | None, typer.Option(help="Builder (default: the current one).", callback=options.builder_name)
     ] = None,
-    top: Annotated[int, typer.Option(help="Show the N largest records.")] = 10,
+    top: Annotated[int, typer.Option(help="Show the N largest records.", min=1)] = 10,
 ) -> None:
     """The builder's own cache (BuildKit records, as `docker buildx du` reports them)."""
     from buildorch.builds.cache_usage import builder_usage

@@ -30,7 +30,7 @@ _BUILDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 def builder_name(value: str | None) -> str | None:
     """Typer callback of every ``--builder``: a name buildx could have given, or a one-line usage error."""
-    if value is not None and not _BUILDER_NAME.match(value):
+    if value is not None and (not _BUILDER_NAME.match(value) or len(value) > 200):  # it names a file of buildx's
         raise typer.BadParameter(f"{value!r} is not a builder name (letters, digits, '_', '.', '-'): see docker buildx ls")
     return value
 

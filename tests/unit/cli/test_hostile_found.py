@@ -147,3 +147,45 @@ def test_a_retry_is_a_warning_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert with_retries(call, what="push", backoff=Backoff(attempts=2, base=0.0), transient=lambda e: True,
                         sleep=lambda s: None) == "ok"  # fmt: skip
     assert capsys.readouterr().err.startswith("warning: push: reset; retry 1/")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["builder", "create", "x", "-c", "{nonutf8}"], "cannot read"),  # was a UnicodeDecodeError traceback
+        (["cache", "du", "--top", "0"], "--top"),
+        (["stages", ".", "--builder", "b" * 300], "Invalid value for '--builder'"),
+        (["doctor", "--registry", "a" * 64 + ".io"], "invalid registry address"),
+        (["inspect", "--sbom", "/nonexistent/sbom.spdx.json"], "neither an SPDX JSON file nor an image name"),
+    ],
+)
+def test_more_refusals(tmp_path: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "b.toml").write_bytes(b'[builders.x]\nendpoint = "\xff"\n')
+    argv = [a.replace("{nonutf8}", str(tmp_path / "b.toml")) for a in argv]
+    assert message in refused(argv, capsys)
+
+
+def test_compare_finds_a_missing_second_image_before_exporting_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from buildorch.core.errors import InputError
+    from buildorch.engine import buildx, containers
+    from buildorch.inspect.compare import compare_images
+
+    monkeypatch.setattr(buildx, "image_inspect", lambda ref: {"Id": "sha256:a"} if ref == "a:1" else None)
+
+    def no_container(*args: object) -> str:
+        raise AssertionError("a container of a:1 was made before b:1 was looked for")
+
+    monkeypatch.setattr(containers, "create", no_container)
+    with pytest.raises(InputError, match="no image 'b:1'"):
+        compare_images("a:1", "b:1")
+
+
+def test_check_reproducible_asks_the_engine_before_making_builders(ctx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from buildorch.builds.spec import BuildSpec
+    from buildorch.core.errors import EngineError
+    from buildorch.repro import check as repro
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/r4-docker.sock")  # a real docker CLI, no engine behind it
+    monkeypatch.setattr(repro, "build_once", lambda *a: pytest.fail("a throwaway builder was made"))
+    with pytest.raises(EngineError, match="not reachable"):
+        repro.check(BuildSpec(context=ctx, version="1.0.0", build_time="2024-01-01T00:00:00Z"))
