@@ -125,7 +125,8 @@ def project(root: Path) -> Project:
         "cycle.hcl": b'target "a" {\n  inherits = ["b"]\n}\ntarget "b" {\n  inherits = ["a"]\n}\n',
         "undefined-var.hcl": b'target "a" {\n  context = "${NOPE_R4}"\n  tags = ["r4-x:${NOPE_R4}"]\n}\n',
         "empty.hcl": b"",
-        "good.hcl": b'target "a" {\n  context = "ctx"\n  tags = ["r4-hostile:bake"]\n}\ngroup "default" {\n  targets = ["a"]\n}\n',
+        "good.hcl": (b'target "a" {\n  context = "r4-hostile-ctx"\n  tags = ["r4-hostile:bake"]\n}\n'
+                     b'group "default" {\n  targets = ["a"]\n}\n'),
         "binary.hcl": bytes(range(256)),
         "bad.toml": b"[builders.x\nendpoint = ",
         "non-utf8.toml": b'[builders.r4b]\nendpoint = "\xff"\n',
