@@ -28,6 +28,7 @@ import io
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -164,6 +165,12 @@ def _environment(case: Case, tmp: Path) -> Iterator[None]:
         sys.argv, sys.stdin = saved_argv, saved_stdin
 
 
+def _state(path: str) -> bool:
+    """The project's state directories and the cache's lock files (``flock`` files, kept on purpose:
+    builds/cache_store.py) are buildorch's, made before a build starts: not leftovers of a bad input."""
+    return path in STATE_DIRS or bool(re.fullmatch(r"\.buildorch/cache/\.[^/]+\.(export|readers)", path))
+
+
 def _builders() -> set[str]:
     """buildx's builders, as files in the Docker config (a builder made and not removed is a leftover)."""
     instances = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "buildx" / "instances"
@@ -181,7 +188,7 @@ def _reuse_apps() -> None:
 
     from buildorch.cli import app
 
-    app.make_app = functools.cache(app.make_app)  # type: ignore[assignment]
+    app.make_app = functools.cache(app.make_app)
     built: dict[int, tuple[Any, Any]] = {}
     original = typer.main.get_command
 
@@ -232,9 +239,8 @@ def run_in_process(case: Case, root: Path, tmp: Path, before: set[str]) -> Resul
     # session's (never removed here); only a name of this scenario's would be a leftover.
     made = sorted(n for n in _builders() - builders if MARK in n)
     new = sorted(_snapshot(root) - before) + [f"$TMPDIR/{n}" for n in os.listdir(tmp)]
-    # The project's state directories, made (empty) before a build that then failed: not a leftover.
-    left = [n for n in new if not (n in STATE_DIRS and all(str(p.relative_to(root)) in STATE_DIRS
-                                                           for p in (root / n).rglob("*")))]  # fmt: skip
+    # The project's state, made before a build that then failed: not a leftover (see _state).
+    left = [n for n in new if not (_state(n) and all(_state(str(p.relative_to(root))) for p in (root / n).rglob("*")))]
     for name in new:  # clean up, so that one leftover is counted once
         path = tmp / name.removeprefix("$TMPDIR/") if name.startswith("$TMPDIR/") else root / name
         if path.is_dir() and not path.is_symlink():
@@ -420,7 +426,7 @@ def figures(shares: list[Share], docker_left: list[str]) -> tuple[list[Figure], 
         "Not bad inputs, so not among them: `build -- FLAGS` (passed to buildx unread, by design), `--push` to Docker "
         "Hub, a blank DOCKER_HOST (the default engine), `stages` and `builder ls` without an engine (they answer from "
         "buildorch's parser and buildx's files), `doctor` with a registry that does not answer (a warning), meta's "
-        "line and comma splitting, `--set T.platform=` (unsets), `--keep-storage 0`, an empty .buildorch/cache made "
-        "before a build that failed.",
+        "line and comma splitting, `--set T.platform=` (unsets), `--keep-storage 0`, `--metadata-file DIR/` (names "
+        "the file DIR), the project's .buildorch/cache and its lock files made before a build that failed.",
     ]
     return figs, notes

@@ -211,6 +211,7 @@ def all_cases(p: Project, registry: str) -> dict[str, list[Case]]:
     """Every command line's bad inputs, by command. ``registry`` is a loopback registry that refuses everything."""
     ctx = p["ctx"]
     names = _t(NOT_ASCII_NAME)
+    nonempty = _t(k for k in names if k != "empty")  # DIR/ + "" names the file DIR (Path drops the slash)
     unp = _t(UNPRINTABLE)
     # (A Dockerfile with bytes that are not UTF-8 in a COPY source is BuildKit's to read: not among them.)
     files = ["missing", "dir", "empty.Dockerfile", "garbage.Dockerfile", "no-from.Dockerfile"]
@@ -246,9 +247,9 @@ def all_cases(p: Project, registry: str) -> dict[str, list[Case]]:
         "--provenance": (lambda v: [ctx, "--provenance", f"mode={v}"], names),
         "--call": (lambda v: [ctx, "--call", v], names),
         "--progress": (lambda v: [ctx, "--progress", v], names),
-        "--metadata-file": (lambda v: [ctx, "--metadata-file", f"{p.root}/missing/{v}"], names),
+        "--metadata-file": (lambda v: [ctx, "--metadata-file", f"{p.root}/missing/{v}"], nonempty),
         "--report": (lambda v: [ctx, "--report", f"{p.root}/missing/{v}.html"], names),
-        "--dotenv": (lambda v: [ctx, "--dotenv", f"{p.root}/missing/{v}"], names),
+        "--dotenv": (lambda v: [ctx, "--dotenv", f"{p.root}/missing/{v}"], nonempty),
     }
     out["build"] = _values(["build"], [], build_axes) + _fixed("build", [
         *[(f"--file/{f}", ["build", ctx, "-f", p[f] if f in p.files else f]) for f in files],

@@ -73,9 +73,9 @@ def more_cases(p: Project, registry: str) -> dict[str, list[Case]]:
         "--cache-mode": (lambda v: ["--cache-mode", v], names),
         "--builder": (lambda v: ["--builder", f"r4{v}"], names),
         "--progress": (lambda v: ["--progress", v], names),
-        "--metadata-file": (lambda v: ["--metadata-file", missing_dir(v)], names),
-        "--report": (lambda v: ["--report", missing_dir(v)], names),
-        "--dotenv": (lambda v: ["--dotenv", missing_dir(v)], names),
+        "--metadata-file": (lambda v: ["--metadata-file", missing_dir(v)], nonempty),
+        "--report": (lambda v: ["--report", missing_dir(v)], nonempty),
+        "--dotenv": (lambda v: ["--dotenv", missing_dir(v)], nonempty),
         "--file-name": (lambda v: ["-f", f"{p.root}/{v}"], names),
     }, [(f"--file/{f}", ["-f", p[f]]) for f in bake_files if f in p.files]
        + [("--file/missing", ["-f", f"{p.root}/missing.hcl"])])
@@ -163,7 +163,7 @@ def more_cases(p: Project, registry: str) -> dict[str, list[Case]]:
         "--platform": (lambda v: ["--platform", v], names),
         "--tag": (lambda v: ["-t", v], names),
         "--health-path": (lambda v: ["--verify", "--health-path", f"/{v}"], unp),
-        "--dotenv": (lambda v: ["--dotenv", missing_dir(v)], names),
+        "--dotenv": (lambda v: ["--dotenv", missing_dir(v)], nonempty),
     }, [("--digest-dir/bad-hex", ["--digest-dir", p["digests-bad-hex"], "--image", img]),
         ("--digest-dir/file", ["--digest-dir", p["text.txt"], "--image", img]),
         ("--digest-dir/empty", ["--digest-dir", p["dir"], "--image", img])], numbers={

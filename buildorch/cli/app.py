@@ -158,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         # typer vendors click: its usage errors (an unknown option, a missing argument, a value
         # that is no number) carry their message and exit code 2; shown as every other error.
         usage_code, ctx = getattr(exc, "exit_code", None), getattr(exc, "ctx", None)
-        if callable(getattr(exc, "format_message", None)) and isinstance(usage_code, int):
+        format_message = getattr(exc, "format_message", None)
+        if callable(format_message) and isinstance(usage_code, int):
             where = f"{ctx.command_path} --help" if ctx is not None else "buildorch --help"
-            return _exit(_show(exc.format_message(), f"see {where}", [], usage_code), argv)
+            return _exit(_show(str(format_message()), f"see {where}", [], usage_code), argv)
         bad_path = _bad_path(exc)
         if bad_path is not None:
             return _exit(_show(bad_path, "give a shorter path without NUL bytes", [], 2), argv)

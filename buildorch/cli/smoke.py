@@ -33,9 +33,9 @@ def smoke(
 
     plats = validated(platforms.parse_list, platform or [])
     paths = [p if p.startswith("/") else "/" + p for p in (path or [])]
-    bad = next((p for p in paths if not p.isprintable() or " " in p), None)
-    if bad is not None:
-        raise InputError(f"--path {bad!r} holds a space or a control character: give a URL path, e.g. /health")
+    unfit = next((p for p in paths if not p.isprintable() or " " in p), None)
+    if unfit is not None:
+        raise InputError(f"--path {unfit!r} holds a space or a control character: give a URL path, e.g. /health")
     if not math.isfinite(timeout) or timeout <= 0:
         raise InputError(f"--timeout must be a positive number of seconds (got {timeout})")
     if port is not None and not 0 < port < 65536:
