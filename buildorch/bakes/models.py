@@ -228,7 +228,8 @@ class BakeSpec(BaseModel):
             try:
                 f.read_bytes().decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise ValueError(f"bake file {f} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+                bad = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+                raise ValueError(f"bake file {f} is not UTF-8 text ({bad})") from None
             except OSError as exc:
                 raise ValueError(f"bake file {f} cannot be read: {exc.strerror}") from None
         return v
