@@ -167,7 +167,7 @@ def load_builders(path: Path | None = None) -> dict[str, BuilderSpec]:
 def _read_toml(f: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(f.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:  # TOML is UTF-8: other bytes are bad input
         raise InputError(f"cannot read {f}: {exc}") from exc
 
 

@@ -9,6 +9,7 @@ to buildx unchanged in meaning: the names and syntax are buildx's (``docker buil
 
 from __future__ import annotations
 
+import csv
 import ipaddress
 import os
 import re
@@ -18,6 +19,9 @@ NETWORKS = ("default", "none", "host")
 # buildx's entitlements (--allow); ``device``, ``fs`` and ``fs.read``/``fs.write`` take a value after "=".
 ENTITLEMENTS = ("network.host", "security.insecure", "device", "fs", "fs.read", "fs.write", "ssh")
 CALLS = ("build", "check", "outline", "targets", "subrequests.describe")
+# buildx's cache backends and exporters (``docker buildx build --help``, docs "Cache storage backends", "Exporters").
+CACHE_TYPES = ("registry", "local", "inline", "gha", "s3", "azblob")
+OUTPUT_TYPES = ("local", "tar", "oci", "docker", "image", "registry", "cacheonly")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _SSH_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 # A --build-context value that is not a local directory: buildx reads these schemes itself.
@@ -115,9 +119,12 @@ def check_annotation(value: str) -> str:
 
 def check_attest(value: str) -> str:
     """``type=sbom|provenance[,OPTIONS]`` (buildx ``--attest``)."""
-    kind = _fields(value).get("type")
-    if kind not in ("sbom", "provenance"):
-        raise ValueError(f"--attest {value!r}: use type=sbom[,...] or type=provenance[,mode=min|max]")
+    example = "use type=sbom[,...] or type=provenance[,mode=min|max]"
+    spec = _csv_spec(value, "--attest", ("sbom", "provenance"), example) if "=" in value else {}
+    if not spec:
+        raise ValueError(f"--attest {value!r}: {example}")
+    if spec["type"] == "provenance" and spec.get("mode", "max") not in ("min", "max"):
+        raise ValueError(f"--attest {value!r}: mode is min or max")
     return value
 
 
@@ -129,12 +136,35 @@ def check_call(value: str) -> str:
     return value
 
 
+def _csv_spec(value: str, flag: str, types: tuple[str, ...], example: str) -> dict[str, str]:
+    """``KEY=VALUE,...`` read as buildx reads it (CSV, so ``"dest=a,b"`` is one field): every field a
+    pair, a known ``type``, no control or format character (a newline would end the flag in a log)."""
+    if not value.isprintable():  # control, format (bidi), unassigned characters, bytes that were not UTF-8
+        raise ValueError(f"{flag} {value!r}: holds a control character; {example}")
+    try:
+        fields = next(csv.reader([value], skipinitialspace=False), [])
+    except csv.Error as exc:
+        raise ValueError(f"{flag} {value!r}: {exc}; {example}") from None
+    pairs = [f.partition("=") for f in fields]
+    bad = next((f for f, (_, sep, _v) in zip(fields, pairs, strict=True) if not sep or not f.partition("=")[0].strip()), None)
+    if bad is not None:
+        raise ValueError(f"{flag} {value!r}: {bad!r} is not KEY=VALUE; {example}")
+    spec = {k.strip(): v for k, _, v in pairs}
+    if "type" not in spec:
+        raise ValueError(f"{flag} {value!r}: name its type; {example}")
+    if spec["type"] not in types:
+        raise ValueError(f"{flag} {value!r}: unknown type {spec['type']!r} (buildx's are {', '.join(types)}); {example}")
+    return spec
+
+
 def check_cache_spec(value: str, flag: str) -> str:
     """A ``--cache-to``/``--cache-from`` in buildx's syntax: ``type=...`` fields, or a bare registry reference."""
     if not value.strip():
         raise ValueError(f"{flag}: empty; use type=registry,ref=REF or type=local,dest=DIR")
-    if "=" in value and "type" not in _fields(value):
-        raise ValueError(f"{flag} {value!r}: name its type, e.g. type=registry,ref=REF or type=local,dest=DIR")
+    if "=" in value:
+        _csv_spec(value, flag, CACHE_TYPES, "e.g. type=registry,ref=REF or type=local,dest=DIR")
+    elif not value.isprintable():
+        raise ValueError(f"{flag} {value!r}: holds a control character; use type=registry,ref=REF")
     return value
 
 
@@ -142,8 +172,20 @@ def check_output(value: str) -> str:
     """An ``--output``: ``type=...`` fields, ``-`` (a tar on stdout) or a directory (``type=local,dest=DIR``)."""
     if not value.strip():
         raise ValueError("--output is empty: use type=local,dest=DIR, type=registry, type=docker or a directory")
-    if "=" in value and "type" not in _fields(value):
-        raise ValueError(f"--output {value!r}: name its type, e.g. type=local,dest=DIR or type=image,push=true")
+    if "=" in value:
+        _csv_spec(value, "--output", OUTPUT_TYPES, "e.g. type=local,dest=DIR or type=image,push=true")
+    elif not value.isprintable():
+        raise ValueError(f"--output {value!r}: holds a control character; use type=local,dest=DIR")
+    return value
+
+
+def check_provenance(value: str) -> str:
+    """buildx ``--provenance``: ``true``, ``false`` or options (``mode=min|max``, ``builder-id=...``)."""
+    if value.strip().lower() in ("true", "false", "1", "0"):
+        return value
+    spec = _csv_spec(f"type=provenance,{value}", "--provenance", ("provenance",), "use true, false or mode=min|max")
+    if "mode" in spec and spec["mode"] not in ("min", "max"):
+        raise ValueError(f"--provenance {value!r}: mode is min or max")
     return value
 
 

@@ -9,7 +9,6 @@ as one line.
 from __future__ import annotations
 
 import os
-import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +18,7 @@ from buildorch.builds import flags
 from buildorch.core import csvspec, dockerfile, references, secrets
 from buildorch.core.secrets import looks_secret as looks_secret  # releases/ and older scripts import it from here
 from buildorch.core.validation import PlatformList, check_identifier, is_identifier
+from buildorch.core.validation import unprintable as unprintable  # meta/ and older callers use core's
 from buildorch.core.versioning import check_explicit
 
 # "plain" is BuildKit's own "#N ..." lines; "none" is buildx's name for "quiet".
@@ -50,21 +50,6 @@ def parse_pairs(items: list[str], what: str, env: dict[str, str] | None = None) 
             )
         out[key] = value
     return out
-
-
-# Control characters (newlines too) and the bidirectional overrides that make text display as
-# something else (U+202E turns "gpj.exe" into "exe.jpg"): refused in label and build arg text.
-_BIDI = {*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c"}
-
-
-def unprintable(text: str) -> str | None:
-    """What makes ``text`` unfit for a label or build arg, or None: a control character or a bidi override."""
-    for ch in text:
-        if ch in _BIDI:
-            return f"the bidirectional control U+{ord(ch):04X}"
-        if unicodedata.category(ch) == "Cc" and ch != "\t":
-            return "a newline" if ch in "\r\n" else f"the control character U+{ord(ch):04X}"
-    return None
 
 
 class CachePolicy(BaseModel):
@@ -229,6 +214,18 @@ class BuildSpec(BaseModel):
     def _attest(cls, v: list[str]) -> list[str]:
         return [flags.check_attest(a) for a in v]
 
+    @field_validator("provenance")
+    @classmethod
+    def _provenance(cls, v: bool | str | None) -> bool | str | None:
+        return flags.check_provenance(v) if isinstance(v, str) else v
+
+    @field_validator("sbom")
+    @classmethod
+    def _sbom(cls, v: str | None) -> str | None:
+        if v is not None and v.strip().lower() not in ("true", "false", "1", "0"):
+            flags.check_attest(f"type=sbom,{v}")
+        return v
+
     @field_validator("call")
     @classmethod
     def _call(cls, v: str | None) -> str | None:
@@ -277,6 +274,8 @@ class BuildSpec(BaseModel):
             raise ValueError(f"Dockerfile {df} not found: pass -f/--file PATH")
         if self.target:
             self.target = check_target(df, self.target)
+        else:
+            check_dockerfile(df)
         self.no_cache_filter = [check_target(df, s) for s in self.no_cache_filter]
         for name, value in self.build_contexts.items():
             flags.check_build_context(name, value, self.context)
@@ -301,6 +300,16 @@ class BuildSpec(BaseModel):
     @property
     def dockerfile_path(self) -> Path:
         return self.dockerfile if self.dockerfile is not None else self.context / "Dockerfile"
+
+
+def check_dockerfile(path: Path) -> None:
+    """``DockerfileError`` for a file BuildKit would refuse (no FROM, an unknown instruction) before a build
+    starts; a file with a ``# syntax=`` line is its frontend's to judge (see :func:`check_target`)."""
+    try:
+        dockerfile.read_stages(path)
+    except dockerfile.DockerfileError:
+        if dockerfile.detect_syntax(dockerfile.read_text(path)) is None:
+            raise
 
 
 def check_target(path: Path, target: str) -> str:

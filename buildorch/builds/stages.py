@@ -114,6 +114,8 @@ def list_stages(context: Path, file: Path | None = None, *, builder: str | None 
         except EngineError as exc:
             why_not = f"BuildKit cannot be asked ({exc.message})"
         except BuildorchError as exc:
+            if builder is not None and f'no builder "{builder}" found' in exc.message:
+                raise InputError(f"no builder {builder!r}", "see docker buildx ls, or leave --builder out") from exc
             if parsed is None:
                 reason = exc.message.removeprefix("BuildKit's list of stages failed: ").removeprefix("ERROR: ")
                 raise InputError(f"BuildKit refused {path}: {reason}") from exc

@@ -17,6 +17,7 @@ imports pydantic (another 0.1 s) to print text that does not need it.
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib
 import os
@@ -147,27 +148,59 @@ def main(argv: list[str] | None = None) -> int:
         if code == 130:  # typer turns Ctrl-C into a silent exit code 130 (128 + SIGINT) of its own
             typer.echo("interrupted", err=True)
     except BuildorchError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        for line in [] if exc.details_shown else exc.details:
-            typer.echo(f"  | {line}", err=True)
-        if exc.hint:
-            typer.echo(f"  hint: {exc.hint}", err=True)
-        code = exc.exit_code
+        code = _show(exc.message, exc.hint, [] if exc.details_shown else exc.details, exc.exit_code)
     except typer.Exit as exc:
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("interrupted", err=True)
         code = 130
     except Exception as exc:
-        # typer vendors click: its usage errors know how to show themselves.
-        show, usage_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(usage_code, int):
-            show()
-            return _exit(usage_code, argv)
+        # typer vendors click: its usage errors (an unknown option, a missing argument, a value
+        # that is no number) carry their message and exit code 2; shown as every other error.
+        usage_code, ctx = getattr(exc, "exit_code", None), getattr(exc, "ctx", None)
+        format_message = getattr(exc, "format_message", None)
+        if callable(format_message) and isinstance(usage_code, int):
+            where = f"{ctx.command_path} --help" if ctx is not None else "buildorch --help"
+            return _exit(_show(str(format_message()), f"see {where}", [], usage_code), argv)
+        bad_path = _bad_path(exc)
+        if bad_path is not None:
+            return _exit(_show(bad_path, "give a shorter path without NUL bytes", [], 2), argv)
         traceback.print_exc()
         typer.echo("buildorch: internal error (a bug): please report it with the traceback above", err=True)
         code = 3
     return _exit(code, argv)
+
+
+# A message, a hint or a detail line may quote what the user typed: a 100 kB value is shown cut.
+SHOWN_CHARS = 300
+
+
+def printable(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` as one line a terminal shows as written: newlines, control and bidi characters and
+    lone surrogates (bytes that were not UTF-8) escaped as Python does, the middle of a long text cut."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    if len(text) > limit:
+        text = f"{text[: limit - 60]}...({len(text)} characters)...{text[-40:]}"
+    return text
+
+
+def _show(message: str, hint: str | None, details: list[str], code: int) -> int:
+    typer.echo(f"error: {printable(message)}", err=True)
+    for line in details:
+        typer.echo(f"  | {printable(line, 4 * SHOWN_CHARS)}", err=True)
+    if hint:
+        typer.echo(f"  hint: {printable(hint)}", err=True)
+    return code
+
+
+def _bad_path(exc: Exception) -> str | None:
+    """A path the kernel refuses wherever it is first used (too long, a NUL byte): the user's input, not a bug."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return f"path too long: {exc.filename}"
+    if isinstance(exc, ValueError) and str(exc) == "embedded null byte":
+        return "a path holds a NUL byte"
+    return None
 
 
 def _exit(code: int, argv: list[str] | None) -> int:

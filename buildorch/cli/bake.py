@@ -83,6 +83,8 @@ def bake(
         metadata_file=metadata_file,
         allow=allow or [],
     )
+    for path, option in ((metadata_file, "--metadata-file"), (report, "--report"), (dotenv, "--dotenv")):
+        options.output_file(path, option)
     from buildorch.bakes.runner import plan_bake, run_plan
 
     plan = plan_bake(spec)

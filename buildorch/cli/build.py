@@ -163,6 +163,10 @@ def build(
         check_strict=check_strict,
         buildx_args=list(ctx.args),
     )
+    if check_strict and (call or "").split(",")[0].strip().lower() != "check":
+        raise InputError("--check-strict goes with --call check", "add --call check, or drop --check-strict")
+    for path, option in ((metadata_file, "--metadata-file"), (report, "--report"), (dotenv, "--dotenv")):
+        options.output_file(path, option)
     from buildorch.builds.runner import prepare, run_plan
 
     plan = prepare(spec)

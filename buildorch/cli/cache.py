@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from buildorch.cli import options
 from buildorch.cli.options import JsonOpt
 from buildorch.cli.render import emit_json
 from buildorch.core.errors import InputError
@@ -40,8 +41,10 @@ def ls(json_out: JsonOpt = False) -> None:
 @app.command("du")
 def du(
     json_out: JsonOpt = False,
-    builder: Annotated[str | None, typer.Option(help="Builder (default: the current one).")] = None,
-    top: Annotated[int, typer.Option(help="Show the N largest records.")] = 10,
+    builder: Annotated[
+        str | None, typer.Option(help="Builder (default: the current one).", callback=options.builder_name)
+    ] = None,
+    top: Annotated[int, typer.Option(help="Show the N largest records.", min=1)] = 10,
 ) -> None:
     """The builder's own cache (BuildKit records, as `docker buildx du` reports them)."""
     from buildorch.builds.cache_usage import builder_usage
@@ -62,7 +65,9 @@ def prune(
     local: Annotated[bool, typer.Option("--local", help="Prune the project's local caches.")] = False,
     builder_cache: Annotated[bool, typer.Option("--builder-cache", help="Prune the current builder's cache.")] = False,
     builder: Annotated[
-        str | None, typer.Option("--builder", help="Prune this builder's cache (as docker buildx prune --builder NAME).")
+        str | None, typer.Option(
+            "--builder", help="Prune this builder's cache (as docker buildx prune --builder NAME).", callback=options.builder_name
+        )
     ] = None,
     older_than: Annotated[str | None, typer.Option(help="Only what was last used longer ago than this (30m, 24h, 7d).")] = None,
     keep_storage: Annotated[str | None, typer.Option(help="Keep at most this much (500MB, 2GB), oldest go first.")] = None,
@@ -80,6 +85,9 @@ def prune(
     """
     from buildorch.builds.cache_usage import prune_builder, prune_local
 
+    for value, option in ((older_than, "--older-than"), (keep_storage, "--keep-storage")):
+        if value is not None and not value.strip():  # '' is not "no filter": it would prune everything
+            raise InputError(f"{option} is empty: give e.g. 24h or 2GB, or leave it out")
     try:
         age = parse_duration(older_than) if older_than else None
         keep = parse_size(keep_storage) if keep_storage else None

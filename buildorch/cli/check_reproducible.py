@@ -21,7 +21,10 @@ def check_reproducible(
     version: options.VersionOpt = None,
     build_time: options.BuildTimeOpt = None,
     registry: Annotated[
-        str, typer.Option(help="Registry both builds push to (a throwaway repository buildorch-repro-*).")
+        str,
+        typer.Option(
+            help="Registry both builds push to (a throwaway repository buildorch-repro-*).", callback=options.registry_address
+        ),
     ] = "127.0.0.1:5000",
     json_out: options.JsonOpt = False,
 ) -> None:

@@ -35,6 +35,9 @@ def compare(
 
       buildorch compare --dockerfiles app/Dockerfile app/Dockerfile.single app --platform linux/amd64
     """
+    from buildorch.cli.options import one_platform
+
+    platform = one_platform(platform)
     items = refs or []
     if dockerfiles is not None:
         if len(items) > 1:

@@ -63,6 +63,10 @@ def debug(
     plats: list[str] = validated(platforms.parse_list, platform or [])
     if not target:
         raise InputError("--target STAGE is required", "name the stage to debug, e.g. --target builder")
+    if user is not None and (not user.strip() or not user.isprintable()):
+        raise InputError(f"--user {user!r}: give a user name or UID[:GID], e.g. 0 or nobody")
+    if export is not None and export.exists() and not export.is_dir():
+        raise InputError(f"--export {export} is a file: give a directory (it is created if missing)")
     if export is not None and command:
         raise InputError("--export writes files and runs nothing: drop the command, or drop --export")
     if json_out and export is None and not command:

@@ -6,14 +6,19 @@ from typing import Annotated
 
 import typer
 
+from buildorch.cli import options
 from buildorch.cli.options import JsonOpt
 from buildorch.cli.render import emit_json
 
 
 def doctor(
     json_out: JsonOpt = False,
-    registry: Annotated[str, typer.Option(help="Registry address to probe.")] = "localhost:5000",
-    builder: Annotated[str | None, typer.Option(help="Builder to check (default: the current one).")] = None,
+    registry: Annotated[
+        str, typer.Option(help="Registry address to probe.", callback=options.registry_address)
+    ] = "localhost:5000",
+    builder: Annotated[
+        str | None, typer.Option(help="Builder to check (default: the current one).", callback=options.builder_name)
+    ] = None,
 ) -> None:
     """Check the engine, buildx, the builder, the containerd image store, QEMU, the registry, Docker's config and tools.
 
@@ -31,4 +36,9 @@ def doctor(
             typer.echo(f"{mark} {c.name:<17} {c.detail}")
             if not c.ok and c.fix:
                 typer.echo(f"     {'':<17} -> {c.fix}")
-    raise typer.Exit(0 if report.ok else 1)
+    if not report.ok:  # the report went to stdout; stderr says it failed, in one line, as every command does
+        from buildorch.core.errors import BuildorchError
+
+        failed = [c.name for c in report.checks if not c.ok and c.required]
+        raise BuildorchError(f"doctor: {len(failed)} required check(s) failed: {', '.join(failed)}",
+                             "each FAIL line above says what to do")  # fmt: skip

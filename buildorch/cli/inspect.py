@@ -26,6 +26,9 @@ def inspect(
 
     Example: buildorch inspect app:1.2.3 --platform linux/arm64
     """
+    from buildorch.cli.options import one_platform
+
+    platform = one_platform(platform)
     if sbom:
         _sbom_table(image, platform, json_out)
         return
@@ -49,6 +52,13 @@ def _sbom_table(image: str, platform: str | None, json_out: bool) -> None:
     if Path(image).is_file():
         doc = sbom.read(Path(image))
     else:
+        from buildorch.core.errors import InputError
+        from buildorch.core.references import check
+
+        try:  # neither a file nor an image name: say so before syft is started on it
+            check(image)
+        except ValueError:
+            raise InputError(f"{image} is neither an SPDX JSON file nor an image name") from None
         with tempfile.TemporaryDirectory(prefix="buildorch-sbom-") as tmp:
             doc = sbom.read(sbom.generate(sbom.source_of(image), Path(tmp) / "sbom.spdx.json", platform=platform))
     packages = sbom.packages(doc)

@@ -25,7 +25,9 @@ def merge(
     ] = False,
     health_path: Annotated[list[str] | None, typer.Option(help="Path to GET with --verify, expecting 2xx; repeatable.")] = None,
     port: options.PortOpt = None,
-    push_attempts: Annotated[int, typer.Option(help="Tries for each registry write before giving up (exit 4).")] = 4,
+    push_attempts: Annotated[
+        int, typer.Option(help="Tries for each registry write before giving up (exit 4).", min=1, max=100)
+    ] = 4,
     json_out: options.JsonOpt = False,
     dotenv: options.DotenvOpt = None,
 ) -> None:

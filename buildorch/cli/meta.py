@@ -50,6 +50,8 @@ def meta(
     from buildorch.cli.render import emit_json
     from buildorch.meta.resolve import MetaRequest, compute_meta
 
+    options.output_file(bake_file, "--bake-file", makes_parents=True)
+    options.output_file(dotenv, "--dotenv", makes_parents=True)
     result, event = compute_meta(MetaRequest(context, images, tags, flavor, label, annotation, bake_target, config))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)

@@ -69,7 +69,9 @@ def release(
     health_path: Annotated[list[str] | None, typer.Option(help="Path to GET, expecting 2xx; repeatable (/health).")] = None,
     port: options.PortOpt = None,
     verify_timeout: Annotated[float, typer.Option(help="Seconds a platform may take to answer.")] = 60.0,
-    push_attempts: Annotated[int, typer.Option(help="Tries for each registry write before giving up (exit 4).")] = 4,
+    push_attempts: Annotated[
+        int, typer.Option(help="Tries for each registry write before giving up (exit 4).", min=1, max=100)
+    ] = 4,
     retry_delay: Annotated[float, typer.Option(help="First wait between tries, doubling each time (seconds).")] = 1.0,
     builder: options.BuilderOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild every step (to check reproducibility).")] = False,

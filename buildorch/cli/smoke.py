@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -32,8 +33,11 @@ def smoke(
 
     plats = validated(platforms.parse_list, platform or [])
     paths = [p if p.startswith("/") else "/" + p for p in (path or [])]
-    if timeout <= 0:
-        raise InputError(f"--timeout must be positive (got {timeout})")
+    unfit = next((p for p in paths if not p.isprintable() or " " in p), None)
+    if unfit is not None:
+        raise InputError(f"--path {unfit!r} holds a space or a control character: give a URL path, e.g. /health")
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise InputError(f"--timeout must be a positive number of seconds (got {timeout})")
     if port is not None and not 0 < port < 65536:
         raise InputError(f"--port {port} is not a port number")
     report = run_smoke(image, plats, port=port, paths=paths or None, timeout=timeout)

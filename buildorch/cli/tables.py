@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from buildorch.core.units import human_size
@@ -67,11 +68,11 @@ def print_report(report: ImageReport) -> None:
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     for k, v in summary_rows(report):
-        t.add_row(k, v)
+        t.add_row(k, escape(v))  # what the image says is text, not markup: a VOLUME ["/var/x"] is "[/var/x]"
     for item in report.config.env:
-        t.add_row("env", item)
+        t.add_row("env", escape(item))
     for k, v in report.config.labels.items():
-        t.add_row("label", f"{k}={v}")
+        t.add_row("label", escape(f"{k}={v}"))
     out.print(t)
 
     lt = Table(title="layers (oldest first)", title_justify="left")
@@ -80,14 +81,14 @@ def print_report(report: ImageReport) -> None:
     lt.add_column("created by", overflow="fold")
     for layer in report.layers:
         size = layer.size if unc else layer.compressed_size
-        lt.add_row("-" if layer.empty else human_size(size), layer.created_by)
+        lt.add_row("-" if layer.empty else human_size(size), escape(layer.created_by))
     out.print(lt)
 
     ft = Table(title="largest files", title_justify="left")
     ft.add_column("size", justify="right")
     ft.add_column("path", overflow="fold")
     for f in report.largest_files:
-        ft.add_row(human_size(f.size), f.path)
+        ft.add_row(human_size(f.size), escape(f.path))
     out.print(ft)
 
 
@@ -99,7 +100,7 @@ def print_comparison(cmp: Comparison) -> None:
     t.add_column(f"B: {cmp.b.image}", overflow="fold")
     a_rows, b_rows = summary_rows(cmp.a), summary_rows(cmp.b)
     for (k, va), (_, vb) in zip(a_rows, b_rows, strict=True):
-        t.add_row(k, va, vb)
+        t.add_row(k, escape(va), escape(vb))
     out.print(t)
     ratio = f"{cmp.size_ratio:.1f}x" if cmp.size_ratio is not None else "?"
     cratio = f"{cmp.size_ratio_compressed:.1f}x" if cmp.size_ratio_compressed is not None else "?"
@@ -122,7 +123,7 @@ def print_smoke(report: SmokeReport) -> None:
             t.add_row(
                 p.platform if i == 0 else "",
                 ready if i == 0 else "",
-                c.path,
+                escape(c.path),
                 str(c.status) if c.status is not None else "-",
                 f"{c.latency_ms:.0f} ms" if c.latency_ms is not None else "-",
                 _verdict(c.ok, c.error),
@@ -131,4 +132,4 @@ def print_smoke(report: SmokeReport) -> None:
 
 
 def _verdict(ok: bool, error: Any) -> str:
-    return "[green]ok[/green]" if ok else f"[red]FAIL[/red] {error or ''}".rstrip()
+    return "[green]ok[/green]" if ok else f"[red]FAIL[/red] {escape(str(error or ''))}".rstrip()

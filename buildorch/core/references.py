@@ -31,6 +31,17 @@ def check(ref: str) -> str:
     return ref
 
 
+_REGISTRY = re.compile(rf"^{_DOMAIN}\Z", re.ASCII)
+
+
+def check_registry(address: str) -> str:
+    """Return ``address`` if it is a registry's ``HOST[:PORT]`` (as in a reference), else ``ValueError``."""
+    host = address.rsplit(":", 1)[0] if not address.endswith("]") else address
+    if not _REGISTRY.match(address) or len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+        raise ValueError(f"invalid registry address {address!r}: use HOST[:PORT], e.g. localhost:5000 or ghcr.io")
+    return address
+
+
 def name_component(raw: str) -> str:
     """``raw`` made a valid path component of an image name: lower case, ``[a-z0-9]`` runs joined by
     ``.``, ``_``, ``__`` or dashes (a stage may be called ``a..b`` or ``x_``; an image cannot).

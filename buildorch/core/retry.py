@@ -78,7 +78,8 @@ def with_retries(
         except Exception as exc:
             if attempt >= len(delays) or not transient(exc):
                 raise
-            out.write(f"{what}: {first_line(exc)}; retry {attempt + 1}/{len(delays)} in {delays[attempt]:g}s\n")
+            # "warning:": a retry is not the failure; if the last try fails, the one error line says so
+            out.write(f"warning: {what}: {first_line(exc)}; retry {attempt + 1}/{len(delays)} in {delays[attempt]:g}s\n")
             sleep(delays[attempt])
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationError
@@ -58,3 +59,20 @@ def _platform_list(value: Any) -> list[str]:
 
 # ``--platform a,b --platform c``: normalised, de-duplicated, each checked (BuildSpec, BakeSpec, ReleaseSpec, NodeSpec).
 PlatformList = Annotated[list[str], BeforeValidator(_platform_list)]
+
+
+# Control characters (newlines too) and the bidirectional overrides that make text display as
+# something else (U+202E turns "gpj.exe" into "exe.jpg"): refused in label and build arg text.
+_BIDI = {*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c"}
+
+
+def unprintable(text: str) -> str | None:
+    """What makes ``text`` unfit for a label or build arg, or None: a control character or a bidi override."""
+    for ch in text:
+        if ch in _BIDI:
+            return f"the bidirectional control U+{ord(ch):04X}"
+        if unicodedata.category(ch) == "Cs":  # a byte of argv that was not UTF-8 (PEP 383): no label can hold it
+            return f"a byte that is not UTF-8 (0x{ord(ch) - 0xDC00:02X})" if 0xDC80 <= ord(ch) <= 0xDCFF else "a lone surrogate"
+        if unicodedata.category(ch) == "Cc" and ch != "\t":
+            return "a newline" if ch in "\r\n" else f"the control character U+{ord(ch):04X}"
+    return None

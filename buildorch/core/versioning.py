@@ -67,6 +67,11 @@ def check_explicit(version: str | None, build_time: str | None) -> None:
     """``ValueError`` for an empty ``--version`` or a ``--build-time`` that is no time (BuildSpec, BakeSpec)."""
     if version is not None and not version.strip():
         raise ValueError("--version is empty")
+    if version is not None and not version.isprintable():
+        # It becomes the VERSION build arg and, cleaned, a tag: a newline or an escape would be baked in.
+        raise ValueError(f"--version {version!r} holds a control character")
+    if build_time is not None and not build_time.strip():
+        raise ValueError("--build-time is empty: give an RFC 3339 time, or leave it out")
     if build_time:
         parse_time(build_time)
 

@@ -82,7 +82,12 @@ def run_json(args: Sequence[str], *, what: str | None = None) -> Any:
 def run_json_lines(args: Sequence[str], *, what: str | None = None) -> list[Any]:
     """For commands that print one JSON document per line (``buildx ls --format json``)."""
     out = run(args, what=what)
-    return [json.loads(line) for line in out.splitlines() if line.strip().startswith("{")]
+    # split("\n"), not splitlines(): that also splits on U+0085 and U+2028, which Go's JSON leaves unescaped
+    # inside strings (a builder whose error quotes such a DOCKER_HOST broke every `builder ls`).
+    try:
+        return [json.loads(line) for line in out.split("\n") if line.strip().startswith("{")]
+    except ValueError as exc:
+        raise BuildorchError(f"{what or 'docker'} printed a line that is not JSON ({exc})", "is the CLI too old?") from exc
 
 
 # -- the calls buildorch makes -------------------------------------------------

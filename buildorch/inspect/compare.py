@@ -48,6 +48,7 @@ def ratio(b: int | None, a: int | None) -> float | None:
 
 def compare_images(a: str, b: str, platform: str | None = None) -> Comparison:
     """Inspect ``a`` and ``b`` (the same platform for both when given) and compare them."""
+    containers.require_image(b)  # before a's container is made and exported: a missing b is bad input, found first
     ra = inspect_image(a, platform)
     rb = inspect_image(b, platform or ra.platform)
     return Comparison(a=ra, b=rb)

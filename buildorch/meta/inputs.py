@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 
+from buildorch.core import references
+from buildorch.core.validation import unprintable
+
 TYPES = ("schedule", "semver", "pep440", "match", "edge", "ref", "raw", "sha")
 # metadata-action's DefaultPriorities: the first tag produced, in this order, is the version.
 PRIORITIES = {"schedule": 1000, "semver": 900, "pep440": 900, "match": 800, "edge": 700, "ref": 600, "raw": 200, "sha": 100}
@@ -161,7 +164,7 @@ def parse_images(lines: list[str]) -> list[Image]:
     One line of bare names (``a/app,b/app``) is the old comma-separated form: one image each.
     """
     if len(lines) == 1 and all("=" not in f for f in _fields(lines[0])):
-        return [Image(f.strip()) for f in _fields(lines[0])]
+        return [_checked(Image(f.strip()), lines[0]) for f in _fields(lines[0])]
     images = []
     for line in lines:
         image = Image("")
@@ -177,7 +180,27 @@ def parse_images(lines: list[str]) -> list[Image]:
                 image.enable = parts[1] == "true"
             else:
                 raise ValueError(f"unknown image attribute {parts[0]!r} in {line!r}: name or enable")
-        if not image.name:
-            raise ValueError(f"image line {line!r} has no name")
-        images.append(image)
+        images.append(_checked(image, line))
     return images
+
+
+def _checked(image: Image, line: str) -> Image:
+    """An image name every tag is made from: a repository name (metadata-action lower-cases it), no tag."""
+    if not image.name:
+        raise ValueError(f"image line {line!r} has no name")
+    try:
+        name, tag = references.split(references.check(image.name.lower()))
+    except ValueError:
+        raise ValueError(f"image {image.name!r} is not an image name: use e.g. ghcr.io/org/app (no tag)") from None
+    if tag is not None or name != image.name.lower():
+        raise ValueError(f"image {image.name!r} has a tag or digest: give the name only, e.g. ghcr.io/org/app")
+    return image
+
+
+def check_text(lines: list[str], what: str) -> list[str]:
+    """Label and annotation lines: no control character or bidi override (they would be stored as is)."""
+    for line in lines:
+        bad = unprintable(line)
+        if bad:
+            raise ValueError(f"{what} {line!r} holds {bad}: it would be stored in the image as is")
+    return lines

@@ -76,8 +76,10 @@ def compute_meta(req: MetaRequest) -> tuple[rules.Meta, event.Event]:
             tags=inputs.parse_tags(inputs.input_lines(req.tags) if req.tags is not None else cfg.tags),
             flavor=inputs.parse_flavor(inputs.input_lines(req.flavor) if req.flavor is not None else cfg.flavor),
             images=inputs.parse_images(inputs.input_lines(req.images) if req.images is not None else cfg.images),
-            labels=inputs.input_lines(req.labels) if req.labels is not None else cfg.labels,
-            annotations=inputs.input_lines(req.annotations) if req.annotations is not None else cfg.annotations,
+            labels=inputs.check_text(inputs.input_lines(req.labels) if req.labels is not None else cfg.labels, "label"),
+            annotations=inputs.check_text(
+                inputs.input_lines(req.annotations) if req.annotations is not None else cfg.annotations, "annotation"
+            ),
             annotation_levels=levels,
             bake_target=req.bake_target or cfg.bake_target,
             known_versions=facts.all_tags,

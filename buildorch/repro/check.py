@@ -99,6 +99,7 @@ def check(spec: BuildSpec, *, registry_addr: str = DEFAULT_REGISTRY, log: IO[str
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     spec = spec.model_copy(update={"version": vinfo.version, "build_time": vinfo.build_time})
+    buildx.engine_info()  # an engine that does not answer is one line now, before a throwaway builder is made
     repo = f"{registry_addr}/buildorch-repro-{secrets.token_hex(4)}"
     out.write(f"check-reproducible: first build (throwaway builder, no cache) -> {repo}:first\n")
     first = build_once(spec, f"{repo}:first", out)

@@ -55,3 +55,14 @@ def test_call_request_by_version(monkeypatch: pytest.MonkeyPatch) -> None:
     assert buildx.call_request("check") is None
 
 
+
+
+def test_json_lines_keep_a_next_line_character_inside_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Go's JSON leaves U+0085 unescaped; str.splitlines() cut this builder's line in two (#19, hostile-inputs:
+    # a builder left with DOCKER_HOST="a\x85b" made `buildorch builder ls` a traceback for everyone).
+    line = '{"Name":"b","Nodes":[{"Err":"unable to parse docker host `a\u0085b`"}]}'
+    monkeypatch.setattr(buildx, "run", lambda args, what=None: line + "\n" + '{"Name":"c"}\n')
+    assert [d["Name"] for d in buildx.run_json_lines(["buildx", "ls"])] == ["b", "c"]
+    monkeypatch.setattr(buildx, "run", lambda args, what=None: '{"Name": "b"\n')
+    with pytest.raises(BuildorchError, match="not JSON"):
+        buildx.run_json_lines(["buildx", "ls"], what="docker buildx ls")
