@@ -305,9 +305,9 @@ class Client:
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(path.stat().st_size)},
             )
 
-    def put_manifest(self, digest: str, media_type: str, body: bytes) -> None:
-        """``PUT /manifests/<digest>``: stored under its digest, no tag."""
-        self.request("PUT", f"{self.base}/manifests/{digest}", data=body, headers={"Content-Type": media_type})
+    def put_manifest(self, reference: str, media_type: str, body: bytes) -> None:
+        """``PUT /manifests/<reference>``: a digest stores it with no tag; a tag points the tag at it."""
+        self.request("PUT", f"{self.base}/manifests/{reference}", data=body, headers={"Content-Type": media_type})
 
     def push_layout(self, layout: Path, root: dict[str, Any]) -> int:
         """Upload the image ``root`` (a descriptor) from an OCI layout directory, children first; return the blob count."""

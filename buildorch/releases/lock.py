@@ -34,12 +34,18 @@ def lock_path(image: str) -> Path:
     return lock_dir() / f"release-{hashlib.sha256(image.encode()).hexdigest()[:24]}.lock"
 
 
+def journal_path(images: list[str]) -> Path:
+    """Where the tag moves of a release of ``images`` are written before they start (see engine/registry_tags)."""
+    return lock_path(min(images)).with_suffix(".journal")
+
+
 @contextlib.contextmanager
-def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> Iterator[None]:
+def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> Iterator[tuple[int, ...]]:
     """Hold the release lock of every image in ``images`` (in one order, so two releases never deadlock).
 
     Waits for another release of the same image to finish tagging, saying so once; after
-    ``timeout`` seconds raises a BuildorchError that names the lock file.
+    ``timeout`` seconds raises a BuildorchError that names the lock file. Yields the
+    locks' file descriptors: a child that inherits them holds the locks until it exits.
     """
     held: list[IO[str]] = []
     try:
@@ -63,7 +69,7 @@ def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> 
                             f"is a release stuck? its lock file is {path}",
                         ) from None
                     time.sleep(0.2)
-        yield
+        yield tuple(h.fileno() for h in held)
     finally:
         for h in held:
             h.close()  # closing the file releases its flock

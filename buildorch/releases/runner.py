@@ -28,9 +28,9 @@ from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
 from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
-from buildorch.engine import buildx, registry
+from buildorch.engine import buildx, registry, registry_tags
 from buildorch.engine.buildx_text import parse_buildx_inspect
-from buildorch.releases.lock import release_lock
+from buildorch.releases.lock import journal_path, release_lock
 from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec, Reproducibility
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
@@ -184,13 +184,17 @@ def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
 
     Under the release lock of every destination: the tags to put back on a failure are
     read again there, so another release that tagged while this one verified is not undone.
+    The tags move in a child process that finishes even if this one is killed (engine/registry_tags).
     """
     result, plan = staged.result, staged.plan
-    with release_lock(list(staged.clients), out):
+    images = list(staged.clients)
+    with release_lock(images, out) as fds:
+        # a release of these images killed with its tagging child (a machine that went down) is completed first
+        registry_tags.recover(journal_path(images), out)
         main = staged.clients.get(plan.spec.image) or next(iter(staged.clients.values()))
         result.previous_tags = {t: main.digest_of(t) for t in plan.tags}
         result.previous_references = {f"{i}:{t}": c.digest_of(t) for i, c in staged.clients.items() for t in plan.tags}
-        tag_all(plan, result, staged.clients, out)
+        tag_all(plan, result, staged.clients, out, lock_fds=fds, journal=journal_path(images))
     staged.result.duration_seconds = round(time.monotonic() - staged.started, 1)
     return staged.result
 

@@ -96,6 +96,6 @@ def test_finish_reads_the_tags_to_put_back_under_the_lock(monkeypatch: pytest.Mo
     staged = runner.Staged(plan, None, result, {"localhost:5000/app": client}, time.monotonic())  # type: ignore[arg-type]
     client.tags["1.2"] = "sha256:other-release"  # another release tagged while this one verified
     seen: list[dict[str, str | None]] = []
-    monkeypatch.setattr(runner, "tag_all", lambda plan, result, clients, out: seen.append(dict(result.previous_references)))
+    monkeypatch.setattr(runner, "tag_all", lambda plan, result, clients, out, **kw: seen.append(dict(result.previous_references)))
     runner.finish(staged, io.StringIO())
     assert seen == [{"localhost:5000/app:1.2": "sha256:other-release"}]
