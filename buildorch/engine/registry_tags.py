@@ -152,7 +152,7 @@ def restore(client: Client, image: str, previous: dict[str, str | None]) -> list
         if now == before:
             continue
         if before is None:
-            problems.append(f"{image}:{tag}: created and cannot be removed through the registry API (it points at the verified index)")
+            problems.append(f"{image}:{tag}: created and cannot be removed through the registry API (it points at the index)")
             continue
         try:
             media, raw = client.manifest(before)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
 from buildorch.engine import buildx, registry, registry_tags
 from buildorch.engine.buildx_text import parse_buildx_inspect
-from buildorch.releases.lock import journal_path, release_lock
+from buildorch.releases.lock import journal_path, release_lock, scratch_dir
 from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec, Reproducibility
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
@@ -122,8 +121,8 @@ def stage(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None
     out = log or sys.stderr
     t0 = time.monotonic()
     check_supply(spec.supply, password=password)
-    with tempfile.TemporaryDirectory(prefix="buildorch-release-") as tmp:
-        plan = prepare_release(spec, layout_dir=Path(tmp) / "oci", log=out, strict=True)
+    with scratch_dir() as tmp:
+        plan = prepare_release(spec, layout_dir=tmp / "oci", log=out, strict=True)
         for w in plan.warnings:
             out.write(f"warning: {w}\n")
         repro = _check_reproducible(plan, out) if spec.reproducible else Reproducibility()

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import APP, buildorch, buildorch_json, docker, free_port
 from tests.integration.fault_proxy import TAG_PUT, Rule, fault_proxy
+from tests.integration.helpers import APP, buildorch, buildorch_json, docker, free_port
 
 pytestmark = pytest.mark.integration
 
