@@ -81,7 +81,7 @@ registry_tags.commit([move], Path(journal), Backoff(2, 0.05), sys.stderr)
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
 def test_a_release_killed_while_tagging_still_moves_every_tag(repo: tuple[str, str, str], tmp_path: Path, how: int) -> None:
-    name, old, new = repo
+    name, _, new = repo
     # each tag PUT takes 0.4 s through the proxy: the kill lands after the first and before the last
     with fault_proxy(0, [Rule("delay", "PUT", TAG_PUT, delay=0.4)]) as proxy:
         via = name.replace("localhost:5000", proxy.address)
@@ -121,7 +121,7 @@ def test_a_registry_failing_half_way_puts_the_moved_tags_back(repo: tuple[str, s
 
 
 def test_a_5xx_burst_is_retried_within_the_budget(repo: tuple[str, str, str], tmp_path: Path) -> None:
-    name, old, new = repo
+    name, _, new = repo
     with fault_proxy(0, [Rule("status", "PUT", r"/manifests/1\.2$", status=503, times=1)]) as proxy:
         via = name.replace("localhost:5000", proxy.address)
         out = io.StringIO()
