@@ -2,8 +2,9 @@
 
 No tag ever points at an image that was not verified: the index is pushed
 without a tag, pulled back by digest and run on every platform, and only then
-tagged with ``docker buildx imagetools create`` (one call, several ``-t``).
-A failure before that leaves every tag as it was. Example::
+tagged through the registry API by a child process that moves every tag or none,
+even when the release is killed (``engine/registry_tags``). A failure before that
+leaves every tag as it was. Example::
 
     from buildorch import ReleaseSpec, release
     result = release(ReleaseSpec(version="1.2.3", image="localhost:5000/team/app", context="app"))
