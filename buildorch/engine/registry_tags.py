@@ -65,14 +65,19 @@ def commit(moves: list[Move], journal: Path, backoff: Backoff, log: IO[str], *, 
     journal.parent.mkdir(parents=True, exist_ok=True)
     out_path, err_path = paths(journal)
     tmp = journal.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"moves": [asdict(m) for m in moves], "attempts": backoff.attempts, "base": backoff.base}))
-    os.replace(tmp, journal)  # the journal exists whole or not at all
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
-    with err_path.open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "buildorch.engine.registry_tags", str(journal)], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=err, start_new_session=True, pass_fds=keep_fds, env=env,
-        )  # fmt: skip
+    try:
+        tmp.write_text(json.dumps({"moves": [asdict(m) for m in moves], "attempts": backoff.attempts, "base": backoff.base}))
+        os.replace(tmp, journal)  # the journal exists whole or not at all
+        with err_path.open("wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "buildorch.engine.registry_tags", str(journal)], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=err, start_new_session=True, pass_fds=keep_fds, env=env,
+            )  # fmt: skip
+    except BaseException:  # Ctrl-C (or no python) before the child exists: nothing moved, no journal to complete
+        for p in (tmp, journal, err_path):
+            p.unlink(missing_ok=True)
+        raise
     interrupted = False
     while True:
         try:
@@ -131,9 +136,10 @@ def run_journal(journal: Path, log: IO[str] | None = None) -> dict[str, Any]:
             media, raw = client.manifest(move.digest)
             for tag in move.tags:
                 client.retrying(f"tag {tag}", functools.partial(client.put_manifest, tag, media, raw))
-        except RegistryError as exc:
+        except BuildorchError as exc:  # a RegistryError, or credentials that cannot be read
             problems = [p for m in [*done, move] for p in restore(Client(m.image, backoff, say), m.image, m.previous)]
-            outcome.update(ok=False, error=exc.message, status=exc.status, hint=exc.hint, image=move.image, problems=problems)
+            status = getattr(exc, "status", None)
+            outcome.update(ok=False, error=exc.message, status=status, hint=exc.hint, image=move.image, problems=problems)
             break
         done.append(move)
     journal.unlink(missing_ok=True)
