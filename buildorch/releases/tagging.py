@@ -46,7 +46,8 @@ def tag_all(
         fail(result, spec, f"tagging failed: {exc.message}")
         raise PushFailed(
             f"tagging {exc.image} failed after {attempts(backoff.attempts)}: {exc.message}",
-            "the verified index is pushed but untagged; release again once the registry is back",
+            # the registry's own hint first: buildorch login for a refusal, a full disk
+            exc.hint or "the verified index is pushed but untagged; release again once the registry is back",
             details=exc.details or ["no tag was changed"],
         ) from exc
     for image, client in clients.items():
