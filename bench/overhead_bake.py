@@ -55,7 +55,8 @@ def run(b: Bench) -> list[Ratio]:
 
     def ours(hcl: Path, *extra: str) -> list[str]:
         return [
-            *(b.buildorch, "bake", "-f", str(hcl), "app", "--cache", "none"),
+            # buildx 0.17+ asks for the context, which lies outside the current directory (both sides get it)
+            *(b.buildorch, "bake", "-f", str(hcl), "app", "--cache", "none", "--allow", f"fs.read={b.workdir}"),
             *("--version", VERSION, "--build-time", BUILD_TIME, *extra),
         ]
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from buildorch.builds import flags
 from buildorch.builds.spec import Progress
 from buildorch.core.validation import PlatformList, check_identifier
 from buildorch.core.versioning import check_explicit
@@ -203,6 +204,12 @@ class BakeSpec(BaseModel):
     builder: str | None = None
     progress: Progress = "auto"
     metadata_file: Path | None = None
+    allow: list[str] = Field(default_factory=list)
+
+    @field_validator("allow")
+    @classmethod
+    def _allow(cls, v: list[str]) -> list[str]:
+        return [flags.check_allow(a) for a in v]
 
     @field_validator("overrides")
     @classmethod
@@ -228,7 +235,8 @@ class BakeSpec(BaseModel):
             try:
                 f.read_bytes().decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise ValueError(f"bake file {f} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+                bad = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+                raise ValueError(f"bake file {f} is not UTF-8 text ({bad})") from None
             except OSError as exc:
                 raise ValueError(f"bake file {f} cannot be read: {exc.strerror}") from None
         return v

@@ -104,6 +104,8 @@ class BakePlan:
         args = ["buildx", "bake"]
         if self.spec.builder:
             args += ["--builder", self.spec.builder]
+        for entitlement in self.spec.allow:  # the user's grants, for paths the bake file names
+            args += ["--allow", entitlement]
         for d in allow:
             args += ["--allow", f"fs={d}"]
         return [*args, "--file", definition_file, "--progress", "rawjson", "--metadata-file", meta, *self.definition.target]

@@ -27,7 +27,7 @@ from buildorch.builds import cache, history
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.spec import BuildResult
-from buildorch.core.errors import BuildorchError, EngineError
+from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx
 
@@ -90,7 +90,11 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
 def entitlements(plan: BakePlan) -> list[str]:
     """Directories to grant with ``--allow fs=`` (buildx 0.17+ has the flag and asks for it; 0.13 has neither)."""
     dirs = plan.cache_dirs_outside()
-    if not dirs or buildx.buildx_release() < (0, 17):
+    if not dirs and not plan.spec.allow:
+        return []
+    if buildx.buildx_release() < (0, 17):
+        if plan.spec.allow:
+            raise InputError("bake --allow needs buildx 0.17 or newer", "drop --allow: this buildx asks for no entitlement")
         return []
     return dirs
 

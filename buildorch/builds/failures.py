@@ -8,15 +8,18 @@ tracker names its target too); everything else is decided here, once.
 from __future__ import annotations
 
 import re
+import shlex
 
 from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.rows import fold
-from buildorch.core.errors import BuildFailed, BuildorchError, PushFailed
+from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed
 
 # What buildx and BuildKit print when the registry, not a step, failed the build.
 PUSH_FAILURE = re.compile(r"failed to push|failed to do request|pushing|push access denied|server gave HTTP response", re.I)
 STEP_HINT = "fix the step, or debug its stage: buildorch debug CONTEXT --target STAGE"
 CRASH_HINT = "a buildx bug: try another buildx version, or simplify the bake"
+# buildx 0.17+ asks before a build or bake reads or writes a path outside the current directory.
+_ENTITLEMENT = re.compile(r'additional privileges requested: pass (?:"--allow=([^"]+)"|--allow=(\S+))')
 
 
 def translate_failure(tracker: ProgressTracker, exc: BuildorchError) -> BuildorchError:
@@ -32,6 +35,13 @@ def translate_failure(tracker: ProgressTracker, exc: BuildorchError) -> Buildorc
         panic = next((m for m in tracker.messages if m.startswith("panic:")), None)
         if panic:  # buildx itself crashed (0.13.1 does on a bake target: context with an empty result)
             return BuildFailed(f"docker buildx crashed: {panic}", CRASH_HINT, details=tracker.messages[-5:])
+        wanted = _ENTITLEMENT.search(summary)
+        if wanted:
+            grant = wanted.group(1) or wanted.group(2)
+            return InputError(
+                f"{tracker.what} needs the entitlement {grant} (a path outside the current directory)",
+                f"grant it with --allow {shlex.quote(grant)}, or run from a directory that holds the paths",
+            )
         if PUSH_FAILURE.search(summary):
             return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
         return BuildFailed(f"{tracker.what} failed: {summary}", details=tracker.messages[-20:])

@@ -7,9 +7,10 @@ import functools
 import json
 import sys
 import time
-from typing import IO, Any
+from typing import IO
 
 from buildorch.builds import cache
+from buildorch.builds.describe import describe_images
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.frontend import frontend_warning
@@ -19,9 +20,8 @@ from buildorch.builds.spec import BuildResult, BuildSpec
 from buildorch.builds.stages import confirm_target
 from buildorch.core import csvspec, dockerfile, references
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, InputError, PushFailed
-from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, with_retries
-from buildorch.engine import buildx, containerd
+from buildorch.engine import buildx
 from buildorch.engine.buildx_text import containerd_store, parse_buildx_inspect
 
 
@@ -130,7 +130,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     result.loaded = plan.output == "load"
     result.pushed = plan.output == "push"
     result.tags = [t for inv in plan.invocations for t in inv.tags]
-    _describe_images(plan, result)
+    describe_images(plan, result)
     # Imported after the build: their pydantic models would otherwise load before BuildKit starts.
     from buildorch.builds import history
     from buildorch.builds.cache_usage import remember_registry_cache
@@ -243,49 +243,19 @@ def _without_cache_export(argv: list[str]) -> list[str]:
     return out
 
 
-def _describe_images(plan: BuildPlan, result: BuildResult) -> None:
-    """Fill image id, size and per-platform digests; check the cache covers every platform."""
-    if not result.tags:
-        return
-    name = result.tags[0].rsplit(":", 1)[0] if ":" in result.tags[0].rsplit("/", 1)[-1] else result.tags[0]
-    manifest: Any = None
-    if result.loaded:
-        img = buildx.image_inspect(result.tags[0])
-        if img:
-            result.image_id = img.get("Id")
-            result.size_bytes = img.get("Size")
-            index = containerd.store_blob(result.image_id) if result.image_id else None
-            if index and index.get("manifests"):
-                result.platform_digests = platform_digests(index)
-            manifest = containerd.store_blob
-    elif result.pushed:
-        result.platform_digests = platform_digests(buildx.imagetools_raw(result.tags[0]))
-
-        def manifest(digest: str) -> Any:
-            return buildx.imagetools_raw(f"{name}@{digest}")
-
-    if len(result.platform_digests) > 1 and plan.cache.cache_to and manifest is not None:
-        layers: dict[str, set[str]] = {}
-        for p, digest in result.platform_digests.items():
-            doc = manifest(digest)
-            if doc:
-                layers[p] = {m["digest"] for m in doc.get("layers") or []}
-        missing = cache.missing_platforms(plan.cache, layers)
-        if missing:
-            result.warnings.append(f"the exported cache lacks layers for {', '.join(missing)} (moby/buildkit#2822)")
-        result.cache_platforms_missing = missing
-
-
 def _run_invocation(
     inv: Invocation, spec: BuildSpec, result: BuildResult, renderer: Renderer | None, out: IO[str]
 ) -> None:
     tracker = ProgressTracker()  # notes the start time: see ``reused``
     running = buildx.stream(inv.argv, what="docker buildx build")
-    # BuildKit is at work from here: the view (rich, for a live one) and python-on-whales
-    # (for the image inspect after the build) load meanwhile, off the build's critical path.
+    # BuildKit is at work from here: the view (rich, for a live one) loads meanwhile, off the
+    # build's critical path, and so does python-on-whales for what reads a pushed image after it.
+    # A loaded image is read from the containerd store (describe.py): importing python-on-whales
+    # then would only take CPU from BuildKit (a fully cached build is over in well under a second).
     try:
         renderer = renderer or _renderer(spec, inv, out)
-        buildx.warm()
+        if "--load" not in inv.argv:
+            buildx.warm()
     except BaseException:
         running.close()
         raise

@@ -44,6 +44,10 @@ def bake(
     builder: options.BuilderOpt = None,
     progress: options.ProgressOpt = "auto",
     metadata_file: options.MetadataFileOpt = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(help="Entitlement, as buildx bake takes it: fs.read=PATH for a path outside this directory; repeatable."),
+    ] = None,
     json_out: options.JsonOpt = False,
     report: options.ReportOpt = None,
     dotenv: options.DotenvOpt = None,
@@ -77,6 +81,7 @@ def bake(
         builder=builder,
         progress=progress,
         metadata_file=metadata_file,
+        allow=allow or [],
     )
     from buildorch.bakes.runner import plan_bake, run_plan
 

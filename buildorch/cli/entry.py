@@ -7,6 +7,7 @@ Everything else goes to :func:`buildorch.cli.app.main`.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -20,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:
             sys.exit(0)
         return 0
+    # The CLI uses no pydantic plugin; looking for them scans every installed distribution's
+    # entry points (20 ms of a 0.4 s start-up in a development venv). A value you set wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from buildorch.cli.app import main as cli_main
 
     return cli_main(argv)

@@ -10,7 +10,8 @@ every one of its components and their pydantic models (0.1 s, a fifth of a fully
 cached 0.55 s build). ``buildx build``/``bake`` are therefore started by
 :func:`stream`, which launches the process at once with the same Popen-and-reader-
 threads scheme as python-on-whales' ``stream_stdout_and_stderr``; the caller then
-loads python-on-whales (:func:`warm`) and its renderer while BuildKit works.
+loads its renderer, and python-on-whales (:func:`warm`) when the calls after the build
+need it, while BuildKit works.
 """
 
 from __future__ import annotations

@@ -346,3 +346,39 @@ def test_the_file_escapes_only_what_this_buildx_printed_unescaped() -> None:
     assert new == {"tags": ["a:$${X}"], "args": {"$${K}": "$${V}"}, "labels": {"l": "%%{d}"}, "dockerfile-inline": "$${I}"}
     old = json.loads(bake_plan.definition_text({"t": target}))["target"]["t"]  # 0.13 printed them as they are
     assert old["args"] == {"$${K}": "$$${V}"} and old["labels"] == {"l": "%%%{d}"}
+
+
+@pytest.mark.parametrize(
+    ("line", "grant"),
+    [
+        ('ERROR: additional privileges requested: pass "--allow=fs.read=/tmp/x y" to grant', "fs.read=/tmp/x y"),
+        ("ERROR: additional privileges requested: pass --allow=fs.read=/srv/ctx to grant", "fs.read=/srv/ctx"),
+    ],
+)
+def test_buildx_asking_for_an_entitlement_is_a_bad_input_that_names_the_flag(line: str, grant: str) -> None:
+    # buildx 0.17+ refuses a bake whose file names a path outside the current directory until it is granted.
+    from buildorch.builds.failures import translate_failure
+    from buildorch.builds.progress import ProgressTracker
+    from buildorch.core.errors import BuildorchError
+
+    t = ProgressTracker(started_at=0.0)
+    t.feed(line + "\n")
+    err = translate_failure(t, BuildorchError("docker buildx bake failed"))
+    assert isinstance(err, InputError) and err.exit_code == 2
+    assert grant in err.message and err.hint is not None and "--allow" in err.hint
+
+
+def test_bake_allow_is_checked_and_passed_before_the_cache_grants(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="name the path"):
+        BakeSpec(allow=["fs.read"])
+    monkeypatch.chdir(DATA)
+    FakeBuildx(monkeypatch, lambda a, env: printed("chain"), derived=VINFO)
+    spec = BakeSpec(files=[Path("chain.hcl")], version="1.2.3", build_time=VINFO.build_time, allow=["fs.read=/srv/ctx"])
+    plan = plan_bake(spec)
+    argv = plan.argv("/d.json", "/m.json", allow=plan.cache_dirs_outside())
+    assert argv[2:6] == ["--allow", "fs.read=/srv/ctx", "--allow", f"fs={cache_dir}"]
+    monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))
+    with pytest.raises(InputError, match="needs buildx 0.17"):
+        bake_runner.entitlements(plan)
