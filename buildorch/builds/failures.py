@@ -46,6 +46,9 @@ def translate_failure(tracker: ProgressTracker, exc: BuildorchError) -> Buildorc
             return PushFailed(f"push failed: {summary}", "is the registry up and does it accept pushes?")
         return BuildFailed(f"{tracker.what} failed: {summary}", details=tracker.messages[-20:])
     name = tracker.step_name(failed)
+    if name.startswith(("exporting to image", "pushing")) and PUSH_FAILURE.search(failed.error or ""):
+        # the registry failed the push (build --push), not a step of the Dockerfile: exit 4, not "fix the step"
+        return PushFailed(f"push failed: {failed.error}", "is the registry up and does it accept pushes?")
     told = fold(name)  # cache mounts and line continuations say nothing about what failed
     short = told if len(told) <= 140 else told[:137] + "..."
     code = re.search(r"exit code: (\d+)", failed.error or "")

@@ -20,6 +20,7 @@ import functools
 import http.client
 import json
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -50,9 +51,22 @@ class RegistryError(PushFailed):
 
     @property
     def transient(self) -> bool:
+        if full_disk(self.message):
+            return False  # the registry's storage stays full until someone frees it: retrying fills nothing
         if self.status is not None:
             return self.status >= 500 or self.status == 429
         return is_transient(self.message)
+
+
+# What a storage driver says when the registry's disk or quota is full. distribution answers it as
+# HTTP 500 UNKNOWN with the driver's error as ``detail`` (errcode.ErrorCodeUnknown.WithDetail).
+_FULL_DISK = re.compile(r"no space left on device|disk quota exceeded|not enough space|insufficient storage", re.I)
+FULL_DISK_HINT = "the registry's storage is full: free space there (delete images, garbage-collect), then release again"
+
+
+def full_disk(text: str) -> bool:
+    """Whether a registry's error says its storage is full (a 507, or a 5xx whose detail says so)."""
+    return bool(_FULL_DISK.search(text)) or "HTTP 507 " in text
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -154,6 +168,8 @@ class Client:
 
     def _http_error(self, code: int, reason: str, method: str, url: str, body: str, challenge: str = "") -> RegistryError:
         text = f"HTTP {code} {reason} from {method} {_path(url)} on {self.host}: {_error_text(body)}"
+        if full_disk(text):
+            return RegistryError(f"{self.host} is out of space ({text})", code, FULL_DISK_HINT)
         if code in (401, 403):
             # a token without the scope this request needs (read-only credentials pushing) is a denial, not a bad password
             denied = code == 403 or 'error="insufficient_scope"' in challenge
@@ -305,9 +321,9 @@ class Client:
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(path.stat().st_size)},
             )
 
-    def put_manifest(self, digest: str, media_type: str, body: bytes) -> None:
-        """``PUT /manifests/<digest>``: stored under its digest, no tag."""
-        self.request("PUT", f"{self.base}/manifests/{digest}", data=body, headers={"Content-Type": media_type})
+    def put_manifest(self, reference: str, media_type: str, body: bytes) -> None:
+        """``PUT /manifests/<reference>``: a digest stores it with no tag; a tag points the tag at it."""
+        self.request("PUT", f"{self.base}/manifests/{reference}", data=body, headers={"Content-Type": media_type})
 
     def push_layout(self, layout: Path, root: dict[str, Any]) -> int:
         """Upload the image ``root`` (a descriptor) from an OCI layout directory, children first; return the blob count."""
@@ -350,11 +366,20 @@ def _path(url: str) -> str:
 
 
 def _error_text(body: str) -> str:
-    """The ``errors[].message`` of a registry's JSON error, else the body's start."""
+    """The ``errors[]`` of a registry's JSON error (code, message and a string ``detail``), else the body's start.
+
+    The detail matters: distribution says "UNKNOWN unknown error" for every storage failure and
+    puts the cause (``no space left on device``) there only.
+    """
     try:
         errs = json.loads(body).get("errors") or []
-        return "; ".join(f"{e.get('code', '')} {e.get('message', '')}".strip() for e in errs) or body.strip()[:200]
-    except (ValueError, AttributeError):
+        parts = [
+            " ".join(str(x) for x in (e.get("code", ""), e.get("message", "")) if x)
+            + (f": {e['detail'][:200]}" if isinstance(e.get("detail"), str) and e["detail"] else "")
+            for e in errs
+        ]
+        return "; ".join(p for p in parts if p) or body.strip()[:200]
+    except (ValueError, AttributeError, TypeError):
         return body.strip()[:200] or "no details"
 
 

@@ -16,6 +16,8 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,12 +36,18 @@ def lock_path(image: str) -> Path:
     return lock_dir() / f"release-{hashlib.sha256(image.encode()).hexdigest()[:24]}.lock"
 
 
+def journal_path(images: list[str]) -> Path:
+    """Where the tag moves of a release of ``images`` are written before they start (see engine/registry_tags)."""
+    return lock_path(min(images)).with_suffix(".journal")
+
+
 @contextlib.contextmanager
-def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> Iterator[None]:
+def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> Iterator[tuple[int, ...]]:
     """Hold the release lock of every image in ``images`` (in one order, so two releases never deadlock).
 
     Waits for another release of the same image to finish tagging, saying so once; after
-    ``timeout`` seconds raises a BuildorchError that names the lock file.
+    ``timeout`` seconds raises a BuildorchError that names the lock file. Yields the
+    locks' file descriptors: a child that inherits them holds the locks until it exits.
     """
     held: list[IO[str]] = []
     try:
@@ -63,7 +71,51 @@ def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> 
                             f"is a release stuck? its lock file is {path}",
                         ) from None
                     time.sleep(0.2)
-        yield
+        yield tuple(h.fileno() for h in held)
     finally:
         for h in held:
             h.close()  # closing the file releases its flock
+
+
+SCRATCH_PREFIX = "buildorch-release-"
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A temporary directory for one release (its OCI layout), locked while in use; stale ones are removed first.
+
+    A SIGKILL skips ``TemporaryDirectory``'s clean-up: the next release removes every such
+    directory whose ``.lock`` nobody holds (its release is gone). No ``/proc`` is needed.
+    """
+    sweep_scratch()
+    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    with open(path / ".lock-new", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        os.replace(path / ".lock-new", path / ".lock")  # appears already held: a sweep never takes it in between
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_scratch(root: Path | None = None, *, grace: float = 3600.0) -> list[Path]:
+    """Remove the release scratch directories of releases that ended without cleaning up; return them.
+
+    One without a ``.lock`` is being created (or predates locks): left alone for ``grace`` seconds.
+    """
+    removed = []
+    for d in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        lock_file = d / ".lock"
+        try:
+            if not lock_file.exists():
+                if time.time() - d.stat().st_mtime > grace:
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(d)
+                continue
+            with open(lock_file, "a") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held: its release is running
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+        except (BlockingIOError, OSError):
+            continue
+    return removed

@@ -229,6 +229,9 @@ def plan_release(
     if spec.semver.build:
         tag_plan.notes.insert(0, f"'+' is not allowed in a Docker tag: {spec.version} is tagged {spec.semver.tag}")
     labels = release_labels(spec, vinfo, git)
+    # buildx's metadata file goes in the release's scratch directory (removed after use, swept after a kill),
+    # not buildorch-metadata-PID.json in /tmp, where nothing removes it
+    metadata_file = layout_dir.parent / "build-metadata.json" if layout_dir is not None else None
     if push_method == "upload" and layout_dir is None:
         layout_dir = Path("<temporary directory>")  # a plan for --dry-run; release() passes a real one
     try:
@@ -248,6 +251,7 @@ def plan_release(
             progress=spec.progress,
             cache=CachePolicy(kind="registry", ref=f"{spec.image}:buildcache"),
             provenance=_provenance(spec),
+            metadata_file=metadata_file,
         )
     except ValidationError as exc:
         raise InputError(validation_message(exc)) from exc

@@ -45,10 +45,11 @@ def plan_lines(plan: ReleasePlan, commands: list[str]) -> list[str]:
                                       sup.sign),
                                      ("a signed SBOM attestation per platform", sup.sbom and sup.sign)) if on]
         lines.append(f"3b. supply chain, offline, before any tag: {'; '.join(what_else)}")
-    lines.append("4. tag the verified index, one call per image (a failure puts every moved tag back):")
+    lines.append("4. tag the verified index through the registry API (PUT /manifests/TAG), all or none, in a process that")
+    lines.append("   finishes even if the release is killed; a registry failure puts every moved tag back:")
     for image in spec.destinations:
         tags = " ".join(f"-t {r}" for r in plan.references_of(image))
-        lines.append(f"     docker buildx imagetools create {tags} {image}@<index digest>")
+        lines.append(f"     {tags} <- {image}@<index digest>")
     lines += [f"     note: {n}" for n in plan.tag_notes]
     lines.append(f"5. write release.json and release.md to {spec.reports_dir}/")
     lines += [f"warning: {w}" for w in plan.warnings]

@@ -2,8 +2,9 @@
 
 No tag ever points at an image that was not verified: the index is pushed
 without a tag, pulled back by digest and run on every platform, and only then
-tagged with ``docker buildx imagetools create`` (one call, several ``-t``).
-A failure before that leaves every tag as it was. Example::
+tagged through the registry API by a child process that moves every tag or none,
+even when the release is killed (``engine/registry_tags``). A failure before that
+leaves every tag as it was. Example::
 
     from buildorch import ReleaseSpec, release
     result = release(ReleaseSpec(version="1.2.3", image="localhost:5000/team/app", context="app"))
@@ -15,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,9 +28,9 @@ from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
 from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
-from buildorch.engine import buildx, registry
+from buildorch.engine import buildx, registry, registry_tags
 from buildorch.engine.buildx_text import parse_buildx_inspect
-from buildorch.releases.lock import release_lock
+from buildorch.releases.lock import journal_path, release_lock, scratch_dir
 from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec, Reproducibility
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
@@ -122,8 +122,8 @@ def stage(spec: ReleaseSpec, *, log: IO[str] | None = None, password: str | None
     out = log or sys.stderr
     t0 = time.monotonic()
     check_supply(spec.supply, password=password)
-    with tempfile.TemporaryDirectory(prefix="buildorch-release-") as tmp:
-        plan = prepare_release(spec, layout_dir=Path(tmp) / "oci", log=out, strict=True)
+    with scratch_dir() as tmp:
+        plan = prepare_release(spec, layout_dir=tmp / "oci", log=out, strict=True)
         for w in plan.warnings:
             out.write(f"warning: {w}\n")
         repro = _check_reproducible(plan, out) if spec.reproducible else Reproducibility()
@@ -184,13 +184,17 @@ def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
 
     Under the release lock of every destination: the tags to put back on a failure are
     read again there, so another release that tagged while this one verified is not undone.
+    The tags move in a child process that finishes even if this one is killed (engine/registry_tags).
     """
     result, plan = staged.result, staged.plan
-    with release_lock(list(staged.clients), out):
+    images = list(staged.clients)
+    with release_lock(images, out) as fds:
+        # a release of these images killed with its tagging child (a machine that went down) is completed first
+        registry_tags.recover(journal_path(images), out)
         main = staged.clients.get(plan.spec.image) or next(iter(staged.clients.values()))
         result.previous_tags = {t: main.digest_of(t) for t in plan.tags}
         result.previous_references = {f"{i}:{t}": c.digest_of(t) for i, c in staged.clients.items() for t in plan.tags}
-        tag_all(plan, result, staged.clients, out)
+        tag_all(plan, result, staged.clients, out, lock_fds=fds, journal=journal_path(images))
     staged.result.duration_seconds = round(time.monotonic() - staged.started, 1)
     return staged.result
 

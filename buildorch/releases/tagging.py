@@ -1,45 +1,56 @@
-"""Moving a release's tags: every tag in every destination, all or none.
+"""Moving a release's tags: every tag in every destination, all or none, even when the release is killed.
 
 Reused by anything that tags a verified index (``release``, a bake release): ``tag_all``
-moves the tags image by image with ``buildx imagetools create`` (retried) and, when one
-image fails, puts back what it had moved in it and in the images before it
-(``ReleaseResult.previous_references``) before raising PushFailed.
+hands the moves of every destination to :mod:`buildorch.engine.registry_tags`, whose
+child process moves them with the registry API (retried) and, when one image fails,
+puts back what it had moved in it and in the images before it
+(``ReleaseResult.previous_references``); then PushFailed says what could not be.
 """
 
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import IO
 
-from buildorch.core.errors import BuildorchError, PushFailed
-from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
-from buildorch.engine import buildx, registry
+from buildorch.core.errors import PushFailed
+from buildorch.core.retry import Backoff
+from buildorch.engine import registry, registry_tags
+from buildorch.releases.lock import journal_path
 from buildorch.releases.models import ReleaseResult, ReleaseSpec
 from buildorch.releases.plan import ReleasePlan
 from buildorch.releases.report import write_reports
 
 
-def tag_all(plan: ReleasePlan, result: ReleaseResult, clients: dict[str, registry.Client], out: IO[str]) -> None:
-    """Tag ``result.index_digest`` in every destination of ``clients``, in order; all or none.
+def tag_all(
+    plan: ReleasePlan, result: ReleaseResult, clients: dict[str, registry.Client], out: IO[str],
+    *, lock_fds: tuple[int, ...] = (), journal: Path | None = None,
+) -> None:  # fmt: skip
+    """Tag ``result.index_digest`` in every destination of ``clients``; all or none.
 
+    Call it under the release lock of every destination (``lock_fds``: the child keeps it).
     When one destination fails (after retries), the tags already moved in it and in the
     destinations before it are put back (``result.previous_references``) and PushFailed says what could not be.
     """
     spec, digest = plan.spec, str(result.index_digest)
     backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
-    done: list[str] = []
+    moves = [
+        registry_tags.Move(image, digest, plan.tags, {t: result.previous_references.get(f"{image}:{t}") for t in plan.tags})
+        for image in clients
+    ]
+    for image in clients:
+        out.write(f"tag: {', '.join(plan.tags)} of {image} -> {digest}\n")
+    try:
+        registry_tags.commit(moves, journal or journal_path(list(clients)), backoff, out, keep_fds=lock_fds)
+    except registry_tags.TagsNotMoved as exc:
+        fail(result, spec, f"tagging failed: {exc.message}")
+        raise PushFailed(
+            f"tagging {exc.image} failed after {attempts(backoff.attempts)}: {exc.message}",
+            # the registry's own hint first: buildorch login for a refusal, a full disk
+            exc.hint or "the verified index is pushed but untagged; release again once the registry is back",
+            details=exc.details or ["no tag was changed"],
+        ) from exc
     for image, client in clients.items():
-        try:
-            move_tags(image, plan.references_of(image), digest, backoff, out)
-        except BuildorchError as exc:
-            problems = restore_tags(plan, result, {i: clients[i] for i in [*done, image]})
-            fail(result, spec, f"tagging failed: {first_line(exc)}")
-            raise PushFailed(
-                f"tagging {image} failed after {attempts(backoff.attempts)}: {first_line(exc)}",
-                "the verified index is pushed but untagged; release again once the registry is back",
-                details=problems or ["no tag was changed"],
-            ) from exc
-        done.append(image)
         moved_to = {t: client.digest_of(t) for t in plan.tags}
         wrong = [t for t, d in moved_to.items() if d != digest]
         if wrong:
@@ -53,44 +64,13 @@ def restore_tags(plan: ReleasePlan, result: ReleaseResult, clients: dict[str, re
     problems: list[str] = []
     for image, client in clients.items():
         before = {t: result.previous_references.get(f"{image}:{t}") for t in plan.tags}
-        problems += [f"{image}:{p}" for p in restore(image, before, client)]
+        problems += restore(image, before, client)
     return problems
-
-
-def move_tags(image: str, references: list[str], digest: str, backoff: Backoff, out: IO[str]) -> None:
-    """Point every one of ``references`` at ``image@digest``: one ``imagetools create``, retried when the failure may pass."""
-    argv = ["buildx", "imagetools", "create", *[a for r in references for a in ("-t", r)], f"{image}@{digest}"]
-    out.write(f"tag: {', '.join(r.rsplit(':', 1)[1] for r in references)} of {image} -> {digest}\n")
-
-    def transient(exc: Exception) -> bool:
-        return is_transient(" ".join([str(exc), *getattr(exc, "details", [])]))
-
-    def create() -> str:
-        return buildx.run(argv, what="imagetools create")
-
-    with_retries(create, what="tag", backoff=backoff, transient=transient, log=out)
 
 
 def restore(image: str, previous: dict[str, str | None], client: registry.Client) -> list[str]:
-    """Put back tags that a failed ``imagetools create`` moved; say what could not be."""
-    problems = []
-    for tag, before in previous.items():
-        try:
-            now = client.digest_of(tag)
-        except BuildorchError:
-            problems.append(f"{tag}: could not be read back (registry down?); it pointed at {before or 'nothing'}")
-            continue
-        if now == before:
-            continue
-        if before is None:
-            problems.append(f"{tag}: created and cannot be removed through the registry API (it points at the verified index)")
-            continue
-        try:
-            buildx.run(["buildx", "imagetools", "create", "-t", f"{image}:{tag}", f"{image}@{before}"], what="restore tag")
-            problems.append(f"{tag}: moved back to {before}")
-        except BuildorchError as exc:
-            problems.append(f"{tag}: could not be moved back to {before}: {first_line(exc)}")
-    return problems
+    """Put back tags that a failed tagging moved (``IMAGE:TAG: what happened`` per tag that had moved)."""
+    return registry_tags.restore(client, image, previous)
 
 
 def fail(result: ReleaseResult, spec: ReleaseSpec, why: str) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.fault_proxy import TAG_PUT, Rule, fault_proxy
 from tests.integration.helpers import APP, buildorch, buildorch_json, docker, free_port
-from tests.integration.registry_proxy import failing_registry
 
 pytestmark = pytest.mark.integration
 
@@ -205,13 +205,14 @@ def test_registry_failing_mid_release_exits_4_and_tags_nothing(
     before = tags_of(image)
     port = free_port()
     via_proxy = image.replace("localhost:5000", f"localhost:{port}")
-    with failing_registry(port, mode) as proxy:
+    rule = Rule("status", "POST|PUT|PATCH|DELETE", status=503) if mode == "refuse-writes" else Rule("status", "PUT", TAG_PUT)
+    with fault_proxy(port, [rule]) as proxy:
         r = release(repo, via_proxy, "1.2.5", tmp_path, *FAST_RETRY)
     assert r.returncode == 4, r.stderr[-2000:]
-    assert proxy.refused >= 2  # retried
+    assert len(proxy.faults) >= 2  # retried
     last = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
     # buildx 0.13 names the status (503 Service Unavailable); current buildx the registry's error (unavailable: ...)
-    said = ("503 Service Unavailable", "registry going down (test proxy)")
+    said = ("503 Service Unavailable", "fault injected by the test proxy")
     assert last and any(s in last[0] for s in said) and "after 2 attempts" in last[0], r.stderr[-2000:]
     assert ("tagging" in last[0]) == (mode == "refuse-tags")
     assert "Traceback" not in r.stderr

@@ -110,3 +110,17 @@ def test_four_two_platform_builds_at_once_count_each_platforms_step_once() -> No
     assert t.steps_total == 10
     per_platform = sorted((s.platform or "", s.name.split("]")[0].split()[-1]) for s in t.step_results())
     assert len(set(per_platform)) == 10
+
+
+def test_a_push_refused_in_the_image_export_is_a_push_failure() -> None:
+    """build --push through a registry that answers 503: BuildKit fails its export step; that is exit 4, not a step."""
+    from buildorch.builds.failures import translate_failure
+    from buildorch.core.errors import BuildorchError, PushFailed
+
+    t = ProgressTracker(started_at=0.0)
+    t.feed('{"vertexes":[{"digest":"d9","name":"exporting to image","error":"failed to push 127.0.0.1:5999/a:1: '
+           'failed commit on ref \\"index-sha256:6b\\": unexpected status from PUT request to '
+           'http://127.0.0.1:5999/v2/a/manifests/1: 503 Service Unavailable"}]}\n')
+    err = translate_failure(t, BuildorchError("docker buildx build failed"))
+    assert isinstance(err, PushFailed) and err.exit_code == 4
+    assert err.message.startswith("push failed: failed to push 127.0.0.1:5999/a:1") and "503" in err.message

@@ -144,3 +144,34 @@ def test_loopback_registries_are_plain_http(address: str, plain: bool) -> None:
     # one rule for the registry client and the reachability probe: loopback (incl. [::1]) is plain HTTP
     assert plain_http(address) is plain
     assert base_url(address) == f"{'http' if plain else 'https'}://{address}"
+
+
+# distribution's answer when its storage driver cannot write (ErrorCodeUnknown.WithDetail(err)): HTTP 500
+_FULL = (
+    '{"errors":[{"code":"UNKNOWN","message":"unknown error",'
+    '"detail":"filesystem: write /var/lib/registry/x: no space left on device"}]}'
+)
+
+
+def test_a_full_disk_is_named_and_not_retried() -> None:
+    client = Client("localhost:5000/a")
+    url = "http://localhost:5000/v2/a/blobs/uploads/x?_state=s"
+    err = client._http_error(500, "Internal Server Error", "PUT", url, _FULL)
+    assert "localhost:5000 is out of space" in err.message and "no space left on device" in err.message
+    assert err.status == 500 and not err.transient  # retrying would fill nothing
+    assert err.hint and "storage is full" in err.hint
+    plain = client._http_error(500, "Internal Server Error", "PUT", "http://localhost:5000/v2/a/x", '{"errors":[]}')
+    assert plain.transient and "out of space" not in plain.message
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [(_FULL, "UNKNOWN unknown error: filesystem: write /var/lib/registry/x: no space left on device"),
+     ('{"errors":[{"code":"DENIED","message":"no","detail":{"k":1}}]}', "DENIED no"),
+     ('{"errors":[{"message":"m"}]}', "m"), ('{"errors":"x"}', '{"errors":"x"}'), ("<html>oops", "<html>oops"),
+     ("", "no details")],
+)  # fmt: skip
+def test_error_text_keeps_a_string_detail(body: str, text: str) -> None:
+    from buildorch.engine.registry import _error_text
+
+    assert _error_text(body) == text

@@ -96,6 +96,46 @@ def test_finish_reads_the_tags_to_put_back_under_the_lock(monkeypatch: pytest.Mo
     staged = runner.Staged(plan, None, result, {"localhost:5000/app": client}, time.monotonic())  # type: ignore[arg-type]
     client.tags["1.2"] = "sha256:other-release"  # another release tagged while this one verified
     seen: list[dict[str, str | None]] = []
-    monkeypatch.setattr(runner, "tag_all", lambda plan, result, clients, out: seen.append(dict(result.previous_references)))
+    monkeypatch.setattr(runner, "tag_all", lambda plan, result, clients, out, **kw: seen.append(dict(result.previous_references)))
     runner.finish(staged, io.StringIO())
     assert seen == [{"localhost:5000/app:1.2": "sha256:other-release"}]
+
+
+_SCRATCH_HOLDER = """
+import sys, time
+from buildorch.releases.lock import scratch_dir
+with scratch_dir() as d:
+    print(d, flush=True)
+    time.sleep(30)
+"""
+
+
+def test_scratch_of_a_killed_release_is_swept_and_a_running_ones_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    root = Path(__file__).resolve().parents[3]
+    env = {**__import__("os").environ, "TMPDIR": str(tmp_path)}
+    running = subprocess.Popen([sys.executable, "-c", _SCRATCH_HOLDER], cwd=root, stdout=subprocess.PIPE, env=env)
+    killed = subprocess.Popen([sys.executable, "-c", _SCRATCH_HOLDER], cwd=root, stdout=subprocess.PIPE, env=env)
+    assert running.stdout is not None and killed.stdout is not None
+    alive, dead = Path(running.stdout.readline().decode().strip()), Path(killed.stdout.readline().decode().strip())
+    killed.kill()  # SIGKILL: no clean-up ran
+    killed.wait()
+    assert dead.is_dir()
+    young = tmp_path / f"{lock.SCRATCH_PREFIX}being-made"
+    young.mkdir()  # no .lock yet: a release creating it right now
+    try:
+        assert lock.sweep_scratch(tmp_path) == [dead]
+        assert alive.is_dir() and young.is_dir() and not dead.exists()
+    finally:
+        running.kill()
+        running.wait()
+    assert lock.sweep_scratch(tmp_path) == [alive]
+
+
+def test_a_scratch_dir_is_removed_after_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with lock.scratch_dir() as d:
+        (d / "oci").mkdir()
+    assert not d.exists() and list(tmp_path.iterdir()) == []

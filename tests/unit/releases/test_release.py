@@ -120,6 +120,8 @@ def test_plan_builds_by_digest_with_cache_labels_and_index_annotations(ctx: Path
     )
     # provenance is off unless asked for: no unknown/unknown attestation entries in the index
     assert b.provenance is False and b.cache.kind == "registry" and b.cache.ref == "localhost:5000/team/app:buildcache"
+    # buildx's metadata file lives in the release's scratch directory, which is removed (or swept after a kill)
+    assert b.metadata_file == Path("/tmp/x/build-metadata.json")
     assert b.labels == {
         "org.opencontainers.image.version": "1.2.4",
         "org.opencontainers.image.created": "2026-01-02T03:04:05Z",
