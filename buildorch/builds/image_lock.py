@@ -59,7 +59,8 @@ def lock_path(tag: str, environ: dict[str, str] | None = None) -> Path:
     """The lock file of ``tag`` on the engine this process talks to (``DOCKER_HOST``/``DOCKER_CONTEXT``)."""
     env = os.environ if environ is None else environ
     engine = env.get("DOCKER_HOST") or env.get("DOCKER_CONTEXT") or "default"
-    key = hashlib.sha256(f"{engine}\0{canonical_name(tag)}".encode()).hexdigest()[:24]
+    # The environment holds bytes that are not UTF-8 as lone surrogates (PEP 383): hash them back as bytes.
+    key = hashlib.sha256(f"{engine}\0{canonical_name(tag)}".encode("utf-8", "surrogateescape")).hexdigest()[:24]
     return lock_dir(environ) / f"image-{key}.lock"
 
 

@@ -31,6 +31,11 @@ def test_another_engine_has_its_own_lock() -> None:
     assert image_lock.lock_path("app:1", {"DOCKER_HOST": "tcp://a:2376"}) != image_lock.lock_path("app:1", {})
 
 
+def test_an_engine_address_that_is_not_utf8_still_names_a_lock() -> None:
+    # os.environ holds undecodable bytes as lone surrogates (hostile-inputs found the traceback).
+    assert image_lock.lock_path("app:1", {"DOCKER_HOST": "unix:///tmp/\udcff.sock"}).name.startswith("image-")
+
+
 @given(st.from_regex(r"[a-z0-9]{1,8}(/[a-z0-9]{1,8})?(:[A-Za-z0-9_.-]{1,10})?", fullmatch=True))
 def test_canonical_name_is_idempotent(tag: str) -> None:
     once = image_lock.canonical_name(tag)
