@@ -70,6 +70,16 @@ class Outcome:
         return len(errors) == 1 and not self.traceback
 
 
+def git(repo: Path, *args: str) -> str:
+    """``git -C REPO ARGS`` with a fixed author and date (a release reads its version and commit from git)."""
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z"}
+    r = subprocess.run(["git", "-C", str(repo), "-c", "user.name=bo-rel", "-c", "user.email=bo-rel@example.com", *args],
+                       capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    if r.returncode != 0:
+        raise ScenarioError(f"git {args[0]} failed: {r.stderr.strip()[-200:]}")
+    return r.stdout.strip()
+
+
 def small_context(root: Path, steps: int = 6, payload_kib: int = 64) -> Path:
     """A context whose Dockerfile needs no base image (FROM scratch + COPY): builds in seconds, `steps` cacheable steps."""
     root.mkdir(parents=True, exist_ok=True)

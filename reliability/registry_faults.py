@@ -17,9 +17,7 @@ on the faulted operation (counted by the proxy, per request path) must stay with
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -27,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.common import REGISTRY, Outcome, ScenarioError, run_buildorch, small_context, unique
+from reliability.common import REGISTRY, Outcome, ScenarioError, git, run_buildorch, small_context, unique
 from reliability.report import Figure
 from tests.integration.fault_proxy import TAG_PUT, Rule, fault_proxy
 
@@ -69,13 +67,6 @@ CASES = [
 ]
 
 
-def _git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z"}
-    r = subprocess.run(["git", "-C", str(repo), "-c", "user.name=r2", "-c", "user.email=r2@example.com", *args],
-                       capture_output=True, text=True, env=env, check=False)  # fmt: skip
-    if r.returncode != 0:
-        raise ScenarioError(f"git {args[0]} failed: {r.stderr.strip()[-200:]}")
-
 
 def run() -> tuple[list[Figure], list[str]]:
     work = Path(tempfile.mkdtemp(prefix="r2-registry-faults-"))
@@ -110,9 +101,9 @@ def _run(work: Path) -> tuple[list[Figure], list[str]]:
     from buildorch.engine.registry import Client
 
     ctx = small_context(work / "ctx", steps=3, payload_kib=32)
-    _git(ctx, "init", "-q")
-    _git(ctx, "add", "-A")
-    _git(ctx, "commit", "-q", "-m", "registry-faults")
+    git(ctx, "init", "-q")
+    git(ctx, "add", "-A")
+    git(ctx, "commit", "-q", "-m", "registry-faults")
     repo = f"{unique('r2-faults')}/app"
     env = {"TMPDIR": str(work), "XDG_CACHE_HOME": str(work / "cache"), "BUILDORCH_HISTORY_DIR": str(work / "history")}
     retry = ("--push-attempts", str(ATTEMPTS), "--retry-delay", "0.2")

@@ -32,21 +32,13 @@ import threading
 import time
 from pathlib import Path
 
-from reliability.common import REGISTRY, ScenarioError, buildorch_argv, small_context, unique
+from reliability.common import REGISTRY, ScenarioError, buildorch_argv, git, small_context, unique
 from reliability.report import Figure
 
 TRIALS = 26  # planned releases; the ones that end before their kill moment are not counted as trials
 FLOATING = ["1.2", "1", "latest"]
 BUDGET_S = 330.0  # stop starting trials after this (the figures then say how many ran)
 
-
-def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z"}
-    r = subprocess.run(["git", "-C", str(repo), "-c", "user.name=r2", "-c", "user.email=r2@example.com", *args],
-                       capture_output=True, text=True, env=env, check=False)  # fmt: skip
-    if r.returncode != 0:
-        raise ScenarioError(f"git {args[0]} failed: {r.stderr.strip()[-200:]}")
-    return r.stdout.strip()
 
 
 class _Release:
@@ -104,10 +96,10 @@ def run() -> tuple[list[Figure], list[str]]:
 def _run(work: Path, client_type: type) -> tuple[list[Figure], list[str]]:
     rng = random.Random(int(os.environ.get("RELIABILITY_SEED", "19")))
     ctx = small_context(work / "ctx", steps=4, payload_kib=32)
-    _git(ctx, "init", "-q")
-    _git(ctx, "add", "-A")
-    _git(ctx, "commit", "-q", "-m", "release-kills")
-    sha = "sha-" + _git(ctx, "rev-parse", "HEAD")[:7]
+    git(ctx, "init", "-q")
+    git(ctx, "add", "-A")
+    git(ctx, "commit", "-q", "-m", "release-kills")
+    sha = "sha-" + git(ctx, "rev-parse", "HEAD")[:7]
     tmp, cache = work / "tmp", work / "cache"
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(cache), "BUILDORCH_HISTORY_DIR": str(work / "history")}

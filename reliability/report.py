@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bench import report as bench_report
 from bench.report import machine, now
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -41,11 +42,7 @@ class Figure:
 
 def load(path: Path = RESULTS / "latest.json") -> dict[str, Any]:
     """The previous results, so that ``--only NAME`` replaces one scenario and keeps the others."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return bench_report.load(path)
 
 
 def record(data: dict[str, Any], scenario: str, figures: list[Figure], duration_s: float, notes: list[str]) -> None:
