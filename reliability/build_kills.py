@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from buildorch.builds.cache_store import current, generations, local_cache_ok
-from reliability.common import ScenarioError, buildorch_argv, docker, run_buildorch, small_context, unique
+from reliability.common import ScenarioError, as_on_a_terminal, buildorch_argv, docker, run_buildorch, small_context, unique
 from reliability.report import Figure
 
 TRIALS = 32  # counted kills; builds that end before their moment are tried again
@@ -200,7 +200,8 @@ def _trial(i: int, rng: random.Random, window: tuple[float, float], common: list
     before = current(live)
     delay = rng.uniform(window[0], 0.95 * window[1])
     proc = subprocess.Popen(buildorch_argv(*common, "--no-cache"), cwd=work, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=as_on_a_terminal)  # fmt: skip
     time.sleep(delay)
     finished_first = proc.poll() is not None
     staged = any(live.parent.glob(f"{live.name}.new-*"))  # BuildKit was solving or exporting into the staging

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -19,6 +20,16 @@ DOCUMENTED_EXITS = {0, 1, 2, 3, 4, 5, 6, 7, 130}
 
 class ScenarioError(Exception):
     """The scenario could not run (a set-up step failed): recorded as failed, with this message."""
+
+
+def as_on_a_terminal() -> None:
+    """``preexec_fn`` for a process a scenario may Ctrl-C: SIGINT as a terminal gives it.
+
+    Run from a non-interactive background job (``cmd &`` in a script, ``nohup``), every child
+    inherits SIGINT ignored, and Python then never raises KeyboardInterrupt: a SIGINT trial
+    would measure the shell, not buildorch.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def unique(prefix: str = "bo-rel") -> str:

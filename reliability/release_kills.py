@@ -32,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from reliability.common import REGISTRY, ScenarioError, buildorch_argv, git, small_context, unique
+from reliability.common import REGISTRY, ScenarioError, as_on_a_terminal, buildorch_argv, git, small_context, unique
 from reliability.report import Figure
 
 TRIALS = 26  # planned releases; the ones that end before their kill moment are not counted as trials
@@ -46,7 +46,7 @@ class _Release:
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-                                     start_new_session=True)  # fmt: skip
+                                     start_new_session=True, preexec_fn=as_on_a_terminal)  # fmt: skip
         self.lines: list[str] = []
         self.tagging = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -69,7 +69,10 @@ def tags_of(name: str) -> dict[str, str | None]:
 
 
 _CALLER = """
+import signal
 import sys
+# SIGINT as on a terminal: from a non-interactive background job (nohup, `cmd &`) it is inherited ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from pathlib import Path
 from buildorch.core.retry import Backoff
 from buildorch.engine import registry_tags
