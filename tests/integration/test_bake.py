@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -194,12 +196,20 @@ def test_a_target_context_builds_the_linked_target_too(tmp_path: Path) -> None:
 
 
 def test_a_failing_target_is_named_and_its_cache_left_alone(tmp_path: Path) -> None:
-    r = buildorch("bake", "-f", "failing.hcl", "--progress", "plain", cwd=DATA, env={"BUILDORCH_CACHE_DIR": str(tmp_path)})
+    # A step of its own each run: a cache record of the shared engine left broken by a killed build elsewhere
+    # ("snapshot ... does not exist" at ok's cache export) must not decide which target fails first.
+    bake = tmp_path / "work" / "failing.hcl"
+    bake.parent.mkdir()
+    shutil.copytree(DATA / "ctx", bake.parent / "ctx")  # inside the current directory: no entitlement to ask
+    bake.write_text((DATA / "failing.hcl").read_text().replace("RUN echo fine", f"RUN echo fine {uuid.uuid4().hex[:8]}"))
+    cache_dir = tmp_path / "cache"
+    env = {"BUILDORCH_CACHE_DIR": str(cache_dir)}
+    r = buildorch("bake", "-f", "failing.hcl", "--progress", "plain", cwd=bake.parent, env=env)
     assert r.returncode == 1, r.stderr[-2000:]
     assert "error: target bad: step [2/2] RUN echo about to fail && exit 3 failed (exit code 3)" in r.stderr
     assert "  | about to fail" in r.stderr and "Traceback" not in r.stderr
     assert "[ok 2/2] RUN echo fine" in r.stderr  # progress names the target on each step
-    assert not list(tmp_path.glob("*.new-*"))  # staged exports were discarded
+    assert not list(cache_dir.glob("*.new-*"))  # staged exports were discarded
 
 
 @pytest.mark.parametrize(
