@@ -28,9 +28,17 @@ _CREATING_GRACE_S = 60.0
 
 def sweep(root: Path | None = None) -> int:
     """Remove run directories of this user whose run is gone; return how many."""
+    return len(sweep_dirs(PREFIX, root, grace=_CREATING_GRACE_S))
+
+
+def sweep_dirs(prefix: str, root: Path | None = None, *, grace: float) -> list[Path]:
+    """Remove this user's ``prefix*`` directories (of :func:`private_dir`) whose lock nobody holds; return them.
+
+    One without its lock file is being created: left alone for ``grace`` seconds.
+    """
     base = root or Path(tempfile.gettempdir())
-    removed = 0
-    for d in base.glob(f"{PREFIX}*"):
+    removed: list[Path] = []
+    for d in base.glob(f"{prefix}*"):
         try:
             st = d.lstat()
         except OSError:
@@ -41,9 +49,9 @@ def sweep(root: Path | None = None) -> int:
         try:
             f = open(lock)  # noqa: SIM115 - closed below
         except FileNotFoundError:
-            if time.time() - st.st_mtime > _CREATING_GRACE_S:
+            if time.time() - st.st_mtime > grace:
                 shutil.rmtree(d, ignore_errors=True)
-                removed += 1
+                removed.append(d)
             continue
         except OSError:
             continue
@@ -51,21 +59,21 @@ def sweep(root: Path | None = None) -> int:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                continue  # its build is running
+                continue  # its run is alive
             shutil.rmtree(d, ignore_errors=True)
-            removed += 1
+            removed.append(d)
     return removed
 
 
 @contextlib.contextmanager
-def private_dir(root: Path | None = None) -> Iterator[Path]:
+def private_dir(root: Path | None = None, *, prefix: str = PREFIX, grace: float = _CREATING_GRACE_S) -> Iterator[Path]:
     """A fresh 0700 directory, locked while the body runs and removed after it (the dead runs' are swept first)."""
-    sweep(root)
-    d = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
-    lock = open(d / LOCK, "w")  # noqa: SIM115 - held open as long as the run
-    try:
+    sweep_dirs(prefix, root, grace=grace)
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    with open(d / f"{LOCK}-new", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-        lock.close()
+        os.replace(d / f"{LOCK}-new", d / LOCK)  # appears already held: a sweep never takes it in between
+        try:
+            yield d
+        finally:
+            shutil.rmtree(d, ignore_errors=True)

@@ -16,13 +16,12 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from buildorch.builds import run_dir
 from buildorch.core.errors import BuildorchError
 
 
@@ -78,6 +77,7 @@ def release_lock(images: list[str], out: IO[str], *, timeout: float = 900.0) -> 
 
 
 SCRATCH_PREFIX = "buildorch-release-"
+_SCRATCH_GRACE_S = 3600.0  # one without its lock is being created (or predates locks)
 
 
 @contextlib.contextmanager
@@ -85,37 +85,12 @@ def scratch_dir() -> Iterator[Path]:
     """A temporary directory for one release (its OCI layout), locked while in use; stale ones are removed first.
 
     A SIGKILL skips ``TemporaryDirectory``'s clean-up: the next release removes every such
-    directory whose ``.lock`` nobody holds (its release is gone). No ``/proc`` is needed.
+    directory whose lock nobody holds (its release is gone): the build's run directories' mechanism.
     """
-    sweep_scratch()
-    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
-    with open(path / ".lock-new", "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        os.replace(path / ".lock-new", path / ".lock")  # appears already held: a sweep never takes it in between
-        try:
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
+    with run_dir.private_dir(prefix=SCRATCH_PREFIX, grace=_SCRATCH_GRACE_S) as path:
+        yield path
 
 
-def sweep_scratch(root: Path | None = None, *, grace: float = 3600.0) -> list[Path]:
-    """Remove the release scratch directories of releases that ended without cleaning up; return them.
-
-    One without a ``.lock`` is being created (or predates locks): left alone for ``grace`` seconds.
-    """
-    removed = []
-    for d in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
-        lock_file = d / ".lock"
-        try:
-            if not lock_file.exists():
-                if time.time() - d.stat().st_mtime > grace:
-                    shutil.rmtree(d, ignore_errors=True)
-                    removed.append(d)
-                continue
-            with open(lock_file, "a") as f:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held: its release is running
-                shutil.rmtree(d, ignore_errors=True)
-                removed.append(d)
-        except (BlockingIOError, OSError):
-            continue
-    return removed
+def sweep_scratch(root: Path | None = None, *, grace: float = _SCRATCH_GRACE_S) -> list[Path]:
+    """Remove the release scratch directories of releases that ended without cleaning up; return them."""
+    return run_dir.sweep_dirs(SCRATCH_PREFIX, root, grace=grace)
