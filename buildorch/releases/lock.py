@@ -15,19 +15,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from buildorch.builds import run_dir
+from buildorch.builds import image_lock, run_dir
 from buildorch.core.errors import BuildorchError
 
 
 def lock_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "buildorch" / "locks"
+    return image_lock.lock_dir()  # one directory for buildorch's locks
 
 
 def lock_path(image: str) -> Path:
