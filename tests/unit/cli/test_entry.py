@@ -23,11 +23,38 @@ def test_other_arguments_go_to_the_cli(capsys: pytest.CaptureFixture[str]) -> No
 def test_a_finished_command_ignores_a_late_ctrl_c() -> None:
     # Python's shutdown restores SIGINT's default action: a Ctrl-C then killed a finished build silently (exit -2).
     code = (
-        "import signal, sys\n"
+        "import atexit, signal, sys\n"
         "sys.argv = ['buildorch', 'stages', '--help']\n"
+        "atexit.register(lambda: print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN))\n"
         "from buildorch.cli.entry import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
+        "main()\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "True"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stream", "text"),
+    [
+        (["build", "--help"], 0, "stdout", "--build-context"),  # the last screenful arrives through a pipe
+        (["frobnicate"], 2, "stderr", "No such command"),
+        (["build", "/nonexistent-context"], 2, "stderr", "is not a directory"),
+    ],
+)
+def test_the_console_script_ends_with_its_code_its_output_and_its_atexit_functions(
+    args: list[str], code: int, stream: str, text: str
+) -> None:
+    # entry.leave ends the process by os._exit (no module tear-down): nothing else may change.
+    program = (
+        "import atexit, sys\n"
+        f"sys.argv = ['buildorch', *{args!r}]\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        "from buildorch.cli.entry import main\n"
+        "main()\n"
+        "print('after main', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
+    assert done.returncode == code
+    assert text in getattr(done, stream)
+    assert done.stderr.splitlines()[-1] == "atexit ran"
+    assert "after main" not in done.stderr
