@@ -106,7 +106,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         result.pushed = plan.output == "push"
         result.tags = [t for inv in plan.invocations for t in inv.tags]
         describe_images(plan, result)  # under the lock: the tag still names this build's image
-    # Imported after the build: their pydantic models would otherwise load before BuildKit starts.
+    # Loaded while BuildKit works (_run_invocation): their pydantic models are not needed to start it.
     from buildorch.builds import history
     from buildorch.builds.cache_usage import remember_registry_cache
 
@@ -263,11 +263,14 @@ def _run_invocation(
     tracker = ProgressTracker()  # notes the start time: see ``reused``
     running = buildx.stream(inv.argv, what="docker buildx build")
     # BuildKit is at work from here: the view (rich, for a live one) loads meanwhile, off the
-    # build's critical path, and so does python-on-whales for what reads a pushed image after it.
-    # A loaded image is read from the containerd store (describe.py): importing python-on-whales
-    # then would only take CPU from BuildKit (a fully cached build is over in well under a second).
+    # build's critical path, and so do the build record's models (history: 15-20 ms of pydantic
+    # schemas) and python-on-whales for what reads a pushed image after it. A loaded image is
+    # read from the containerd store (describe.py): importing python-on-whales then would only
+    # take CPU from BuildKit (a fully cached build is over in well under a second).
     try:
         renderer = renderer or _renderer(spec, inv, out)
+        from buildorch.builds import cache_usage, history  # noqa: F401  (used by run_plan after the build)
+
         if "--load" not in inv.argv:
             buildx.warm()
     except BaseException:
