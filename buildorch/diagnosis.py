@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.builds.reproducible import can_rewrite
 from buildorch.core.errors import BuildorchError
@@ -53,8 +53,8 @@ def skipped(name: str, why: str) -> Check:
 class DoctorReport(BaseModel):
     """All checks; ``ok`` is false when a required check failed."""
 
-    checks: list[Check] = Field(default_factory=list)
-    platforms: list[str] = Field(default_factory=list)
+    checks: list[Check] = []
+    platforms: list[str] = []
 
     @property
     def ok(self) -> bool:

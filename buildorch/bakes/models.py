@@ -29,7 +29,7 @@ class BakeGroup(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    targets: list[str] = Field(default_factory=list)
+    targets: list[str] = []
 
 
 class BakeTarget(BaseModel):
@@ -44,14 +44,14 @@ class BakeTarget(BaseModel):
     dockerfile: str | None = None
     dockerfile_inline: str | None = Field(None, alias="dockerfile-inline")
     target: str | None = None
-    args: dict[str, str | None] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
-    platforms: list[str] = Field(default_factory=list)
+    args: dict[str, str | None] = {}
+    tags: list[str] = []
+    platforms: list[str] = []
     # Strings in buildx 0.13; newer versions may print objects: both are kept as they are.
-    cache_from: list[Any] = Field(default_factory=list, alias="cache-from")
-    cache_to: list[Any] = Field(default_factory=list, alias="cache-to")
-    output: list[Any] = Field(default_factory=list)
-    contexts: dict[str, str] = Field(default_factory=dict)
+    cache_from: list[Any] = Field(default=[], alias="cache-from")
+    cache_to: list[Any] = Field(default=[], alias="cache-to")
+    output: list[Any] = []
+    contexts: dict[str, str] = {}
 
     def dump(self) -> dict[str, Any]:
         """The target as buildx prints it (only the fields it printed, in buildx's spelling)."""
@@ -102,8 +102,8 @@ class BakeDefinition(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    group: dict[str, BakeGroup] = Field(default_factory=dict)
-    target: dict[str, BakeTarget] = Field(default_factory=dict)
+    group: dict[str, BakeGroup] = {}
+    target: dict[str, BakeTarget] = {}
 
     def dump(self) -> dict[str, Any]:
         """The definition as buildx printed it: unknown fields included, nothing added."""
@@ -190,11 +190,11 @@ class BakeSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    targets: list[str] = Field(default_factory=list, description="targets or groups; none: the 'default' group")
-    files: list[Path] = Field(default_factory=list, description="none: bake's own defaults, else bakefiles/docker-bake.hcl")
-    overrides: list[str] = Field(default_factory=list)
-    variables: dict[str, str] = Field(default_factory=dict)
-    platforms: PlatformList = Field(default_factory=list)
+    targets: list[str] = Field(default=[], description="targets or groups; none: the 'default' group")
+    files: list[Path] = Field(default=[], description="none: bake's own defaults, else bakefiles/docker-bake.hcl")
+    overrides: list[str] = []
+    variables: dict[str, str] = {}
+    platforms: PlatformList = []
     load: bool = False
     push: bool = False
     version: str | None = None
@@ -204,7 +204,7 @@ class BakeSpec(BaseModel):
     builder: str | None = None
     progress: Progress = "auto"
     metadata_file: Path | None = None
-    allow: list[str] = Field(default_factory=list)
+    allow: list[str] = []
 
     @field_validator("allow")
     @classmethod

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from buildorch.core import references
 from buildorch.core.errors import InputError
@@ -68,8 +68,8 @@ class NodeSpec(BaseModel):
 
     name: str
     endpoint: str | None = None
-    platforms: PlatformList = Field(default_factory=list)
-    driver_opts: dict[str, str] = Field(default_factory=dict)
+    platforms: PlatformList = []
+    driver_opts: dict[str, str] = {}
     tls: NodeTLS | None = None
 
     @field_validator("name")
@@ -110,7 +110,7 @@ class BuilderSpec(BaseModel):
 
     name: str
     driver: Driver = "docker-container"
-    nodes: list[NodeSpec] = Field(default_factory=list)
+    nodes: list[NodeSpec] = []
 
     @field_validator("name")
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.builders.config import BuilderSpec, create_argvs, endpoint_kind, tls_policy
 from buildorch.builders.live import assign_platforms, differences, tls_state
@@ -28,7 +28,7 @@ class BuilderRow(BaseModel):
     driver: str
     current: bool = False
     created_by_buildorch: bool = False
-    nodes: list[dict[str, Any]] = Field(default_factory=list)
+    nodes: list[dict[str, Any]] = []
 
 
 def list_builders() -> list[BuilderRow]:
@@ -80,9 +80,9 @@ class CreateOutcome(BaseModel):
 
     name: str
     action: Literal["created", "exists", "differs", "planned"]
-    commands: list[list[str]] = Field(default_factory=list)
-    differences: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    commands: list[list[str]] = []
+    differences: list[str] = []
+    warnings: list[str] = []
 
 
 def create_builder(spec: BuilderSpec, *, insecure: bool = False, dry_run: bool = False) -> CreateOutcome:
@@ -157,18 +157,18 @@ class NodeReport(BaseModel):
     reachable: bool
     status: str
     buildkit: str = ""
-    platforms: list[str] = Field(default_factory=list)
-    pinned_platforms: list[str] = Field(default_factory=list)
+    platforms: list[str] = []
+    pinned_platforms: list[str] = []
     tls: Literal["mutual", "server-only", "none"] = "none"
     tls_detail: str = ""
-    problems: list[str] = Field(default_factory=list)
+    problems: list[str] = []
 
 
 class BuilderReport(BaseModel):
     name: str
     driver: str
     ok: bool
-    nodes: list[NodeReport] = Field(default_factory=list)
+    nodes: list[NodeReport] = []
 
 
 def check_builder(name: str | None = None) -> BuilderReport:

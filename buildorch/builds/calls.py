@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.builds.plan import BuildPlan, selection_args
 from buildorch.builds.spec import BuildSpec
@@ -41,10 +41,10 @@ class CallResult(BaseModel):
     """What BuildKit answered: ``findings`` for ``check``, ``text`` (or ``data`` as JSON) for the others."""
 
     method: str
-    findings: list[CheckFinding] = Field(default_factory=list)
+    findings: list[CheckFinding] = []
     text: str = ""
     data: dict[str, Any] | None = None
-    command: list[str] = Field(default_factory=list)
+    command: list[str] = []
 
 
 class ChecksFailed(BuildorchError):

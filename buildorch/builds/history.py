@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from buildorch.builds.spec import BuildResult, StepResult
 from buildorch.core.errors import BuildorchError
@@ -44,8 +44,8 @@ class BuildRecord(BaseModel):
     created: str  # ISO 8601, UTC
     version: str = ""
     duration_seconds: float = 0.0
-    results: dict[str, BuildResult] = Field(default_factory=dict)  # lane ("" for a build, the target for a bake) -> result
-    extra: dict[str, Any] = Field(default_factory=dict)  # a release's digest, tags, verification
+    results: dict[str, BuildResult] = {}  # lane ("" for a build, the target for a bake) -> result
+    extra: dict[str, Any] = {}  # a release's digest, tags, verification
 
     @property
     def size_bytes(self) -> int | None:

@@ -68,8 +68,8 @@ class CachePolicy(BaseModel):
     mode: Literal["auto", "min", "max"] = "auto"
     dir: Path | None = None
     ref: str | None = None
-    extra_from: list[str] = Field(default_factory=list)
-    extra_to: list[str] = Field(default_factory=list)  # --cache-to in buildx's syntax, beside buildorch's own
+    extra_from: list[str] = []
+    extra_to: list[str] = []  # --cache-to in buildx's syntax, beside buildorch's own
     required: bool = False
 
     @classmethod
@@ -125,21 +125,21 @@ class BuildSpec(BaseModel):
     context: Path = Path(".")
     dockerfile: Path | None = Field(default=None, description="default: CONTEXT/Dockerfile")
     target: str | None = None
-    platforms: PlatformList = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    build_args: dict[str, str] = Field(default_factory=dict)
+    platforms: PlatformList = []
+    tags: list[str] = []
+    build_args: dict[str, str] = {}
     version: str | None = None
     build_time: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = {}
     load: bool = False
     push: bool = False
     output: str | None = None
-    outputs: list[str] = Field(default_factory=list, description="more --output values, after output")
+    outputs: list[str] = Field(default=[], description="more --output values, after output")
     load_per_platform: bool = False
     builder: str | None = None
     no_cache: bool = False
     pull: bool = False
-    secrets: list[str] = Field(default_factory=list)
+    secrets: list[str] = []
     progress: Progress = "auto"
     metadata_file: Path | None = None
     cache: CachePolicy = Field(default_factory=CachePolicy)
@@ -147,18 +147,18 @@ class BuildSpec(BaseModel):
     # A build arg whose name looks like a secret is a warning; with this, a refusal.
     strict_secrets: bool = False
     # buildx's flags, with buildx's names and syntax (see builds/flags.py).
-    ssh: list[str] = Field(default_factory=list)
-    build_contexts: dict[str, str] = Field(default_factory=dict)
+    ssh: list[str] = []
+    build_contexts: dict[str, str] = {}
     network: str | None = None
-    add_hosts: list[str] = Field(default_factory=list)
-    allow: list[str] = Field(default_factory=list)
-    no_cache_filter: list[str] = Field(default_factory=list)
-    annotations: list[str] = Field(default_factory=list)
-    attest: list[str] = Field(default_factory=list)
+    add_hosts: list[str] = []
+    allow: list[str] = []
+    no_cache_filter: list[str] = []
+    annotations: list[str] = []
+    attest: list[str] = []
     sbom: str | None = None  # buildx --sbom: true, false or generator options
     call: str | None = None  # check, outline, targets: ask BuildKit instead of building
     check_strict: bool = False  # --call check: a warning fails
-    buildx_args: list[str] = Field(default_factory=list, description="passed to buildx as written (after --)")
+    buildx_args: list[str] = Field(default=[], description="passed to buildx as written (after --)")
 
     @field_validator("tags")
     @classmethod
@@ -340,22 +340,22 @@ class StepResult(BaseModel):
     completed: float | None = None
     # Build order and the log tail: in records, not in `--json` (``history.step_record``).
     digest: str | None = Field(default=None, exclude=True)
-    inputs: list[str] = Field(default_factory=list, exclude=True)
-    log_tail: list[str] = Field(default_factory=list, exclude=True)
+    inputs: list[str] = Field(default=[], exclude=True)
+    log_tail: list[str] = Field(default=[], exclude=True)
 
 
 class BuildResult(BaseModel):
     """What a build produced: a script can trust every field."""
 
-    tags: list[str] = Field(default_factory=list)
-    platforms: list[str] = Field(default_factory=list)
+    tags: list[str] = []
+    platforms: list[str] = []
     target: str | None = None
-    build_args: dict[str, str] = Field(default_factory=dict)
+    build_args: dict[str, str] = {}
     version: str = ""
     build_time: str = ""
     digest: str | None = None
-    platform_digests: dict[str, str] = Field(default_factory=dict)
-    nodes: dict[str, str] = Field(default_factory=dict)  # platform -> builder node that built it
+    platform_digests: dict[str, str] = {}
+    nodes: dict[str, str] = {}  # platform -> builder node that built it
     image_id: str | None = None
     size_bytes: int | None = None
     loaded: bool = False
@@ -363,13 +363,13 @@ class BuildResult(BaseModel):
     steps_total: int = 0
     steps_cached: int = 0
     duration_seconds: float = 0.0
-    cache_from: list[str] = Field(default_factory=list)
-    cache_to: list[str] = Field(default_factory=list)
-    cache_platforms_missing: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    steps: list[StepResult] = Field(default_factory=list)
-    command: list[str] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    cache_from: list[str] = []
+    cache_to: list[str] = []
+    cache_platforms_missing: list[str] = []
+    warnings: list[str] = []
+    steps: list[StepResult] = []
+    command: list[str] = []
+    metadata: dict[str, Any] = {}
 
     @computed_field  # type: ignore[prop-decorator]
     @property

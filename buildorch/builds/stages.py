@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.builds.frontend import frontend_warning
 from buildorch.core import dockerfile
@@ -30,7 +30,7 @@ class StageRow(BaseModel):
     base: str
     platform: str | None = None
     line: int | None = None
-    args: dict[str, str | None] = Field(default_factory=dict)
+    args: dict[str, str | None] = {}
     description: str | None = None  # BuildKit's: the comment just above the FROM, when it starts with the name
 
 
@@ -39,11 +39,11 @@ class StagesReport(BaseModel):
 
     dockerfile: str
     read_by: Literal["buildkit", "buildorch"]
-    stages: list[StageRow] = Field(default_factory=list)
+    stages: list[StageRow] = []
     default: int | None = None  # the stage built without --target (the last)
-    global_args: dict[str, str | None] = Field(default_factory=dict)
+    global_args: dict[str, str | None] = {}
     syntax: str | None = None
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = []
 
     @property
     def names(self) -> list[str]:

@@ -13,7 +13,7 @@ import re
 import shlex
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.core.units import parse_size
 
@@ -28,9 +28,9 @@ class BuilderNode(BaseModel):
     endpoint: str = ""
     status: str = ""
     buildkit: str = ""
-    platforms: list[str] = Field(default_factory=list)
-    pinned_platforms: list[str] = Field(default_factory=list)  # given at creation (--platform), marked * by buildx
-    driver_opts: dict[str, str] = Field(default_factory=dict)
+    platforms: list[str] = []
+    pinned_platforms: list[str] = []  # given at creation (--platform), marked * by buildx
+    driver_opts: dict[str, str] = {}
     error: str = ""
 
     @property
@@ -43,7 +43,7 @@ class BuilderInfo(BaseModel):
 
     name: str = ""
     driver: str = ""
-    nodes: list[BuilderNode] = Field(default_factory=list)
+    nodes: list[BuilderNode] = []
 
     @property
     def platforms(self) -> list[str]:
@@ -155,7 +155,7 @@ class CacheRecord(BaseModel):
 
 
 class BuilderUsage(BaseModel):
-    records: list[CacheRecord] = Field(default_factory=list)
+    records: list[CacheRecord] = []
     total_bytes: int = 0
     reclaimable_bytes: int = 0
 

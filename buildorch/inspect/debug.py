@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.builds.runner import build
 from buildorch.builds.spec import BuildResult, BuildSpec
@@ -30,7 +30,7 @@ class DebugOutcome(BaseModel):
 
     image: str | None = None
     platform: str | None = None
-    command: list[str] = Field(default_factory=list)
+    command: list[str] = []
     exit_code: int = 0
     stdout: str | None = None  # only when captured (--json)
     stderr: str | None = None

@@ -48,9 +48,9 @@ class ImageConfig(BaseModel):
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     workdir: str = ""
-    exposed_ports: list[str] = Field(default_factory=list)
-    env: list[str] = Field(default_factory=list)
-    labels: dict[str, str] = Field(default_factory=dict)
+    exposed_ports: list[str] = []
+    env: list[str] = []
+    labels: dict[str, str] = {}
     healthcheck: list[str] | None = None
 
 
@@ -88,7 +88,7 @@ class ImageReport(BaseModel):
     size_compressed: int | None = None
     size_uncompressed: int = 0
     files_bytes: int = 0
-    layers: list[Layer] = Field(default_factory=list)
+    layers: list[Layer] = []
     layers_source: Literal["history", "oci-config"] = "history"
     config: ImageConfig = Field(default_factory=ImageConfig)
     runs_as_root: bool = True
@@ -96,7 +96,7 @@ class ImageReport(BaseModel):
     file_count: int = 0
     dir_count: int = 0
     symlink_count: int = 0
-    largest_files: list[FileSize] = Field(default_factory=list)
+    largest_files: list[FileSize] = []
     main_executable: MainExecutable | None = None
     packages: Packages = Field(default_factory=Packages)
 

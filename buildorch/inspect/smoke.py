@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.core.errors import BuildorchError
 from buildorch.engine import buildx, containers
@@ -45,9 +45,9 @@ class PlatformSmoke(BaseModel):
     ready_seconds: float | None = None
     ready_by: Literal["http", "healthcheck"] | None = None
     waited_seconds: float = 0.0
-    checks: list[PathCheck] = Field(default_factory=list)
+    checks: list[PathCheck] = []
     error: str | None = None
-    logs: list[str] = Field(default_factory=list)
+    logs: list[str] = []
 
 
 class SmokeReport(BaseModel):
@@ -56,7 +56,7 @@ class SmokeReport(BaseModel):
     paths: list[str]
     timeout_seconds: float
     ok: bool = False
-    platforms: list[PlatformSmoke] = Field(default_factory=list)
+    platforms: list[PlatformSmoke] = []
 
     def failure(self) -> PlatformSmoke | None:
         return next((p for p in self.platforms if not p.ok), None)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from buildorch.bakes.plan import default_files, print_definition
 from buildorch.builds import history
@@ -41,7 +41,7 @@ class BakeReleaseResult(BaseModel):
     version: str
     status: str = "released"
     error: str | None = None
-    targets: dict[str, ReleaseResult] = Field(default_factory=dict)
+    targets: dict[str, ReleaseResult] = {}
     output_dir: str | None = None
 
 

@@ -43,7 +43,7 @@ class MergeSpec(BaseModel):
     digest_dir: Path
     image: str
     platforms: PlatformList = Field(default_factory=lambda: list(DEFAULT_PLATFORMS))
-    tags: list[str] = Field(default_factory=list, description="tag names (1.2.3, latest), not references")
+    tags: list[str] = Field(default=[], description="tag names (1.2.3, latest), not references")
     version: str | None = Field(default=None, description="the version the tags carry (X.Y.Z is guarded like release's)")
     force: bool = False
     verify: bool = Field(default=False, description="run each platform as release does (GET /health, -version) before tagging")
@@ -80,14 +80,14 @@ class MergeResult(BaseModel):
     image: str
     version: str = ""
     index_digest: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    references: list[str] = Field(default_factory=list)
-    previous_tags: dict[str, str | None] = Field(default_factory=dict)
-    platforms: dict[str, PlatformImage] = Field(default_factory=dict)
+    tags: list[str] = []
+    references: list[str] = []
+    previous_tags: dict[str, str | None] = {}
+    platforms: dict[str, PlatformImage] = {}
     verification: Verification = Field(default_factory=Verification)
-    digests: list[str] = Field(default_factory=list)
+    digests: list[str] = []
     duration_seconds: float = 0.0
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = []
 
 
 def merge(spec: MergeSpec, *, log: IO[str] | None = None) -> MergeResult:

@@ -35,14 +35,14 @@ class ReleaseSpec(BaseModel):
     version: str = Field(description="semantic version: 1.2.3, 1.3.0-rc.1, 1.2.3+build.7")
     image: str = Field(description="REGISTRY/NAME, without a tag")
     images: list[str] = Field(
-        default_factory=list, description="more REGISTRY/NAMEs: the same index is pushed to each and tagged alike"
+        default=[], description="more REGISTRY/NAMEs: the same index is pushed to each and tagged alike"
     )
     context: Path = Path(".")
     dockerfile: Path | None = None
     target: str | None = None
     platforms: PlatformList = Field(default_factory=lambda: list(DEFAULT_PLATFORMS))
-    build_args: dict[str, str] = Field(default_factory=dict)
-    secrets: list[str] = Field(default_factory=list, description="BuildKit secrets: id=NAME,src=FILE or id=NAME,env=VAR")
+    build_args: dict[str, str] = {}
+    secrets: list[str] = Field(default=[], description="BuildKit secrets: id=NAME,src=FILE or id=NAME,env=VAR")
     build_time: str | None = Field(default=None, description="default: SOURCE_DATE_EPOCH, else the commit time")
     latest: bool | None = Field(default=None, description="None: tag latest unless a pre-release or a higher version exists")
     force: bool = Field(default=False, description="move an existing X.Y.Z tag to different content")
@@ -51,7 +51,7 @@ class ReleaseSpec(BaseModel):
     source: str | None = Field(default=None, description="org.opencontainers.image.source (default: git remote origin)")
     title: str | None = Field(default=None, description="org.opencontainers.image.title (default: the image's last name part)")
     verify: VerifyMode = "http"
-    run_command: list[str] = Field(default_factory=list, description="--verify run: the command, which must exit 0")
+    run_command: list[str] = Field(default=[], description="--verify run: the command, which must exit 0")
     expect_output: str | None = Field(default=None, description="--verify run: a regex its output must match")
     health_paths: list[str] = Field(default_factory=lambda: ["/health"])
     port: int | None = Field(default=None, description="container port (default: the image's EXPOSEd port, else 8080)")
@@ -69,7 +69,7 @@ class ReleaseSpec(BaseModel):
     provenance: Literal["false", "min", "max"] = Field(
         default="false", description="BuildKit provenance attestation; false keeps unknown/unknown entries out of the index"
     )
-    annotations: list[str] = Field(default_factory=list, description="buildx syntax: [TYPE[,TYPE]:]KEY=VALUE")
+    annotations: list[str] = Field(default=[], description="buildx syntax: [TYPE[,TYPE]:]KEY=VALUE")
     description: str | None = Field(default=None, description="org.opencontainers.image.description (default: TITLE VERSION)")
     supply: SupplyOptions = Field(default_factory=SupplyOptions)
 
@@ -177,7 +177,7 @@ class PlatformVerification(BaseModel):
     digest: str | None = None
     ok: bool = False
     health_ok: bool = False
-    health: dict[str, Any] = Field(default_factory=dict, description="buildorch.inspect.smoke's PlatformSmoke")
+    health: dict[str, Any] = Field(default={}, description="buildorch.inspect.smoke's PlatformSmoke")
     run_exit_code: int | None = None
     run_output: str | None = Field(default=None, description="--verify run: the end of what the command printed")
     version_output: str | None = None
@@ -190,15 +190,15 @@ class Reproducibility(BaseModel):
 
     checked: bool = False
     reproducible: bool | None = None  # None: not checked
-    differences: list[str] = Field(default_factory=list)
+    differences: list[str] = []
 
 
 class Verification(BaseModel):
     mode: VerifyMode = "http"
     ok: bool = False
-    index_platforms: list[str] = Field(default_factory=list)
-    missing_platforms: list[str] = Field(default_factory=list)
-    platforms: list[PlatformVerification] = Field(default_factory=list)
+    index_platforms: list[str] = []
+    missing_platforms: list[str] = []
+    platforms: list[PlatformVerification] = []
 
     def failure(self) -> str | None:
         if self.missing_platforms:
@@ -219,29 +219,29 @@ class ReleaseResult(BaseModel):
     status: Literal["released", "failed"] = "released"
     error: str | None = None
     image: str
-    images: list[str] = Field(default_factory=list, description="every destination, image first; same index, same tags")
+    images: list[str] = Field(default=[], description="every destination, image first; same index, same tags")
     version: str
-    tags: list[str] = Field(default_factory=list)
-    references: list[str] = Field(default_factory=list)
-    previous_tags: dict[str, str | None] = Field(default_factory=dict, description="tag -> index digest before the release")
+    tags: list[str] = []
+    references: list[str] = []
+    previous_tags: dict[str, str | None] = Field(default={}, description="tag -> index digest before the release")
     previous_references: dict[str, str | None] = Field(
-        default_factory=dict, description="IMAGE:TAG -> index digest before the release, for every destination"
+        default={}, description="IMAGE:TAG -> index digest before the release, for every destination"
     )
     index_digest: str | None = Field(default=None, description="the index the tags point at")
     built_index_digest: str | None = Field(default=None, description="the index this run pushed (differs when reused)")
-    platforms: dict[str, PlatformImage] = Field(default_factory=dict)
+    platforms: dict[str, PlatformImage] = {}
     build_time: str = ""
     source_date_epoch: int = 0
     revision: str | None = None
     dirty: bool = False
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = {}
     push_method: PushMethod | Literal[""] = ""  # "": not pushed yet
     verification: Verification = Field(default_factory=Verification)
     reproducibility: Reproducibility = Field(default_factory=Reproducibility)
     steps_cached: int = 0
     steps_total: int = 0
     duration_seconds: float = 0.0
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = []
     output_dir: str | None = None
     supply: SupplyReport = Field(default_factory=SupplyReport, description="provenance, SBOMs, signature")
 

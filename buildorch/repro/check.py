@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from buildorch.builds.runner import build
 from buildorch.builds.spec import BuildSpec, CachePolicy
@@ -35,10 +35,10 @@ class ReproResult(BaseModel):
     """What check-reproducible found; ``reproducible`` is True when every platform's digest matched."""
 
     reproducible: bool
-    platforms: list[str] = Field(default_factory=list)
-    first: dict[str, str] = Field(default_factory=dict)  # platform -> digest of the first build
-    second: dict[str, str] = Field(default_factory=dict)
-    differences: list[str] = Field(default_factory=list)  # one line per platform that differs
+    platforms: list[str] = []
+    first: dict[str, str] = {}  # platform -> digest of the first build
+    second: dict[str, str] = {}
+    differences: list[str] = []  # one line per platform that differs
 
 
 def _builder(name: str) -> None:

@@ -43,7 +43,7 @@ class SupplyReport(BaseModel):
     """What :func:`secure` did, for release.json."""
 
     provenance: Provenance = "false"
-    sboms: dict[str, str] = Field(default_factory=dict, description="platform -> SBOM file name next to release.json")
+    sboms: dict[str, str] = Field(default={}, description="platform -> SBOM file name next to release.json")
     signed: bool = False
     attested: bool = False
     key: str | None = None

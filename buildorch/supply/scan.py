@@ -42,8 +42,8 @@ class Finding(BaseModel):
 class ScanResult(BaseModel):
     image: str
     db: str
-    binaries: dict[str, list[str]] = Field(default_factory=dict, description="platform -> Go binaries scanned")
-    findings: list[Finding] = Field(default_factory=list)
+    binaries: dict[str, list[str]] = Field(default={}, description="platform -> Go binaries scanned")
+    findings: list[Finding] = []
 
     @property
     def ids(self) -> list[str]:
