@@ -134,18 +134,35 @@ def translate(exc: _Failed | FileNotFoundError, what: str) -> BuildorchError:
 
 
 def run(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | None = None) -> str:
-    """Run ``docker ARGS...`` and return its stdout; raise a BuildorchError on failure."""
-    full = [*docker_cmd(), *args]
+    """Run ``docker ARGS...`` and return its stdout; raise a BuildorchError on failure.
+
+    Run as python-on-whales' ``utils.run`` runs it (same environment, ``DOCKER_CLI_EXPERIMENTAL``
+    for buildx, stdout decoded with its last newline dropped), without importing it: its runner
+    is these lines, and the import (0.15-0.2 s of pydantic models) was most of what ``bake``
+    added before buildx started (``bake --print``, then ``buildx version``).
+    """
+    return finish(start(args, what=what, env=env), what=what or f"docker {' '.join(args[:2])}")
+
+
+def start(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start ``docker ARGS...`` (as :func:`run` runs it) and return at once: :func:`finish` waits for its answer."""
+    environ = {**os.environ, **(env or {})}
+    if args[:1] == ["buildx"]:
+        environ["DOCKER_CLI_EXPERIMENTAL"] = "enabled"
     try:
-        return str(_pow_utils().run(full, capture_stdout=True, capture_stderr=True, env=env or {}))
-    except (_docker_exception(), FileNotFoundError) as exc:
+        return subprocess.Popen([*docker_cmd(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+    except FileNotFoundError as exc:
         raise translate(exc, what or f"docker {' '.join(args[:2])}") from exc
-    except UnicodeDecodeError as exc:
-        # python-on-whales decodes a failed call's stderr as strict UTF-8 to pick its exception type.
-        raise BuildorchError(
-            f"{what or 'docker ' + ' '.join(args[:2])} failed and printed bytes that are not UTF-8",
-            "check that the files it reads (Dockerfile, bake file, build args) are UTF-8 text",
-        ) from exc
+
+
+def finish(proc: subprocess.Popen[bytes], *, what: str) -> str:
+    """The stdout of a command :func:`start` started, once it ended; a BuildorchError when it failed."""
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        failed = _Exit(proc.returncode, stderr.decode(errors="replace"), stdout.decode(errors="replace"))
+        raise translate(failed, what) from failed
+    out = stdout.decode(errors="replace")
+    return out[:-1] if out.endswith("\n") else out
 
 
 def run_attached(args: Sequence[str], *, env: dict[str, str] | None = None) -> int:
