@@ -345,6 +345,7 @@ def plan_bake(spec: BakeSpec, environ: dict[str, str] | None = None) -> BakePlan
     Nothing is written: caches are created when the bake runs.
     """
     env_now = dict(os.environ) if environ is None else environ
+    buildx.ask_buildx_version()  # needed below (print_escapes); asked now, answered while --print runs
     files = list(spec.files) or default_files()
     flags = _base_flags(spec, files)
     base = [*flags, *spec.targets]

@@ -31,13 +31,16 @@ how their failures read is :mod:`buildorch.engine.docker_cli`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
+import subprocess
 from collections.abc import Sequence
 from typing import Any
 
 from buildorch.core.errors import BuildorchError, EngineError
+from buildorch.engine import docker_cli
 from buildorch.engine.docker_cli import (
     Running as Running,
 )
@@ -107,18 +110,40 @@ def engine_info() -> dict[str, Any]:
 
 
 def buildx_version() -> str:
-    """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``."""
+    """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``: the answer asked early, if any."""
+    global _version_asked
+    asked, _version_asked = _version_asked, None
+    if asked is not None:
+        return docker_cli.finish(asked, what="docker buildx version").strip()
     return run(["buildx", "version"], what="docker buildx version").strip()
 
 
 @functools.cache
 def buildx_release() -> tuple[int, int, int]:
-    """The buildx version as numbers, asked once per process and only by what depends on it (0.04 s).
+    """The buildx version as numbers, asked once per process and only by what depends on it (0.1-0.2 s).
 
     ``(0, 13, 1)`` for Debian's ``0.13.1+ds1``, ``(0, 38, 2)`` for ``v0.38.2``; ``(0, 0, 0)`` when unreadable.
-    An everyday build never asks: its argv is the same on every buildx since 0.13.
+    An everyday build never asks: its argv is the same on every buildx since 0.13. What will
+    ask (a bake) starts the question early with :func:`ask_buildx_version`.
     """
     return parse_buildx_version(buildx_version())
+
+
+_version_asked: subprocess.Popen[bytes] | None = None
+
+
+def ask_buildx_version() -> None:
+    """Start ``docker buildx version`` now, beside what the caller runs next (a bake's ``--print``).
+
+    :func:`buildx_version` reads its answer. A bake needs it after ``--print`` and before it starts:
+    asked only then, it added a whole docker CLI start (0.1-0.2 s) to every bake. A failure to
+    start is left for the real question to report.
+    """
+    global _version_asked
+    cached = getattr(buildx_release, "cache_info", None)  # a test may have put a plain function there
+    if _version_asked is None and not (cached is not None and cached().currsize):
+        with contextlib.suppress(BuildorchError):
+            _version_asked = docker_cli.start(["buildx", "version"], what="docker buildx version")
 
 
 def parse_buildx_version(text: str) -> tuple[int, int, int]:
