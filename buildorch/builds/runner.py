@@ -1,4 +1,11 @@
-"""``build()``: run a planned build, show its progress, and return a typed result."""
+"""``build()``: run a planned build, show its progress, and return a typed result.
+
+What is needed only once BuildKit runs (the progress parser and view, the failure
+translator, the description of the image, the record) is imported after ``buildx build``
+has started, while BuildKit works: 20-30 ms off every build's critical path, a tenth of
+what buildorch adds to a fully cached 0.5 s build. So is what only some builds need
+(a target's check, a push's registry probe, a farm's node inspection).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +14,19 @@ import functools
 import json
 import sys
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from buildorch.builds import cache, image_lock, run_dir
-from buildorch.builds.describe import describe_images
-from buildorch.builds.display import Renderer, make_renderer, shown_failure
-from buildorch.builds.failures import translate_failure
 from buildorch.builds.frontend import frontend_warning
 from buildorch.builds.plan import BuildPlan, Invocation, plan_build
-from buildorch.builds.progress import ProgressTracker
 from buildorch.builds.spec import BuildResult, BuildSpec
-from buildorch.builds.stages import confirm_target
 from buildorch.core import csvspec, dockerfile, references
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, InputError, PushFailed
-from buildorch.core.retry import Backoff, with_retries
 from buildorch.engine import buildx
-from buildorch.engine.buildx_text import containerd_store, parse_buildx_inspect
+
+if TYPE_CHECKING:
+    from buildorch.builds.display import Renderer
+    from buildorch.core.retry import Backoff
 
 
 def needs_store_check(spec: BuildSpec) -> bool:
@@ -32,6 +36,8 @@ def needs_store_check(spec: BuildSpec) -> bool:
 
 def prepare(spec: BuildSpec) -> BuildPlan:
     """Plan ``spec`` against this engine (checks the image store only when it matters)."""
+    from buildorch.engine.buildx_text import containerd_store, parse_buildx_inspect  # some builds only
+
     store = True
     if needs_store_check(spec):
         store = containerd_store(buildx.engine_info())
@@ -72,6 +78,8 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
     for w in plan.warnings:
         out.write(f"warning: {w}\n")
     if spec.target:
+        from buildorch.builds.stages import confirm_target
+
         # BuildKit's own list of stages (0.2 s): the parser's answer was the fast path; this is the builder's.
         confirm_target(spec.context, spec.dockerfile, spec.target, spec.builder)
     t0 = time.monotonic()
@@ -105,6 +113,8 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         result.loaded = plan.output == "load"
         result.pushed = plan.output == "push"
         result.tags = [t for inv in plan.invocations for t in inv.tags]
+        from buildorch.builds.describe import describe_images  # loaded during the build (_run_invocation)
+
         describe_images(plan, result)  # under the lock: the tag still names this build's image
     # Loaded while BuildKit works (_run_invocation): their pydantic models are not needed to start it.
     from buildorch.builds import history
@@ -162,6 +172,7 @@ def _check_push_registries(tags: list[str], out: IO[str], backoff: Backoff | Non
     step touched the registry first (often "importing cache manifest"). A registry that
     does not answer is tried again as release does (a restarting registry comes back).
     """
+    from buildorch.core.retry import Backoff, with_retries
     from buildorch.engine import registry  # the HTTP client: for pushes only (see frontend.py)
 
     # Docker Hub is not probed (its API host is not the name in the tag, and it is seldom down).
@@ -235,6 +246,8 @@ def _swapped(argv: list[str], swaps: dict[str, str | None]) -> list[str]:
 
 def _renderer(spec: BuildSpec, inv: Invocation, out: IO[str]) -> Renderer:
     """The progress view of one invocation, headed by what it builds: ``build app:1.2.3 · target runtime``."""
+    from buildorch.builds.display import make_renderer
+
     what = inv.tags[0] if inv.tags else (spec.context.resolve().name or str(spec.context))
     title = f"build {what}" + (f" · target {spec.target}" if spec.target else "")
     return make_renderer(spec.progress, out, title=title, platforms=inv.platforms)
@@ -260,17 +273,21 @@ def _without_cache_export(argv: list[str]) -> list[str]:
 def _run_invocation(
     inv: Invocation, spec: BuildSpec, result: BuildResult, renderer: Renderer | None, out: IO[str]
 ) -> None:
-    tracker = ProgressTracker()  # notes the start time: see ``reused``
+    started = time.time()  # the tracker's start: see ProgressTracker.reused
     running = buildx.stream(inv.argv, what="docker buildx build")
-    # BuildKit is at work from here: the view (rich, for a live one) loads meanwhile, off the
-    # build's critical path, and so do the build record's models (history: 15-20 ms of pydantic
+    # BuildKit is at work from here: the progress parser and the view (rich, for a live one) load
+    # meanwhile, off the build's critical path, and so do the build record's models (history: 15-20 ms of pydantic
     # schemas) and python-on-whales for what reads a pushed image after it. A loaded image is
     # read from the containerd store (describe.py): importing python-on-whales then would only
     # take CPU from BuildKit (a fully cached build is over in well under a second).
     try:
-        renderer = renderer or _renderer(spec, inv, out)
-        from buildorch.builds import cache_usage, history  # noqa: F401  (used by run_plan after the build)
+        from buildorch.builds import cache_usage, describe, history  # noqa: F401  (used by run_plan after the build)
+        from buildorch.builds.display import shown_failure
+        from buildorch.builds.failures import translate_failure
+        from buildorch.builds.progress import ProgressTracker
 
+        tracker = ProgressTracker(started)
+        renderer = renderer or _renderer(spec, inv, out)
         if "--load" not in inv.argv:
             buildx.warm()
     except BaseException:
