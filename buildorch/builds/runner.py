@@ -12,7 +12,7 @@ from typing import IO
 from buildorch.builds import cache, image_lock, run_dir
 from buildorch.builds.describe import describe_images
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
-from buildorch.builds.failures import translate_failure
+from buildorch.builds.failures import cache_export_warning, is_cache_export, translate_failure
 from buildorch.builds.frontend import frontend_warning
 from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.progress import ProgressTracker
@@ -130,7 +130,7 @@ def _run_staged(plan: BuildPlan, result: BuildResult, renderer: Renderer | None,
                 # The image was built and exported; only the cache export broke (BuildKit
                 # can lose a blob its live solver graph still refers to after a prune).
                 # The build goes on without exporting the cache, as for any unusable cache.
-                warning = f"cache export failed ({exc.message.split(': ', 1)[-1]}); built again without exporting the cache"
+                warning = cache_export_warning(exc.message.split(": ", 1)[-1])
                 out.write(f"warning: {warning}\n")
                 result.warnings.append(warning)
                 cache.discard(plan.cache)
@@ -241,7 +241,7 @@ def _renderer(spec: BuildSpec, inv: Invocation, out: IO[str]) -> Renderer:
 
 
 def _cache_export_failed(exc: BuildFailed) -> bool:
-    return bool(exc.step and exc.step.startswith("exporting cache"))
+    return is_cache_export(exc.step)
 
 
 def _without_cache_export(argv: list[str]) -> list[str]:
