@@ -95,7 +95,8 @@ def definition() -> BakeDefinition:
 def bake_plan(targets: dict[str, TargetPlan] | None = None, **spec: Any) -> BakePlan:
     d = definition()
     return BakePlan(
-        spec=BakeSpec(progress="quiet", **spec), version=VersionInfo("1.0.0", "2026-01-02T03:04:05Z", 1767323045, "explicit", "explicit"),
+        spec=BakeSpec(progress="quiet", **spec),
+        version=VersionInfo("1.0.0", "2026-01-02T03:04:05Z", 1767323045, "explicit", "explicit"),
         files=[], env={}, base_flags=["buildx", "bake"], baseline=d, definition=d.model_copy(deep=True), targets=targets or {},
     )
 
