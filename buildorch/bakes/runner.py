@@ -54,8 +54,9 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     names = list(plan.definition.target)
     platforms = sorted({p for t in plan.definition.target.values() for p in t.platforms})
     caches = [tp.cache for tp in plan.targets.values() if tp.cache is not None]
-    for c in caches:
-        cache.stage(c)  # creates the directory, sets a damaged cache aside (the plan only said so)
+    for name, tp in plan.targets.items():
+        if tp.cache is not None:
+            _stage(plan, name, tp.cache, out)
     t0 = time.monotonic()
     while True:  # again only when some targets' cache export failed: each round drops at least one export
         tracker = BakeTracker(names, platforms={n: list(t.platforms) for n, t in plan.definition.target.items()})
@@ -86,6 +87,22 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     results = {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
     history.record("bake", results)
     return results
+
+
+def _stage(plan: BakePlan, name: str, c: cache.CachePlan, out: IO[str]) -> None:
+    """Create the target's cache directory, set a damaged one aside, take its locks (the plan only said so).
+
+    When another build or bake holds the cache's export lock, this target imports the
+    cache but does not export it: its ``cache-to`` leaves the definition, as ``build``
+    drops its ``--cache-to`` (an export into a staging directory nobody swaps in would be left over).
+    """
+    staged = c.staging_dir
+    for w in cache.stage(c):
+        out.write(f"warning: target {name}: {w}\n")
+        c.warnings.append(w)
+    if staged is not None and c.staging_dir is None:
+        c.cache_to = []
+        plan.definition.target[name].cache_to = []
 
 
 def _run_once(plan: BakePlan, tracker: BakeTracker, shown: Renderer) -> dict[str, Any]:

@@ -178,3 +178,26 @@ def test_a_failure_that_stands_is_one_error(runs: tuple[str, ...], spec: dict[st
         bake_runner.run_plan(bake_plan(**spec), renderer=QuietRenderer(), log=io.StringIO())
     assert info.value.message.startswith("target bad: step ")
     assert len(replay.definitions) == len(runs) and not replay.runs
+
+
+def test_a_cache_another_build_exports_is_imported_but_not_exported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = tmp_path / "ctx-bake-bad"
+
+    def plan_of(pid: int) -> cache.CachePlan:
+        staging = tmp_path / f"ctx-bake-bad.new-{pid}"
+        return cache.CachePlan(local_dir=live, staging_dir=staging, cache_to=[f"type=local,dest={staging},mode=max"])
+
+    other = plan_of(1)
+    cache.stage(other)  # another build holds the export lock (flock: per open file, so this process counts as another)
+    try:
+        replay = Replay(None)
+        monkeypatch.setattr(bake_runner.buildx, "stream", replay)
+        log = io.StringIO()
+        mine = plan_of(2)
+        results = bake_runner.run_plan(bake_plan({"bad": TargetPlan(name="bad", cache=mine)}), renderer=QuietRenderer(), log=log)
+    finally:
+        cache.discard(other)
+    warning = f"another build is exporting the cache {live}: this one imports it but does not export"
+    assert log.getvalue() == f"warning: target bad: {warning}\n"
+    assert replay.definitions[0]["bad"]["cache-to"] == [] and results["bad"].cache_to == []
+    assert warning in results["bad"].warnings and not (tmp_path / "ctx-bake-bad.new-2").exists()
