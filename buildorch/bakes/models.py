@@ -201,6 +201,7 @@ class BakeSpec(BaseModel):
     build_time: str | None = None
     cache: Literal["local", "none"] = "local"
     cache_mode: Literal["min", "max"] = "max"
+    cache_required: bool = Field(False, description="a cache that cannot be written or exported fails the bake")
     builder: str | None = None
     progress: Progress = "auto"
     metadata_file: Path | None = None

@@ -87,6 +87,7 @@ class BakePlan:
     plain: BakeDefinition | None = None  # plain ``docker buildx bake --print`` (no variables passed), when printed
     ran: list[str] | None = None  # the argv of the run, once it ran
     print_escapes: bool = False  # buildx 0.23+ prints some values template-escaped (see PRINT_ESCAPED)
+    fallbacks: dict[str, str] = field(default_factory=dict)  # target -> why it ran without its cache export
 
     @property
     def base_args(self) -> list[str]:
@@ -312,6 +313,9 @@ def injections(name: str, target: BakeTarget, vinfo: versioning.VersionInfo, spe
     tp = TargetPlan(name=name, args=variables.args_to_fill(target, values))
     if spec.cache == "local" and not target.cache_from and not target.cache_to:
         tp.cache = cache_plan_for(name, target, spec.cache_mode)
+        if spec.cache_required and tp.cache.local_dir is None:
+            problem = tp.cache.warnings[0].split(";", 1)[0]
+            raise InputError(f"target {name}: {problem}", "fix the cache, or drop --cache-required to bake without it")
     if spec.load and not target.output:
         tp.output = ["type=docker"]
     return tp

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from buildorch.bakes.fallback import drop_cache_export, failed_cache_exports
 from buildorch.bakes.models import BakeSpec, as_csv
 from buildorch.bakes.plan import BakePlan, plan_bake
 from buildorch.bakes.progress import BakeTracker
@@ -38,7 +39,8 @@ def bake(spec: BakeSpec, *, renderer: Renderer | None = None, log: IO[str] | Non
     """Bake ``spec`` and return one :class:`BuildResult` per target.
 
     >>> from buildorch.bakes.runner import bake                # doctest: +SKIP
-    >>> from buildorch.bakes.models import BakeSpec, as_csv
+    >>> from buildorch.bakes.fallback import drop_cache_export, failed_cache_exports
+from buildorch.bakes.models import BakeSpec, as_csv
     >>> results = bake(BakeSpec(files=["bakefiles/docker-bake.hcl"], targets=["default"], version="1.2.3"))
     >>> {name: (r.steps_cached, r.steps_total) for name, r in results.items()}
     """
@@ -49,34 +51,34 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     out = log or sys.stderr
     for w in plan.warnings:
         out.write(f"warning: {w}\n")
-    tracker = BakeTracker(plan.definition.target, platforms={n: list(t.platforms) for n, t in plan.definition.target.items()})
     names = list(plan.definition.target)
     platforms = sorted({p for t in plan.definition.target.values() for p in t.platforms})
-    shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
     caches = [tp.cache for tp in plan.targets.values() if tp.cache is not None]
-    for c in caches:
-        cache.stage(c)  # creates the directory, sets a damaged cache aside (the plan only said so)
+    for name, tp in plan.targets.items():
+        if tp.cache is not None:
+            _stage(plan, name, tp.cache, out)
     t0 = time.monotonic()
-    try:
-        with run_files(plan) as (definition_file, metadata_file):
-            plan.ran = plan.argv(definition_file, metadata_file, allow=entitlements(plan))
-            # The definition's paths are relative to the current directory, as --print gave them
-            # (newer buildx rebases them on the bake file's directory when this is set).
-            env = {"BUILDX_BAKE_FILE_RELATIVE_PATHS": "false"}
-            for src, raw in buildx.stream(plan.ran, what="docker buildx bake", env=env):
-                text = raw.decode("utf-8", errors="replace")
-                if src == "stderr":
-                    shown.update(tracker, tracker.feed(text), text)
-            meta = _read_metadata(Path(metadata_file))
-    except EngineError:
-        _abandon(caches, shown, tracker)
-        raise
-    except BuildorchError as exc:
-        _abandon(caches, shown, tracker)
-        raise shown_failure(translate_failure(tracker, exc), tracker, shown) from exc
-    except BaseException:
-        _abandon(caches, shown, tracker)
-        raise
+    while True:  # again only when some targets' cache export failed: each round drops at least one export
+        tracker = BakeTracker(names, platforms={n: list(t.platforms) for n, t in plan.definition.target.items()})
+        shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
+        try:
+            meta = _run_once(plan, tracker, shown)
+            break
+        except EngineError:
+            _abandon(caches, shown, tracker)
+            raise
+        except BuildorchError as exc:
+            failed = failed_cache_exports(tracker)
+            if not failed or plan.spec.cache_required or set(failed) & set(plan.fallbacks):
+                _abandon(caches, shown, tracker)
+                raise shown_failure(translate_failure(tracker, exc), tracker, shown) from exc
+            tracker.finish()
+            shown.close(tracker)
+            for name, why in failed.items():
+                out.write(f"warning: {drop_cache_export(plan, name, why)}\n")
+        except BaseException:
+            _abandon(caches, shown, tracker)
+            raise
     tracker.finish()
     shown.close(tracker)
     for c in caches:
@@ -85,6 +87,36 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
     results = {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
     history.record("bake", results)
     return results
+
+
+def _stage(plan: BakePlan, name: str, c: cache.CachePlan, out: IO[str]) -> None:
+    """Create the target's cache directory, set a damaged one aside, take its locks (the plan only said so).
+
+    When another build or bake holds the cache's export lock, this target imports the
+    cache but does not export it: its ``cache-to`` leaves the definition, as ``build``
+    drops its ``--cache-to`` (an export into a staging directory nobody swaps in would be left over).
+    """
+    staged = c.staging_dir
+    for w in cache.stage(c):
+        out.write(f"warning: target {name}: {w}\n")
+        c.warnings.append(w)
+    if staged is not None and c.staging_dir is None:
+        c.cache_to = []
+        plan.definition.target[name].cache_to = []
+
+
+def _run_once(plan: BakePlan, tracker: BakeTracker, shown: Renderer) -> dict[str, Any]:
+    """One ``docker buildx bake`` of the definition as it stands; its metadata file's content."""
+    with run_files(plan) as (definition_file, metadata_file):
+        plan.ran = plan.argv(definition_file, metadata_file, allow=entitlements(plan))
+        # The definition's paths are relative to the current directory, as --print gave them
+        # (newer buildx rebases them on the bake file's directory when this is set).
+        env = {"BUILDX_BAKE_FILE_RELATIVE_PATHS": "false"}
+        for src, raw in buildx.stream(plan.ran, what="docker buildx bake", env=env):
+            text = raw.decode("utf-8", errors="replace")
+            if src == "stderr":
+                shown.update(tracker, tracker.feed(text), text)
+        return _read_metadata(Path(metadata_file))
 
 
 def entitlements(plan: BakePlan) -> list[str]:
@@ -161,7 +193,7 @@ def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[st
         duration_seconds=tracker.span(name) or elapsed,
         cache_from=[as_csv(c) for c in t.cache_from],
         cache_to=[as_csv(c) for c in t.cache_to],
-        warnings=[*_cache_warnings(plan, name), *tracker.warnings],
+        warnings=[*_cache_warnings(plan, name), *([plan.fallbacks[name]] if name in plan.fallbacks else []), *tracker.warnings],
         command=["docker", *(plan.ran or plan.argv())],
         metadata=meta,
     )

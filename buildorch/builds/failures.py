@@ -20,6 +20,22 @@ STEP_HINT = "fix the step, or debug its stage: buildorch debug CONTEXT --target 
 CRASH_HINT = "a buildx bug: try another buildx version, or simplify the bake"
 # buildx 0.17+ asks before a build or bake reads or writes a path outside the current directory.
 _ENTITLEMENT = re.compile(r'additional privileges requested: pass (?:"--allow=([^"]+)"|--allow=(\S+))')
+# BuildKit's vertex for a --cache-to: "exporting cache to client directory", "... to registry".
+CACHE_EXPORT_STEP = "exporting cache"
+
+
+def is_cache_export(step: str | None) -> bool:
+    """Whether ``step`` (a step name as :func:`translate_failure` gives it) is BuildKit's cache export.
+
+    When only that failed, the image was built and exported: build and bake then run
+    again without exporting the cache (a broken engine record, a blob lost to a prune).
+    """
+    return bool(step and step.startswith(CACHE_EXPORT_STEP))
+
+
+def cache_export_warning(why: str, again: str = "built") -> str:
+    """The warning of a build or bake that went on without exporting its cache after the export failed."""
+    return f"cache export failed ({why}); {again} again without exporting the cache"
 
 
 def translate_failure(tracker: ProgressTracker, exc: BuildorchError) -> BuildorchError:

@@ -140,7 +140,9 @@ def _run_staged(plan: BuildPlan, result: BuildResult, renderer: Renderer | None,
                 # The image was built and exported; only the cache export broke (BuildKit
                 # can lose a blob its live solver graph still refers to after a prune).
                 # The build goes on without exporting the cache, as for any unusable cache.
-                warning = f"cache export failed ({exc.message.split(': ', 1)[-1]}); built again without exporting the cache"
+                from buildorch.builds.failures import cache_export_warning
+
+                warning = cache_export_warning(exc.message.split(": ", 1)[-1])
                 out.write(f"warning: {warning}\n")
                 result.warnings.append(warning)
                 cache.discard(plan.cache)
@@ -254,7 +256,9 @@ def _renderer(spec: BuildSpec, inv: Invocation, out: IO[str]) -> Renderer:
 
 
 def _cache_export_failed(exc: BuildFailed) -> bool:
-    return bool(exc.step and exc.step.startswith("exporting cache"))
+    from buildorch.builds.failures import is_cache_export  # loaded with the build (_run_invocation)
+
+    return is_cache_export(exc.step)
 
 
 def _without_cache_export(argv: list[str]) -> list[str]:

@@ -41,6 +41,11 @@ def bake(
         str, typer.Option(help="local: a cache per target, unless the file sets one; none: only what the file sets.")
     ] = "local",
     cache_mode: options.CacheModeOpt = "max",
+    cache_required: Annotated[
+        bool,
+        typer.Option("--cache-required", help="Fail when a target's cache cannot be written or exported "
+                     "(default: warn, bake without it)."),
+    ] = False,
     builder: options.BuilderOpt = None,
     progress: options.ProgressOpt = "auto",
     metadata_file: options.MetadataFileOpt = None,
@@ -78,6 +83,7 @@ def bake(
         build_time=build_time,
         cache=cache,
         cache_mode=cache_mode,
+        cache_required=cache_required,
         builder=builder,
         progress=progress,
         metadata_file=metadata_file,

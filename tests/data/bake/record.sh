@@ -42,3 +42,9 @@ docker buildx bake -f cycle.hcl --print a 2> errors/cycle.txt >/dev/null
 # default_group.metadata.json (docker buildx bake -f bakefiles/docker-bake.hcl --progress rawjson
 # --metadata-file ...), failing.rawjson (failing.hcl).
 true
+# One target's cache export fails (its destination's "ingest" is a regular file): both targets, then "bad" alone
+# (recorded with buildx 0.38.2).
+mkdir -p broken && touch broken/ingest broken/blobs
+docker buildx bake -f cache_export.hcl --progress rawjson > /dev/null 2> cache_export_failed.rawjson
+docker buildx bake -f cache_export.hcl --progress rawjson bad > /dev/null 2> cache_export_failed_single.rawjson
+rm -rf broken ok-cache

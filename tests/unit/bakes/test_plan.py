@@ -382,3 +382,17 @@ def test_bake_allow_is_checked_and_passed_before_the_cache_grants(cache_dir: Pat
     monkeypatch.setattr(buildx, "buildx_release", lambda: (0, 13, 1))
     with pytest.raises(InputError, match="needs buildx 0.17"):
         bake_runner.entitlements(plan)
+
+
+def test_an_unwritable_cache_directory_is_a_warning_unless_the_cache_is_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("BUILDORCH_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    t = BakeTarget(context="app", target="runtime")
+    tp = injections("app", t, VINFO, BakeSpec())
+    assert tp.cache is not None and tp.cache.cache_to == [] and "building without that cache" in tp.cache.warnings[0]
+    with pytest.raises(InputError) as info:
+        injections("app", t, VINFO, BakeSpec(cache_required=True))
+    assert info.value.message == f"target app: cache directory {tmp_path / 'file' / 'cache'} is not writable"
+    assert info.value.hint == "fix the cache, or drop --cache-required to bake without it"
