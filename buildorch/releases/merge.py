@@ -28,7 +28,6 @@ from buildorch.core.retry import Backoff
 from buildorch.core.semver import SemVer
 from buildorch.core.validation import PlatformList
 from buildorch.engine import buildx, registry
-from buildorch.releases.lock import journal_path
 from buildorch.releases.models import DEFAULT_PLATFORMS, PlatformImage, Verification
 from buildorch.releases.runner import platform_images
 from buildorch.releases.tagging import move_tags, tagging_lock
@@ -192,10 +191,11 @@ def _tag(result: MergeResult, spec: MergeSpec, client: registry.Client, out: IO[
     result.previous_tags = {t: client.digest_of(t) for t in spec.tags}  # read inside the lock: what a failure puts back
     previous = {f"{spec.image}:{t}": d for t, d in result.previous_tags.items()}
 
-    def failed(why: str) -> None:
+    def failed(_why: str) -> None:  # the error raised says why; the result only records that it failed
         result.status = "failed"
 
     backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
+    # the journal is journal_path([image]): release's, so either completes the other's interrupted tagging
     move_tags(digest, spec.tags, {spec.image: client}, previous, backoff, out, lock_fds=lock_fds,
-              journal=journal_path([spec.image]), untagged="the merged index is pushed but untagged; merge again",
-              on_failure=failed, another="another merge or release of the image may run at once")  # fmt: skip
+              untagged="the merged index is pushed but untagged; merge again", on_failure=failed,
+              another="another merge or release of the image may run at once")  # fmt: skip

@@ -2,9 +2,9 @@
 
 Reused by anything that tags a verified index (``release``, a bake release, ``merge``):
 ``move_tags``, under ``tagging_lock``, hands the moves of every destination to
-:mod:`buildorch.engine.registry_tags`, whose child process moves them with the registry API (retried) and, when one image fails,
-puts back what it had moved in it and in the images before it
-(``ReleaseResult.previous_references``); then PushFailed says what could not be.
+:mod:`buildorch.engine.registry_tags`, whose child process moves them with the registry API
+(retried) and, when one image fails, puts back what it had moved in it and in the images
+before it (``ReleaseResult.previous_references``); then PushFailed says what could not be.
 """
 
 from __future__ import annotations
