@@ -3,9 +3,10 @@
 Each runner pushed one platform by digest (``buildorch build --push-by-digest --digest-dir
 DIR``). The merge asks buildx for the index those digests make (``imagetools create
 --dry-run``), refuses it when an expected platform is missing (exit 5, nothing pushed, no
-tag moved), pushes it by digest, reads it back from the registry, and tags it with one
-``imagetools create`` as ``release`` does: an X.Y.Z tag never moves to other content without
-``force``, and tags moved by a failed tagging are put back.
+tag moved), pushes it by digest, reads it back from the registry, and tags it as ``release``
+does (``releases/tagging``): under the image's release lock, an X.Y.Z tag never moves to
+other content without ``force``, and every tag moves in one step that a killed merge cannot
+cut in half (engine/registry_tags); tags moved by a failed tagging are put back.
 """
 
 from __future__ import annotations
@@ -21,16 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from buildorch.builds import digests
 from buildorch.core import references
-from buildorch.core.errors import BuildorchError, InputError, PushFailed, VerificationFailed
+from buildorch.core.errors import InputError, PushFailed, VerificationFailed
 from buildorch.core.oci import platform_digests
-from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
+from buildorch.core.retry import Backoff
 from buildorch.core.semver import SemVer
 from buildorch.core.validation import PlatformList
 from buildorch.engine import buildx, registry
-from buildorch.releases.lock import release_lock
 from buildorch.releases.models import DEFAULT_PLATFORMS, PlatformImage, Verification
 from buildorch.releases.runner import platform_images
-from buildorch.releases.tagging import restore
+from buildorch.releases.tagging import move_tags, tagging_lock
 
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 
@@ -124,9 +124,10 @@ def merge(spec: MergeSpec, *, log: IO[str] | None = None) -> MergeResult:
     result.verification.ok = True
     if spec.verify:
         _run_checks(result, spec, out)
-    with release_lock([spec.image], out):  # the tags to put back are read where no other release moves them
+    # the tags to put back are read where no other merge or release moves them; a killed one's tagging completed first
+    with tagging_lock([spec.image], out) as fds:
         _guard_version(result, spec, client)
-        _tag(result, spec, client, out)
+        _tag(result, spec, client, out, fds)
     result.duration_seconds = round(time.monotonic() - start, 3)
     return result
 
@@ -182,22 +183,19 @@ def _guard_version(result: MergeResult, spec: MergeSpec, client: registry.Client
     )
 
 
-def _tag(result: MergeResult, spec: MergeSpec, client: registry.Client, out: IO[str]) -> None:
+def _tag(result: MergeResult, spec: MergeSpec, client: registry.Client, out: IO[str], lock_fds: tuple[int, ...]) -> None:
+    """Every tag to the index through release's tagging (engine/registry_tags): all or none, even when killed."""
     digest = str(result.index_digest)
     result.tags = list(spec.tags)
     result.references = [f"{spec.image}:{t}" for t in spec.tags]
-    result.previous_tags = {t: client.digest_of(t) for t in spec.tags}
-    argv = ["buildx", "imagetools", "create", *[a for r in result.references for a in ("-t", r)], f"{spec.image}@{digest}"]
-    out.write(f"tag: {', '.join(spec.tags)} -> {digest}\n")
-    backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
-    try:
-        with_retries(lambda: buildx.run(argv, what="imagetools create"), what="tag", backoff=backoff,
-                     transient=lambda exc: is_transient(str(exc)), log=out)  # fmt: skip
-    except BuildorchError as exc:
-        problems = restore(spec.image, result.previous_tags, client)
+    result.previous_tags = {t: client.digest_of(t) for t in spec.tags}  # read inside the lock: what a failure puts back
+    previous = {f"{spec.image}:{t}": d for t, d in result.previous_tags.items()}
+
+    def failed(_why: str) -> None:  # the error raised says why; the result only records that it failed
         result.status = "failed"
-        raise PushFailed(f"tagging {spec.image} failed: {first_line(exc)}", "the merged index is pushed but untagged",
-                         details=problems or ["no tag was changed"]) from exc  # fmt: skip
-    wrong = [t for t in spec.tags if client.digest_of(t) != digest]
-    if wrong:
-        raise PushFailed(f"after tagging, {', '.join(wrong)} do not point at {digest}", "another merge may run at once")
+
+    backoff = Backoff(attempts=spec.push_attempts, base=spec.retry_base_seconds)
+    # the journal is journal_path([image]): release's, so either completes the other's interrupted tagging
+    move_tags(digest, spec.tags, {spec.image: client}, previous, backoff, out, lock_fds=lock_fds,
+              untagged="the merged index is pushed but untagged; merge again", on_failure=failed,
+              another="another merge or release of the image may run at once")  # fmt: skip

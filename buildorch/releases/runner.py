@@ -28,13 +28,13 @@ from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildFailed, BuildorchError, InputError, PushFailed, VerificationFailed
 from buildorch.core.oci import platform_digests
 from buildorch.core.retry import Backoff, first_line, is_transient, with_retries
-from buildorch.engine import buildx, registry, registry_tags
+from buildorch.engine import buildx, registry
 from buildorch.engine.buildx_text import parse_buildx_inspect
-from buildorch.releases.lock import journal_path, release_lock, scratch_dir
+from buildorch.releases.lock import journal_path, scratch_dir
 from buildorch.releases.models import PlatformImage, PushMethod, ReleaseResult, ReleaseSpec, Reproducibility
 from buildorch.releases.plan import ReleasePlan, check_git, plan_release
 from buildorch.releases.report import write_reports
-from buildorch.releases.tagging import attempts, fail, tag_all
+from buildorch.releases.tagging import attempts, fail, tag_all, tagging_lock
 from buildorch.releases.verify import verify
 from buildorch.supply.chain import check as check_supply
 from buildorch.supply.chain import secure
@@ -188,9 +188,7 @@ def finish(staged: Staged, out: IO[str]) -> ReleaseResult:
     """
     result, plan = staged.result, staged.plan
     images = list(staged.clients)
-    with release_lock(images, out) as fds:
-        # a release of these images killed with its tagging child (a machine that went down) is completed first
-        registry_tags.recover(journal_path(images), out)
+    with tagging_lock(images, out) as fds:
         main = staged.clients.get(plan.spec.image) or next(iter(staged.clients.values()))
         result.previous_tags = {t: main.digest_of(t) for t in plan.tags}
         result.previous_references = {f"{i}:{t}": c.digest_of(t) for i, c in staged.clients.items() for t in plan.tags}
