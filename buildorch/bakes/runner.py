@@ -25,6 +25,7 @@ from buildorch.bakes.models import BakeSpec, as_csv
 from buildorch.bakes.plan import BakePlan, plan_bake
 from buildorch.bakes.progress import BakeTracker
 from buildorch.builds import cache, history
+from buildorch.builds.describe import describe_loaded
 from buildorch.builds.display import Renderer, make_renderer, shown_failure
 from buildorch.builds.failures import translate_failure
 from buildorch.builds.spec import BuildResult
@@ -200,10 +201,7 @@ def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[st
     if result.pushed and result.tags:
         result.platform_digests = platform_digests(buildx.imagetools_raw(result.tags[0]))
     if result.loaded and result.tags:
-        img = buildx.image_inspect(result.tags[0])
-        if img:
-            result.image_id = img.get("Id")
-            result.size_bytes = img.get("Size")
+        describe_loaded(result)  # as a build's: from the containerd store, without `docker image inspect`
     return result
 
 

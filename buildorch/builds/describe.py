@@ -27,7 +27,9 @@ def describe_images(plan: BuildPlan, result: BuildResult) -> None:
     name = result.tags[0].rsplit(":", 1)[0] if ":" in result.tags[0].rsplit("/", 1)[-1] else result.tags[0]
     manifest: Any = None
     if result.loaded:
-        if not (len(plan.invocations) == 1 and _from_store(result)):
+        if len(plan.invocations) == 1:
+            describe_loaded(result)
+        else:
             _from_inspect(result)
         manifest = containerd.store_blob
     elif result.pushed:
@@ -46,6 +48,15 @@ def describe_images(plan: BuildPlan, result: BuildResult) -> None:
         if missing:
             result.warnings.append(f"the exported cache lacks layers for {', '.join(missing)} (moby/buildkit#2822)")
         result.cache_platforms_missing = missing
+
+
+def describe_loaded(result: BuildResult) -> None:
+    """Id, size and platform digests of the image one buildx run loaded (a build, or one target of a bake).
+
+    From the containerd store when it answers exactly, else ``docker image inspect``.
+    """
+    if not _from_store(result):
+        _from_inspect(result)
 
 
 def _from_inspect(result: BuildResult) -> None:

@@ -30,3 +30,18 @@ def test_id_size_and_platform_digests_match_the_engine(image: str, tmp_path: Pat
     engine = json.loads(docker("image", "inspect", image))[0]
     assert result["image_id"] == engine["Id"] and result["size_bytes"] == engine["Size"]
     assert sorted(result["platform_digests"]) == sorted(platforms.split(","))
+
+
+def test_a_baked_target_is_described_as_a_build_is(image: str, tmp_path: Path) -> None:
+    # bake's results take the same path (builds/describe.describe_loaded), one target at a time
+    (tmp_path / "docker-bake.hcl").write_text(
+        f'target "one" {{\n  context = "{tmp_path}"\n  platforms = ["linux/amd64"]\n  tags = ["{image}"]\n}}\n'
+    )
+    out = buildorch_json(
+        "bake", "-f", str(tmp_path / "docker-bake.hcl"), "one", "--cache", "none", "--progress", "quiet", "--allow", f"fs.read={tmp_path}",
+        "--version", "1.0.0", "--build-time", "2026-01-01T00:00:00Z",
+    )  # fmt: skip
+    result = out["results"]["one"] if "results" in out else out["one"]
+    engine = json.loads(docker("image", "inspect", image))[0]
+    assert result["image_id"] == engine["Id"] and result["size_bytes"] == engine["Size"]
+    assert sorted(result["platform_digests"]) == ["linux/amd64"]

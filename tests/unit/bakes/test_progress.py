@@ -14,6 +14,7 @@ from buildorch.bakes import runner as bake_runner
 from buildorch.bakes.models import BakeDefinition, BakeSpec
 from buildorch.bakes.plan import BakePlan
 from buildorch.bakes.progress import BakeTracker
+from buildorch.builds import describe
 from buildorch.builds.display import PlainRenderer
 from buildorch.builds.failures import translate_failure
 from buildorch.core.errors import BuildFailed, BuildorchError
@@ -100,6 +101,7 @@ def test_failed_target_is_named_with_its_step_and_log(tmp_path: Path) -> None:
 
 def test_one_result_per_target_from_the_metadata_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(buildx, "image_inspect", lambda ref: {"Id": "sha256:" + "1" * 64, "Size": 3_078_285})
+    monkeypatch.setattr(describe.containerd, "store_blob", lambda digest: None)  # a classic store: the engine is asked
     definition = BakeDefinition.model_validate_json((DATA / "bakefile_injected.print.json").read_text())
     plan = BakePlan(
         spec=BakeSpec(), version=VersionInfo("1.2.3", "2026-01-02T03:04:05Z", 1767323045, "explicit", "explicit"),
