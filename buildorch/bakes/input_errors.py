@@ -13,15 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from buildorch.bakes.models import group_cycle
+from buildorch.bakes.printing import BAKE_DEFAULT_FILES, FALLBACK_FILE
 from buildorch.core.errors import BuildorchError, InputError
 
-# What ``docker buildx bake`` reads when no -f is given (buildx 0.13), in its order.
-BAKE_DEFAULT_FILES = (
-    "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml",
-    "docker-bake.json", "docker-bake.override.json", "docker-bake.hcl", "docker-bake.override.hcl",
-)
-# buildorch's own fallback when the current directory has none of those.
-FALLBACK_FILE = Path("bakefiles/docker-bake.hcl")
 # The keys ``--set`` takes in buildx 0.13 (bake.go, Target.AddOverrides).
 SET_KEYS = (
     "args.NAME", "labels.NAME", "contexts.NAME", "context", "dockerfile", "target", "tags", "platform", "output",

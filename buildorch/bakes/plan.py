@@ -37,8 +37,10 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from buildorch.bakes import variables
-from buildorch.bakes.input_errors import BAKE_DEFAULT_FILES, FALLBACK_FILE, bake_input_error
+from buildorch.bakes.input_errors import bake_input_error
 from buildorch.bakes.models import BakeDefinition, BakeSpec, BakeTarget, definition_diff
+from buildorch.bakes.printing import default_files as default_files
+from buildorch.bakes.printing import print_flags
 from buildorch.builds import cache
 from buildorch.builds.spec import BuildSpec, CachePolicy
 from buildorch.core import versioning
@@ -214,14 +216,6 @@ def _escaped(value: Any) -> Any:
     return value
 
 
-def default_files(cwd: Path | None = None) -> list[Path]:
-    """No -f: bake's own default files if the directory has one, else bakefiles/docker-bake.hcl if it exists."""
-    here = cwd or Path(".")
-    if any((here / n).is_file() for n in BAKE_DEFAULT_FILES):
-        return []
-    return [FALLBACK_FILE] if (here / FALLBACK_FILE).is_file() else []
-
-
 def print_definition(args: list[str], env: dict[str, str], *, files: list[Path] | None = None) -> BakeDefinition:
     """``docker buildx bake ARGS --print``, validated; a bake error becomes one InputError line."""
     try:
@@ -241,18 +235,7 @@ def print_definition(args: list[str], env: dict[str, str], *, files: list[Path] 
 
 
 def _base_flags(spec: BakeSpec, files: list[Path]) -> list[str]:
-    args = ["buildx", "bake"]
-    if spec.builder:
-        args += ["--builder", spec.builder]
-    for f in files:
-        args += ["--file", str(f)]
-    for s in spec.overrides:
-        args += ["--set", s]
-    for p in spec.platforms:  # repeated --set accumulate; one comma-joined value would print as one entry
-        args += ["--set", f"*.platform={p}"]
-    if spec.push:
-        args.append("--push")  # bake's own --push keeps type=cacheonly targets cache-only
-    return args
+    return print_flags(builder=spec.builder, files=files, overrides=spec.overrides, platforms=spec.platforms, push=spec.push)
 
 
 def check_contexts(defn: BakeDefinition) -> None:
@@ -349,7 +332,7 @@ def plan_bake(spec: BakeSpec, environ: dict[str, str] | None = None) -> BakePlan
     Nothing is written: caches are created when the bake runs.
     """
     env_now = dict(os.environ) if environ is None else environ
-    buildx.ask_buildx_version()  # needed below (print_escapes); asked now, answered while --print runs
+    buildx.ask_buildx_version()  # needed below (print_escapes); asked now, answered while --print runs (if not yet asked)
     files = list(spec.files) or default_files()
     flags = _base_flags(spec, files)
     base = [*flags, *spec.targets]

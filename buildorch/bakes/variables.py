@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from buildorch.bakes.models import BakeDefinition, BakeSpec, BakeTarget
+from buildorch.bakes.printing import print_env
 from buildorch.core import dockerfile
 
 VERSION_VARIABLES = ("VERSION", "BUILD_TIME")
@@ -37,12 +38,7 @@ def user_value(name: str, spec: BakeSpec, environ: Mapping[str, str]) -> str | N
 
 def user_variables(spec: BakeSpec) -> dict[str, str]:
     """The bake variables buildorch passes for you: ``--var`` values, with ``--version``/``--build-time`` as theirs."""
-    out = dict(spec.variables)
-    if spec.version:
-        out["VERSION"] = spec.version
-    if spec.build_time:
-        out["BUILD_TIME"] = spec.build_time
-    return out
+    return print_env(spec.variables, spec.version, spec.build_time)
 
 
 def usable(value: str | None) -> bool:

@@ -65,6 +65,11 @@ def bake(
 
     Example: buildorch bake -f bakefiles/docker-bake.hcl release --version 1.2.3 --push
     """
+    if not meta:  # the --print that planning asks for starts now, while the models load (bakes/printing.py)
+        from buildorch.bakes.printing import start_early
+
+        start_early(targets=targets or [], files=file or [], overrides=set_ or [], variables=var or [],
+                    platforms=platform or [], push=push, version=version, build_time=build_time, builder=builder)  # fmt: skip
     from buildorch.bakes.models import BakeSpec
     from buildorch.builds.spec import parse_pairs
 

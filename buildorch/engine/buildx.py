@@ -31,11 +31,9 @@ how their failures read is :mod:`buildorch.engine.docker_cli`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import re
-import subprocess
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,6 +60,9 @@ from buildorch.engine.docker_cli import (
 )
 from buildorch.engine.docker_cli import (
     run_capture as run_capture,
+)
+from buildorch.engine.docker_cli import (
+    start_early as start_early,
 )
 from buildorch.engine.docker_cli import (
     stream as stream,
@@ -110,11 +111,7 @@ def engine_info() -> dict[str, Any]:
 
 
 def buildx_version() -> str:
-    """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``: the answer asked early, if any."""
-    global _version_asked
-    asked, _version_asked = _version_asked, None
-    if asked is not None:
-        return docker_cli.finish(asked, what="docker buildx version").strip()
+    """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``."""
     return run(["buildx", "version"], what="docker buildx version").strip()
 
 
@@ -129,21 +126,15 @@ def buildx_release() -> tuple[int, int, int]:
     return parse_buildx_version(buildx_version())
 
 
-_version_asked: subprocess.Popen[bytes] | None = None
-
-
 def ask_buildx_version() -> None:
-    """Start ``docker buildx version`` now, beside what the caller runs next (a bake's ``--print``).
+    """Start ``docker buildx version`` now (:func:`docker_cli.start_early`), unless its answer is known.
 
-    :func:`buildx_version` reads its answer. A bake needs it after ``--print`` and before it starts:
-    asked only then, it added a whole docker CLI start (0.1-0.2 s) to every bake. A failure to
-    start is left for the real question to report.
+    A bake needs it after ``--print`` and before it starts: asked only then, it added a whole
+    docker CLI start (0.1-0.2 s) to every bake.
     """
-    global _version_asked
     cached = getattr(buildx_release, "cache_info", None)  # a test may have put a plain function there
-    if _version_asked is None and not (cached is not None and cached().currsize):
-        with contextlib.suppress(BuildorchError):
-            _version_asked = docker_cli.start(["buildx", "version"], what="docker buildx version")
+    if not (cached is not None and cached().currsize):
+        docker_cli.start_early(["buildx", "version"])
 
 
 def parse_buildx_version(text: str) -> tuple[int, int, int]:

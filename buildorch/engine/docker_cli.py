@@ -16,6 +16,7 @@ need it, while BuildKit works.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -141,7 +142,46 @@ def run(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | N
     is these lines, and the import (0.15-0.2 s of pydantic models) was most of what ``bake``
     added before buildx started (``bake --print``, then ``buildx version``).
     """
-    return finish(start(args, what=what, env=env), what=what or f"docker {' '.join(args[:2])}")
+    proc = _early.pop(_early_key(args, env), None) or start(args, what=what, env=env)
+    return finish(proc, what=what or f"docker {' '.join(args[:2])}")
+
+
+# Read-only commands started before the call that needs their answer: see start_early.
+_early: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], subprocess.Popen[bytes]] = {}
+
+
+def start_early(args: Sequence[str], *, env: dict[str, str] | None = None) -> None:
+    """Start ``docker ARGS...`` now; the first :func:`run` of the same command and environment takes its answer.
+
+    For a command whose answer is needed after work that does not depend on it: a bake's
+    ``--print`` and ``buildx version`` (0.1-0.2 s each, a docker CLI and buildx start) run
+    while the bake's models load. Only for commands that change nothing: one started on a
+    guess that the validated input does not confirm is never read, and is killed when this
+    process ends. A command that cannot start is left to the real call to report.
+    """
+    key = _early_key(args, env)
+    if key in _early:
+        return
+    try:
+        proc = start(args, env=env)
+    except BuildorchError:
+        return
+    if not _early:
+        atexit.register(_drop_early)
+    _early[key] = proc
+
+
+def _early_key(args: Sequence[str], env: dict[str, str] | None) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    return tuple(args), tuple(sorted((env or {}).items()))
+
+
+def _drop_early() -> None:
+    """Kill what start_early started and nothing read (a guess the input did not confirm)."""
+    while _early:
+        _, proc = _early.popitem()
+        with contextlib.suppress(OSError):
+            proc.kill()
+            proc.communicate()
 
 
 def start(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:

@@ -38,8 +38,8 @@ def test_a_baked_target_is_described_as_a_build_is(image: str, tmp_path: Path) -
         f'target "one" {{\n  context = "{tmp_path}"\n  platforms = ["linux/amd64"]\n  tags = ["{image}"]\n}}\n'
     )
     out = buildorch_json(
-        "bake", "-f", str(tmp_path / "docker-bake.hcl"), "one", "--cache", "none", "--progress", "quiet", "--allow", f"fs.read={tmp_path}",
-        "--version", "1.0.0", "--build-time", "2026-01-01T00:00:00Z",
+        "bake", "-f", str(tmp_path / "docker-bake.hcl"), "one", "--cache", "none", "--progress", "quiet",
+        "--allow", f"fs.read={tmp_path}", "--version", "1.0.0", "--build-time", "2026-01-01T00:00:00Z",
     )  # fmt: skip
     result = out["results"]["one"] if "results" in out else out["one"]
     engine = json.loads(docker("image", "inspect", image))[0]
