@@ -6,12 +6,14 @@ Every docker command goes through here (the calls themselves are in
 buildorch never sees a ``DockerException``.
 
 python-on-whales is imported on first use, not with this module: importing it loads
-every one of its components and their pydantic models (0.1 s, a fifth of a fully
-cached 0.55 s build). ``buildx build``/``bake`` are therefore started by
+every one of its components and their pydantic models (0.15-0.2 s, a third of a fully
+cached 0.5 s build). ``buildx build``/``bake`` are therefore started by
 :func:`stream`, which launches the process at once with the same Popen-and-reader-
 threads scheme as python-on-whales' ``stream_stdout_and_stderr``; the caller then
 loads its renderer, and python-on-whales (:func:`warm`) when the calls after the build
-need it, while BuildKit works.
+need it, while BuildKit works. Plain argv commands (:func:`run`) are started as its
+``utils.run`` starts them, without it; its typed calls (images, containers, inspect)
+are what it is imported for.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ def run(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | N
     added before buildx started (``bake --print``, then ``buildx version``).
     """
     proc = _early.pop(_early_key(args, env), None) or start(args, what=what, env=env)
-    return finish(proc, what=what or f"docker {' '.join(args[:2])}")
+    return finish(proc, what=what or f"docker {' '.join(map(str, args[:2]))}")
 
 
 # Read-only commands started before the call that needs their answer: see start_early.
@@ -172,7 +174,7 @@ def start_early(args: Sequence[str], *, env: dict[str, str] | None = None) -> No
 
 
 def _early_key(args: Sequence[str], env: dict[str, str] | None) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    return tuple(args), tuple(sorted((env or {}).items()))
+    return tuple(str(a) for a in args), tuple(sorted((env or {}).items()))
 
 
 def _drop_early() -> None:
@@ -186,6 +188,7 @@ def _drop_early() -> None:
 
 def start(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start ``docker ARGS...`` (as :func:`run` runs it) and return at once: :func:`finish` waits for its answer."""
+    args = [str(a) for a in args]  # paths too, as python-on-whales' runner takes them
     environ = {**os.environ, **(env or {})}
     if args[:1] == ["buildx"]:
         environ["DOCKER_CLI_EXPERIMENTAL"] = "enabled"
