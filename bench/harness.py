@@ -1,7 +1,7 @@
 """What every comparison shares: running and timing commands, A/B alternation, statistics.
 
 A comparison measures A against its natural alternative B in the same run,
-interleaved (A B A B ...), and reports the per-pair ratio A/B. On a shared, noisy
+interleaved (A B, B A, A B ...: the side that runs first alternates), and reports the per-pair ratio A/B. On a shared, noisy
 machine both sides of a pair see nearly the same load, so the ratio stays
 meaningful where absolute seconds do not.
 """

@@ -104,7 +104,7 @@ def markdown(data: dict[str, Any]) -> str:
         f"Linux {m.get('kernel')}, Docker engine {m.get('docker_engine')}, {m.get('buildx')}, "
         f"buildorch {m.get('buildorch_commit')}.",
         "",
-        "Each ratio is A/B over interleaved pairs (A, B, A, B ... after a warm-up): the median, then the spread (min-max).",
+        "Each ratio is A/B over interleaved pairs (A, B, then B, A, ... after a warm-up): the median, then the spread (min-max).",
         "",
         "| comparison | A | B | A median | B median | ratio A/B | spread | goal | met | runs |",
         "|---|---|---|---|---|---|---|---|---|---|",
