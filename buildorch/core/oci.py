@@ -36,7 +36,11 @@ class PlatformImage:
 
 
 def _json(blobs: dict[str, bytes], key: str) -> dict[str, Any] | None:
-    raw = blobs.get(key)
+    return json_object(blobs.get(key))
+
+
+def json_object(raw: bytes | None) -> dict[str, Any] | None:
+    """A blob read as a JSON object (an index, a manifest, a config); None for anything else."""
     if raw is None:
         return None
     try:

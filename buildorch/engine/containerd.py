@@ -17,12 +17,13 @@ unreadable or not that content is never believed, and ``ctr`` answers instead.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
+
+from buildorch.core.oci import json_object
 
 # The root of the containerd that ``ctr`` reaches by default (/run/containerd/containerd.sock,
 # the daemon a Docker engine with the containerd image store uses unless configured otherwise).
@@ -38,15 +39,7 @@ def store_blob(digest: str) -> dict[str, Any] | None:
     content store or socket; elsewhere the caller goes without.
     """
     raw = blob_file(digest)
-    if raw is None:
-        raw = _ctr_blob(digest)
-    if raw is None:
-        return None
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        return None
-    return doc if isinstance(doc, dict) else None
+    return json_object(raw if raw is not None else _ctr_blob(digest))
 
 
 def blob_file(digest: str, root: Path | None = None) -> bytes | None:

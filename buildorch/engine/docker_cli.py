@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import json
 import os
 import queue
 import re
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -187,15 +189,71 @@ def _drop_early() -> None:
 
 
 def start(args: Sequence[str], *, what: str | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start ``docker ARGS...`` (as :func:`run` runs it) and return at once: :func:`finish` waits for its answer."""
+    """Start ``docker ARGS...`` (as :func:`run` runs it) and return at once: :func:`finish` waits for its answer.
+
+    A buildx command that only reads (:func:`answers_only`) runs the ``docker-buildx`` plugin
+    that ``docker buildx`` would run, directly (:func:`buildx_plugin`).
+    """
     args = [str(a) for a in args]  # paths too, as python-on-whales' runner takes them
     environ = {**os.environ, **(env or {})}
     if args[:1] == ["buildx"]:
         environ["DOCKER_CLI_EXPERIMENTAL"] = "enabled"
+    plugin = buildx_plugin() if answers_only(args) else None
+    argv = [plugin, *args[1:]] if plugin else [*docker_cmd(), *args]
     try:
-        return subprocess.Popen([*docker_cmd(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
     except FileNotFoundError as exc:
         raise translate(exc, what or f"docker {' '.join(args[:2])}") from exc
+
+
+# Where the docker CLI looks for plugins after the directories its configuration names (docker/cli,
+# cli-plugins/manager: defaultSystemPluginDirs), in its order.
+SYSTEM_PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins",
+)  # fmt: skip
+
+
+def answers_only(args: Sequence[str]) -> bool:
+    """A buildx command that only answers: ``buildx version``, ``buildx bake ... --print`` (a bake file resolved)."""
+    return list(args[:2]) == ["buildx", "version"] or (list(args[:2]) == ["buildx", "bake"] and "--print" in args)
+
+
+def buildx_plugin() -> str | None:
+    """The ``docker-buildx`` that ``docker buildx`` runs, found as the docker CLI finds it; None when unsure.
+
+    ``docker buildx X`` starts the docker CLI, which runs the plugin once to read its metadata
+    and once more to do X: for a question (the version, a bake file's ``--print``) two thirds
+    of the time (0.11 s against 0.04 s here) and of the CPU, which a bake's start shares with
+    buildorch's own. The plugin answers the same as a standalone binary, so buildorch asks it
+    directly, picked as the docker CLI picks it (cli-plugins/manager ``getPluginDirs``, the
+    same order since plugins came in 2019): its configuration's ``cliPluginsExtraDirs``, then
+    ``cli-plugins`` in its configuration directory (DOCKER_CONFIG, else ~/.docker), then
+    SYSTEM_PLUGIN_DIRS; the first that exists. None (so ``docker buildx`` is run) when there is
+    no ``docker`` on PATH, the configuration cannot be read, or that first file is no executable.
+    Builds, bakes and everything that changes something still go through ``docker``.
+    """
+    docker = shutil.which("docker")
+    return None if docker is None else _plugin_in(os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker"))
+
+
+@functools.cache
+def _plugin_in(config: str) -> str | None:
+    config_dir = Path(config)
+    extra: Any = []
+    try:
+        extra = json.loads((config_dir / "config.json").read_bytes()).get("cliPluginsExtraDirs") or []
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(extra, list) or not all(isinstance(d, str) for d in extra):
+        return None
+    for d in (*extra, str(config_dir / "cli-plugins"), *SYSTEM_PLUGIN_DIRS):
+        candidate = Path(d) / "docker-buildx"
+        if candidate.exists():
+            return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+    return None
 
 
 def finish(proc: subprocess.Popen[bytes], *, what: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,42 +49,42 @@ target "bad" {{
     return f
 
 
-def test_a_target_whose_cache_export_fails_is_baked_again_without_it(tmp_path: Path) -> None:
+@pytest.fixture
+def baked(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """(tag prefix, the bake's directory, the cache root); both images removed afterwards."""
     tag = unique("buildorch-it-bakecache")
     work, cache_dir = tmp_path / "work", tmp_path / "cache"
     bake_file(work, tag)
-    try:
-        r = buildorch("bake", "-f", "cache.hcl", "--progress", "plain", "--json", cwd=work,
-                      env={"BUILDORCH_CACHE_DIR": str(cache_dir)})
-        assert r.returncode == 0, r.stderr[-3000:]
-        results = json.loads(r.stdout)
-        bad, ok = results["bad"], results["ok"]
-        shown = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: target bad: cache export failed")]
-        assert len(shown) == 1 and "not a directory" in shown[0], r.stderr[-3000:]
-        assert shown[0].endswith("; baked again without exporting the cache")
-        assert bad["cache_to"] == [] and shown[0].removeprefix("warning: ") in bad["warnings"]
-        assert bad["digest"].startswith("sha256:") and ok["digest"].startswith("sha256:")
-        # ok's export ran in both bakes: its staged cache from the first one went on, and was swapped in
-        assert ok["cache_to"] and not any("cache export failed" in w for w in ok["warnings"])
-        assert local_cache_ok(cache_dir / "ctx-bake-ok")
-        assert not list(cache_dir.glob("*.new-*"))  # no staging directory left behind
-        assert docker("image", "inspect", "--format", "{{.Id}}", f"{tag}-ok:1", f"{tag}-bad:1").count("sha256:") == 2
-    finally:
-        docker("image", "rm", "-f", f"{tag}-ok:1", f"{tag}-bad:1", check=False)
+    yield tag, work, cache_dir
+    docker("image", "rm", "-f", f"{tag}-ok:1", f"{tag}-bad:1", check=False)
 
 
-def test_with_cache_required_the_failed_export_fails_the_bake(tmp_path: Path) -> None:
-    tag = unique("buildorch-it-bakecache")
-    work, cache_dir = tmp_path / "work", tmp_path / "cache"
-    bake_file(work, tag)
-    try:
-        r = buildorch("bake", "-f", "cache.hcl", "--progress", "plain", "--cache-required", cwd=work,
-                      env={"BUILDORCH_CACHE_DIR": str(cache_dir)})
-        assert r.returncode == 1, r.stderr[-3000:]
-        errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
-        assert errors == ["error: target bad: step exporting cache to client directory failed: error writing layer blob: "
-                          "rpc error: code = Unknown desc = mkdir broken/ingest: not a directory: unknown"], r.stderr[-3000:]
-        assert "Traceback" not in r.stderr and "baked again" not in r.stderr
-        assert not list(cache_dir.glob("*.new-*"))  # every staged export discarded, as for any failed bake
-    finally:
-        docker("image", "rm", "-f", f"{tag}-ok:1", f"{tag}-bad:1", check=False)
+def test_a_target_whose_cache_export_fails_is_baked_again_without_it(baked: tuple[str, Path, Path]) -> None:
+    tag, work, cache_dir = baked
+    r = buildorch("bake", "-f", "cache.hcl", "--progress", "plain", "--json", cwd=work,
+                  env={"BUILDORCH_CACHE_DIR": str(cache_dir)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    results = json.loads(r.stdout)
+    bad, ok = results["bad"], results["ok"]
+    shown = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: target bad: cache export failed")]
+    assert len(shown) == 1 and "not a directory" in shown[0], r.stderr[-3000:]
+    assert shown[0].endswith("; baked again without exporting the cache")
+    assert bad["cache_to"] == [] and shown[0].removeprefix("warning: ") in bad["warnings"]
+    assert bad["digest"].startswith("sha256:") and ok["digest"].startswith("sha256:")
+    # ok's export ran in both bakes: its staged cache from the first one went on, and was swapped in
+    assert ok["cache_to"] and not any("cache export failed" in w for w in ok["warnings"])
+    assert local_cache_ok(cache_dir / "ctx-bake-ok")
+    assert not list(cache_dir.glob("*.new-*"))  # no staging directory left behind
+    assert docker("image", "inspect", "--format", "{{.Id}}", f"{tag}-ok:1", f"{tag}-bad:1").count("sha256:") == 2
+
+
+def test_with_cache_required_the_failed_export_fails_the_bake(baked: tuple[str, Path, Path]) -> None:
+    _, work, cache_dir = baked
+    r = buildorch("bake", "-f", "cache.hcl", "--progress", "plain", "--cache-required", cwd=work,
+                  env={"BUILDORCH_CACHE_DIR": str(cache_dir)})
+    assert r.returncode == 1, r.stderr[-3000:]
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    assert errors == ["error: target bad: step exporting cache to client directory failed: error writing layer blob: "
+                      "rpc error: code = Unknown desc = mkdir broken/ingest: not a directory: unknown"], r.stderr[-3000:]
+    assert "Traceback" not in r.stderr and "baked again" not in r.stderr
+    assert not list(cache_dir.glob("*.new-*"))  # every staged export discarded, as for any failed bake

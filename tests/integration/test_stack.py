@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,15 @@ def test_the_current_buildx_is_the_default_and_debians_is_kept_for_compat() -> N
 def docker_with_config(config: Path, *args: str) -> str:
     env = {**os.environ, "DOCKER_CONFIG": str(config)}
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, env=env).stdout
+
+
+@pytest.mark.parametrize("config", [None, STACK_DIR / "buildx" / "compat-config"], ids=["default", "compat"])
+def test_the_plugin_buildorch_asks_directly_is_the_one_docker_runs(config: Path | None) -> None:
+    # engine/docker_cli.buildx_plugin: questions (version, bake --print) skip the docker CLI in front of buildx.
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_CONFIG"} | ({"DOCKER_CONFIG": str(config)} if config else {})
+    code = "from buildorch.engine import buildx, docker_cli; print(docker_cli.buildx_plugin()); print(buildx.buildx_version())"
+    ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    plugin, version = ours.splitlines()
+    assert plugin.endswith("/docker-buildx"), ours
+    docker = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True, check=True, env=env).stdout
+    assert version == docker.strip()

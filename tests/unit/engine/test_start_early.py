@@ -16,6 +16,7 @@ CLOCK = [sys.executable, "-c", "import os, sys, time; print(time.time(), os.envi
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(docker_cli, "docker_cmd", lambda: list(CLOCK))
+    monkeypatch.setattr(docker_cli, "buildx_plugin", lambda: None)  # every command through the stand-in
     monkeypatch.setattr(docker_cli, "_early", {})
 
 
