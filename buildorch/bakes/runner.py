@@ -6,6 +6,10 @@ is written to a private file (``mkstemp``, removed afterwards) and baked with
 only the printed config (its issue #504), so results come from the metadata
 file (one key per target) and the progress stream. Planning writes nothing; the
 caches are created (and a damaged one set aside) here, just before the bake.
+
+What is needed only once buildx runs (the progress tracker and view, the failure
+translator, the fallback, the description of images, the record) is imported after
+``docker buildx bake`` has started, while it works (:class:`_View`), as a build's runner does.
 """
 
 from __future__ import annotations
@@ -18,20 +22,19 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from buildorch.bakes.fallback import drop_cache_export, failed_cache_exports
 from buildorch.bakes.models import BakeSpec, as_csv
 from buildorch.bakes.plan import BakePlan, plan_bake
-from buildorch.bakes.progress import BakeTracker
-from buildorch.builds import cache, history
-from buildorch.builds.describe import describe_loaded
-from buildorch.builds.display import Renderer, make_renderer, shown_failure
-from buildorch.builds.failures import translate_failure
+from buildorch.builds import cache
 from buildorch.builds.spec import BuildResult
 from buildorch.core.errors import BuildorchError, EngineError, InputError
 from buildorch.core.oci import platform_digests
 from buildorch.engine import buildx
+
+if TYPE_CHECKING:
+    from buildorch.bakes.progress import BakeTracker
+    from buildorch.builds.display import Renderer
 
 __all__ = ["BakePlan", "BakeSpec", "bake", "plan_bake", "run_plan"]
 
@@ -60,34 +63,69 @@ def run_plan(plan: BakePlan, *, renderer: Renderer | None = None, log: IO[str] |
             _stage(plan, name, tp.cache, out)
     t0 = time.monotonic()
     while True:  # again only when some targets' cache export failed: each round drops at least one export
-        tracker = BakeTracker(names, platforms={n: list(t.platforms) for n, t in plan.definition.target.items()})
-        shown = renderer or make_renderer(plan.spec.progress, out, title=f"bake {' '.join(names)}", platforms=platforms)
+        view = _View(plan, names, platforms, renderer, out)
         try:
-            meta = _run_once(plan, tracker, shown)
+            meta = _run_once(plan, view)
             break
         except EngineError:
-            _abandon(caches, shown, tracker)
+            _abandon(caches, *view.made())
             raise
         except BuildorchError as exc:
+            from buildorch.bakes.fallback import drop_cache_export, failed_cache_exports
+            from buildorch.builds.display import shown_failure
+            from buildorch.builds.failures import translate_failure
+
+            tracker, shown = view.made()
             failed = failed_cache_exports(tracker)
             if not failed or plan.spec.cache_required or set(failed) & set(plan.fallbacks):
-                _abandon(caches, shown, tracker)
+                _abandon(caches, tracker, shown)
                 raise shown_failure(translate_failure(tracker, exc), tracker, shown) from exc
             tracker.finish()
             shown.close(tracker)
             for name, why in failed.items():
                 out.write(f"warning: {drop_cache_export(plan, name, why)}\n")
         except BaseException:
-            _abandon(caches, shown, tracker)
+            _abandon(caches, *view.made())
             raise
+    tracker, shown = view.made()
     tracker.finish()
     shown.close(tracker)
     for c in caches:
         cache.commit(c)
     elapsed = round(time.monotonic() - t0, 3)
     results = {name: target_result(plan, name, tracker, meta.get(name) or {}, elapsed) for name in plan.definition.target}
+    from buildorch.builds import history  # loaded while buildx ran (_run_once)
+
     history.record("bake", results)
     return results
+
+
+class _View:
+    """One bake run's progress tracker and view, made once ``docker buildx bake`` has started.
+
+    Their modules (and the failure translator, the fallback, the image description and the
+    record, needed after the run) load while buildx works: 20-30 ms off a fully cached bake's
+    start. A run that fails before buildx started makes them then, to report it.
+    """
+
+    def __init__(self, plan: BakePlan, names: list[str], platforms: list[str], renderer: Renderer | None, out: IO[str]):
+        self.plan, self.names, self.platforms, self.renderer, self.out = plan, names, platforms, renderer, out
+        self.pair: tuple[BakeTracker, Renderer] | None = None
+
+    def made(self) -> tuple[BakeTracker, Renderer]:
+        if self.pair is None:
+            from buildorch.bakes import fallback  # noqa: F401  (what follows the run: see the class docstring)
+            from buildorch.bakes.progress import BakeTracker
+            from buildorch.builds import describe, failures, history  # noqa: F401
+            from buildorch.builds.display import make_renderer
+
+            targets = self.plan.definition.target
+            tracker = BakeTracker(self.names, platforms={n: list(t.platforms) for n, t in targets.items()})
+            shown = self.renderer or make_renderer(
+                self.plan.spec.progress, self.out, title=f"bake {' '.join(self.names)}", platforms=self.platforms
+            )
+            self.pair = (tracker, shown)
+        return self.pair
 
 
 def _stage(plan: BakePlan, name: str, c: cache.CachePlan, out: IO[str]) -> None:
@@ -106,14 +144,20 @@ def _stage(plan: BakePlan, name: str, c: cache.CachePlan, out: IO[str]) -> None:
         plan.definition.target[name].cache_to = []
 
 
-def _run_once(plan: BakePlan, tracker: BakeTracker, shown: Renderer) -> dict[str, Any]:
+def _run_once(plan: BakePlan, view: _View) -> dict[str, Any]:
     """One ``docker buildx bake`` of the definition as it stands; its metadata file's content."""
     with run_files(plan) as (definition_file, metadata_file):
         plan.ran = plan.argv(definition_file, metadata_file, allow=entitlements(plan))
         # The definition's paths are relative to the current directory, as --print gave them
         # (newer buildx rebases them on the bake file's directory when this is set).
         env = {"BUILDX_BAKE_FILE_RELATIVE_PATHS": "false"}
-        for src, raw in buildx.stream(plan.ran, what="docker buildx bake", env=env):
+        running = buildx.stream(plan.ran, what="docker buildx bake", env=env)
+        try:
+            tracker, shown = view.made()
+        except BaseException:
+            running.close()
+            raise
+        for src, raw in running:
             text = raw.decode("utf-8", errors="replace")
             if src == "stderr":
                 shown.update(tracker, tracker.feed(text), text)
@@ -165,7 +209,7 @@ def _read_metadata(path: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def _abandon(caches: list[cache.CachePlan], shown: Renderer, tracker: BakeTracker) -> None:
+def _abandon(caches: list[cache.CachePlan], tracker: BakeTracker, shown: Renderer) -> None:
     tracker.finish()
     shown.close(tracker)
     for c in caches:
@@ -201,6 +245,8 @@ def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[st
     if result.pushed and result.tags:
         result.platform_digests = platform_digests(buildx.imagetools_raw(result.tags[0]))
     if result.loaded and result.tags:
+        from buildorch.builds.describe import describe_loaded  # loaded while buildx ran (_View)
+
         describe_loaded(result)  # as a build's: from the containerd store, without `docker image inspect`
     return result
 
