@@ -47,6 +47,7 @@ def build(ctx: Path, env: dict[str, str], *extra: str) -> dict[str, Any]:
                           "--build-time", "2026-01-01T00:00:00Z", "-t", f"{unique()}:c", *extra, env=env)
 
 
+@pytest.mark.slow  # 75 s warm: make test-slow (and make test-compat) run it; make test stays under 20 min
 def test_local_cache_makes_a_pruned_builder_fast(app_copy: Path, cache_dir: dict[str, str]) -> None:
     prune_builder()
     cold = build(app_copy, cache_dir)
@@ -130,6 +131,7 @@ def test_killing_the_build_during_export_keeps_the_previous_cache(tmp_path: Path
     assert again["cache_from"] and again["steps_cached"] == again["steps_total"], again["steps"]
 
 
+@pytest.mark.slow  # 64 s warm (arm64 under QEMU): make test-slow (and make test-compat) run it
 def test_registry_cache_round_trip_for_both_platforms(tmp_path: Path) -> None:
     ref = f"localhost:5000/{unique()}"
     env = {"BUILDORCH_CACHE_DIR": str(tmp_path / "c")}
