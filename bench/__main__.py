@@ -53,7 +53,8 @@ def measure(name: str, runs: int, warmup: int) -> dict[str, Any]:
         builds = f", up to {others} other builds at once" if others else ""
         entry["notes"].append(
             f"Measured on a busy shared machine (load {min(loads):.1f}-{max(loads):.1f}{builds}): absolute times are "
-            "inflated, but A and B alternate (and which runs first), so both sides of a pair saw about the same load and the ratios stay meaningful."
+            "inflated, but A and B alternate (and which runs first), so both sides of a pair saw about the same load "
+            "and the ratios stay meaningful."
         )
     return entry
 

@@ -1,3 +1,3 @@
-from buildorch.cli.entry import main
+from buildorch.cli.entry import script
 
-main()
+script()

@@ -78,6 +78,7 @@ def start_early(
     From the options as typed: ``plan_bake`` computes its command from the validated spec, and
     takes this answer only when the two commands are the same.
     """
+    buildx.drop_early()  # an earlier command's unread guesses (a process that runs several, as tests do)
     if any("=" not in v for v in variables):  # KEY alone reads the environment: left to the real parse
         return
     buildx.ask_buildx_version()

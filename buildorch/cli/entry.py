@@ -36,14 +36,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     try:
         return cli_main(argv)
-    except SystemExit as exc:  # the console script's exit code, from cli.app's one exit point
-        if argv is None and (exc.code is None or isinstance(exc.code, int)):
-            _decided()
-            leave(exc.code or 0)
-        raise
     finally:
         if argv is None:  # this process is the command
             _decided()
+
+
+def script() -> None:
+    """The ``buildorch`` console script and ``python -m buildorch``: :func:`main`, then :func:`leave`.
+
+    Only here, where this process is nothing but the command: :func:`main` with ``sys.argv``
+    (as tests and ``make reliability``'s hostile inputs call it, in a process of their own
+    that goes on afterwards) still ends by raising SystemExit.
+    """
+    try:
+        main()
+    except SystemExit as exc:  # the exit code, from cli.app's one exit point
+        if exc.code is None or isinstance(exc.code, int):
+            _decided()
+            leave(exc.code or 0)
+        raise
 
 
 def _decided() -> None:

@@ -50,6 +50,9 @@ from buildorch.engine.docker_cli import (
     docker_cmd as docker_cmd,
 )
 from buildorch.engine.docker_cli import (
+    drop_early as drop_early,
+)
+from buildorch.engine.docker_cli import (
     last_lines as last_lines,
 )
 from buildorch.engine.docker_cli import (

@@ -171,7 +171,7 @@ def start_early(args: Sequence[str], *, env: dict[str, str] | None = None) -> No
     except BuildorchError:
         return
     if not _early:
-        atexit.register(_drop_early)
+        atexit.register(drop_early)
     _early[key] = proc
 
 
@@ -179,8 +179,12 @@ def _early_key(args: Sequence[str], env: dict[str, str] | None) -> tuple[tuple[s
     return tuple(str(a) for a in args), tuple(sorted((env or {}).items()))
 
 
-def _drop_early() -> None:
-    """Kill what start_early started and nothing read (a guess the input did not confirm)."""
+def drop_early() -> None:
+    """Kill what start_early started and nothing read (a guess the input did not confirm).
+
+    At exit, and when a new command starts its own guesses (a process that runs many
+    commands, as tests do, keeps none of an earlier one's).
+    """
     while _early:
         _, proc = _early.popitem()
         with contextlib.suppress(OSError):

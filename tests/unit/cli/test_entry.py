@@ -26,8 +26,8 @@ def test_a_finished_command_ignores_a_late_ctrl_c() -> None:
         "import atexit, signal, sys\n"
         "sys.argv = ['buildorch', 'stages', '--help']\n"
         "atexit.register(lambda: print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN))\n"
-        "from buildorch.cli.entry import main\n"
-        "main()\n"
+        "from buildorch.cli.entry import script\n"
+        "script()\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "True"
@@ -49,8 +49,8 @@ def test_the_console_script_ends_with_its_code_its_output_and_its_atexit_functio
         "import atexit, sys\n"
         f"sys.argv = ['buildorch', *{args!r}]\n"
         "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
-        "from buildorch.cli.entry import main\n"
-        "main()\n"
+        "from buildorch.cli.entry import script\n"
+        "script()\n"
         "print('after main', file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
@@ -58,3 +58,15 @@ def test_the_console_script_ends_with_its_code_its_output_and_its_atexit_functio
     assert text in getattr(done, stream)
     assert done.stderr.splitlines()[-1] == "atexit ran"
     assert "after main" not in done.stderr
+
+
+def test_main_with_sys_argv_still_raises_system_exit_for_who_embeds_it() -> None:
+    # make reliability's hostile inputs call main() in forked workers that go on afterwards: no os._exit there.
+    program = (
+        "import sys\n"
+        "sys.argv = ['buildorch', 'frobnicate']\n"
+        "from buildorch.cli.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('went on after', exc.code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "went on after 2"

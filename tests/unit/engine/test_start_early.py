@@ -46,7 +46,7 @@ def test_what_nobody_read_is_killed_at_exit() -> None:
     docker_cli.docker_cmd = lambda: slow  # type: ignore[assignment]  # (the fixture puts it back)
     docker_cli.start_early(["anything"])
     (proc,) = docker_cli._early.values()
-    docker_cli._drop_early()
+    docker_cli.drop_early()
     assert proc.poll() is not None and docker_cli._early == {}
 
 
