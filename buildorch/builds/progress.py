@@ -293,8 +293,11 @@ class ProgressTracker:
         errs = [v for v in self.vertexes.values() if v.error]
         # BuildKit marks a canceled sibling with "context canceled", and a cache that cannot be
         # imported is an error of its vertex that the build goes on without: prefer the real failure.
+        # (A bake's vertex names carry their target: step_name is the name without it.)
         real = [
-            v for v in errs if "context canceled" not in (v.error or "") and not v.name.startswith("importing cache manifest")
+            v
+            for v in errs
+            if "context canceled" not in (v.error or "") and not self.step_name(v).startswith("importing cache manifest")
         ]
         found = real or errs
         return found[0] if found else None

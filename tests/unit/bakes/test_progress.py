@@ -99,6 +99,21 @@ def test_failed_target_is_named_with_its_step_and_log(tmp_path: Path) -> None:
     assert t.view("ok").steps_total == t.view("bad").steps_total == 1
 
 
+def test_a_failed_cache_import_of_another_target_is_not_blamed() -> None:
+    # buildx names a bake's vertexes with their target ("[ok] importing cache manifest ..."): the import that
+    # failed (the build goes on without it) must not hide the step that failed the bake.
+    t = BakeTracker(TARGETS, started_at=run_start("failing"))
+    imp = {"digest": "sha256:" + "a" * 64, "name": "[ok] importing cache manifest from local:1",
+           "started": "2026-11-28T15:42:41.7Z", "completed": "2026-11-28T15:42:41.8Z", "error": "not found"}  # fmt: skip
+    t.feed(json.dumps({"vertexes": [imp]}) + "\n")
+    with open(DATA / "failing.rawjson") as f:
+        for line in f:
+            t.feed(line)
+    t.finish()
+    err = translate_failure(t, BuildorchError("docker buildx bake failed: ERROR: failed to solve"))
+    assert err.message == "target bad: step [2/2] RUN echo about to fail && exit 3 failed (exit code 3)"
+
+
 def test_one_result_per_target_from_the_metadata_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(buildx, "image_inspect", lambda ref: {"Id": "sha256:" + "1" * 64, "Size": 3_078_285})
     monkeypatch.setattr(describe.containerd, "store_blob", lambda digest: None)  # a classic store: the engine is asked
