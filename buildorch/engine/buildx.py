@@ -120,7 +120,7 @@ def buildx_version() -> str:
 
 @functools.cache
 def buildx_release() -> tuple[int, int, int]:
-    """The buildx version as numbers, asked once per process and only by what depends on it (0.1-0.2 s).
+    """The buildx version as numbers, asked once per process and only by what depends on it (0.04 s).
 
     ``(0, 13, 1)`` for Debian's ``0.13.1+ds1``, ``(0, 38, 2)`` for ``v0.38.2``; ``(0, 0, 0)`` when unreadable.
     An everyday build never asks: its argv is the same on every buildx since 0.13. What will

@@ -158,7 +158,7 @@ def start_early(args: Sequence[str], *, env: dict[str, str] | None = None) -> No
     """Start ``docker ARGS...`` now; the first :func:`run` of the same command and environment takes its answer.
 
     For a command whose answer is needed after work that does not depend on it: a bake's
-    ``--print`` and ``buildx version`` (0.1-0.2 s each, a docker CLI and buildx start) run
+    ``--print`` and ``buildx version`` (a buildx start each, :func:`buildx_plugin`) run
     while the bake's models load. Only for commands that change nothing: one started on a
     guess that the validated input does not confirm is never read, and is killed when this
     process ends. A command that cannot start is left to the real call to report.
