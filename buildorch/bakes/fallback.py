@@ -25,13 +25,12 @@ def failed_cache_exports(tracker: BakeTracker) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     for key, v in list(tracker.vertexes.items()):
-        error, step = v.error or "", tracker.step_name(v)
-        if not error or "context canceled" in error or step.startswith("importing cache manifest"):
+        if not tracker.really_failed(v):
             continue
         target = tracker.target_of.get(key)
-        if target is None or not is_cache_export(step):
+        if target is None or not is_cache_export(tracker.step_name(v)):
             return {}
-        out.setdefault(target, error)
+        out.setdefault(target, v.error or "")
     return out
 
 

@@ -291,16 +291,19 @@ class ProgressTracker:
 
     def failed(self) -> Vertex | None:
         errs = [v for v in self.vertexes.values() if v.error]
-        # BuildKit marks a canceled sibling with "context canceled", and a cache that cannot be
-        # imported is an error of its vertex that the build goes on without: prefer the real failure.
-        # (A bake's vertex names carry their target: step_name is the name without it.)
-        real = [
-            v
-            for v in errs
-            if "context canceled" not in (v.error or "") and not self.step_name(v).startswith("importing cache manifest")
-        ]
-        found = real or errs
+        found = [v for v in errs if self.really_failed(v)] or errs
         return found[0] if found else None
+
+    def really_failed(self, v: Vertex) -> bool:
+        """``v`` has an error that failed the build.
+
+        BuildKit marks a canceled sibling with "context canceled", and a cache that cannot be
+        imported is an error of its vertex that the build goes on without. (A bake's vertex
+        names carry their target: step_name is the name without it.)
+        """
+        return bool(v.error) and "context canceled" not in (v.error or "") and not self.step_name(v).startswith(
+            "importing cache manifest"
+        )
 
     def step_results(self) -> list[StepResult]:
         return [
