@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in report.write(data):
         print(f"[reliability] wrote {path}", file=sys.stderr)
     if not report.all_met(data):
-        print("[reliability] some goals were missed (see results/latest.md)", file=sys.stderr)
+        print("[reliability] some goals were missed (see results/latest.md):", file=sys.stderr)
+        for line in report.missed(data):  # again at the end: a CI log often keeps only its last lines
+            print(f"[reliability]   MISSED {line}", file=sys.stderr)
         return 1
     return 0
 

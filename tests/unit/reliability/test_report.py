@@ -22,6 +22,10 @@ def test_written_results_carry_goal_met_and_a_failed_scenario_misses(tmp_path: P
     assert report.all_met(data)
     report.record_failure(data, "broken", "the registry did not start", 2.0)
     assert not report.all_met(data)
+    report.record(data, "short", [report.Figure("y", "Y kills", 29, 30, ">=", trials=29)], 1.0, [])
+    missed = report.missed(data)
+    assert missed[0] == "broken: could not run: the registry did not start"
+    assert missed[1].startswith("short: Y kills: 29 (goal >= 30, ") and len(missed) == 2
     json_path, md_path = report.write(data, tmp_path)
     written = json.loads(json_path.read_text())
     assert written["scenarios"]["ok"]["figures"][0]["goal_met"] is True and written["all_goals_met"] is False
