@@ -60,14 +60,20 @@ def paths(journal: Path) -> tuple[Path, Path]:
     return journal.with_suffix(".out"), journal.with_suffix(".log")
 
 
-def commit(moves: list[Move], journal: Path, backoff: Backoff, log: IO[str], *, keep_fds: tuple[int, ...] = ()) -> None:
-    """Move every tag of ``moves`` in a child that outlives this process; raise TagsNotMoved when the registry failed."""
+def commit(
+    moves: list[Move], journal: Path, backoff: Backoff, log: IO[str], *, keep_fds: tuple[int, ...] = (), command: str = "release"
+) -> None:
+    """Move every tag of ``moves`` in a child that outlives this process; raise TagsNotMoved when the registry failed.
+
+    ``command`` (release, merge) is written in the journal: whoever completes it says whose tagging it was.
+    """
     journal.parent.mkdir(parents=True, exist_ok=True)
     out_path, err_path = paths(journal)
     tmp = journal.with_suffix(".tmp")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
     try:
-        tmp.write_text(json.dumps({"moves": [asdict(m) for m in moves], "attempts": backoff.attempts, "base": backoff.base}))
+        tmp.write_text(json.dumps({"moves": [asdict(m) for m in moves], "attempts": backoff.attempts, "base": backoff.base,
+                                  "command": command}))
         os.replace(tmp, journal)  # the journal exists whole or not at all
         with err_path.open("wb") as err:
             proc = subprocess.Popen(
@@ -115,9 +121,13 @@ def recover(journal: Path, log: IO[str]) -> None:
     out_path, err_path = paths(journal)
     for p in (out_path, err_path, journal.with_suffix(".tmp")):
         p.unlink(missing_ok=True)
-    if not journal.exists():
+    try:
+        command = json.loads(journal.read_text()).get("command") or "release"  # journals before merge wrote none
+    except FileNotFoundError:
         return
-    log.write(f"completing the tagging of a release that was interrupted (journal {journal})\n")
+    except (OSError, ValueError, AttributeError):
+        command = "release or merge"  # run_journal reports what is wrong with it
+    log.write(f"completing the tagging of a {command} that was interrupted (journal {journal})\n")
     _raise_failure(run_journal(journal, log))
 
 

@@ -198,4 +198,4 @@ def _tag(result: MergeResult, spec: MergeSpec, client: registry.Client, out: IO[
     # the journal is journal_path([image]): release's, so either completes the other's interrupted tagging
     move_tags(digest, spec.tags, {spec.image: client}, previous, backoff, out, lock_fds=lock_fds,
               untagged="the merged index is pushed but untagged; merge again", on_failure=failed,
-              another="another merge or release of the image may run at once")  # fmt: skip
+              another="another merge or release of the image may run at once", command="merge")  # fmt: skip

@@ -46,14 +46,15 @@ def move_tags(
     digest: str, tags: list[str], clients: dict[str, registry.Client], previous_references: dict[str, str | None],
     backoff: Backoff, out: IO[str], *, lock_fds: tuple[int, ...] = (), journal: Path | None = None,
     untagged: str = "the index is pushed but untagged", on_failure: Callable[[str], None] = lambda why: None,
-    another: str = "another release may run at once",
+    another: str = "another release may run at once", command: str = "release",
 ) -> None:  # fmt: skip
     """Point ``tags`` of every image of ``clients`` at ``digest`` through engine/registry_tags: all or none, kill-safe.
 
     ``release`` and ``merge`` both tag this way, under :func:`tagging_lock` (``lock_fds``).
     ``previous_references`` (``IMAGE:TAG`` -> digest or None), read inside the lock, is what a
     failure puts back; ``on_failure`` hears why before PushFailed (exit 4) is raised, with
-    ``untagged`` as its hint when the registry gave none.
+    ``untagged`` as its hint when the registry gave none. ``command`` names the caller in the
+    journal, for the message of whoever completes it after a kill.
     """
     moves = [
         registry_tags.Move(image, digest, tags, {t: previous_references.get(f"{image}:{t}") for t in tags}) for image in clients
@@ -61,7 +62,7 @@ def move_tags(
     for image in clients:
         out.write(f"tag: {', '.join(tags)} of {image} -> {digest}\n")
     try:
-        registry_tags.commit(moves, journal or journal_path(list(clients)), backoff, out, keep_fds=lock_fds)
+        registry_tags.commit(moves, journal or journal_path(list(clients)), backoff, out, keep_fds=lock_fds, command=command)
     except registry_tags.TagsNotMoved as exc:
         on_failure(f"tagging failed: {exc.message}")
         raise PushFailed(

@@ -43,9 +43,10 @@ def recorder(monkeypatch: pytest.MonkeyPatch, error: Exception | None = None) ->
     calls: list[dict[str, Any]] = []
 
     def commit(
-        moves: list[registry_tags.Move], journal: Path, backoff: Backoff, log: Any, *, keep_fds: tuple[int, ...] = ()
+        moves: list[registry_tags.Move], journal: Path, backoff: Backoff, log: Any, *, keep_fds: tuple[int, ...] = (),
+        command: str = "release",
     ) -> None:
-        calls.append({"moves": moves, "journal": journal, "fds": keep_fds})
+        calls.append({"moves": moves, "journal": journal, "fds": keep_fds, "command": command})
         if error is not None:
             raise error
 
@@ -97,14 +98,16 @@ def test_a_tag_elsewhere_after_the_move_is_named(monkeypatch: pytest.MonkeyPatch
     assert info.value.hint == "another merge or release of the image may run at once"
 
 
-def test_the_tagging_lock_completes_a_journal_left_by_a_dead_tagger_first() -> None:
+@pytest.mark.parametrize(("command", "named"), [(None, "release"), ("release", "release"), ("merge", "merge")])
+def test_the_tagging_lock_completes_a_journal_left_by_a_dead_tagger_first(command: str | None, named: str) -> None:
     journal = journal_path(["r:5000/a"])
     journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.write_text(json.dumps({"moves": [], "attempts": 1, "base": 0.1}))  # as commit() writes it
+    doc = {"moves": [], "attempts": 1, "base": 0.1, **({"command": command} if command else {})}  # as commit() writes it
+    journal.write_text(json.dumps(doc))  # (no "command": a journal of a buildorch before merge tagged this way)
     out = io.StringIO()
     with tagging.tagging_lock(["r:5000/a"], out) as fds:
         assert fds and not journal.exists()
-    assert "completing the tagging of a release that was interrupted" in out.getvalue()
+    assert f"completing the tagging of a {named} that was interrupted" in out.getvalue()
 
 
 def test_merge_records_the_previous_tags_and_fails_with_4(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -117,6 +120,7 @@ def test_merge_records_the_previous_tags_and_fails_with_4(monkeypatch: pytest.Mo
     assert result.previous_tags == {"1.2.3": None, "latest": OLD} and result.status == "failed"
     assert result.references == ["r:5000/a:1.2.3", "r:5000/a:latest"]
     assert calls[0]["moves"][0].previous == {"1.2.3": None, "latest": OLD} and calls[0]["fds"] == (5,)
+    assert calls[0]["command"] == "merge"  # named in the journal, for whoever completes it after a kill
     assert info.value.message == "tagging r:5000/a failed after 2 attempts: HTTP 503"
     assert info.value.hint == "the merged index is pushed but untagged; merge again"
     assert info.value.details == ["no tag was changed"]
