@@ -85,7 +85,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         prog = os.path.basename(argv[0]) if argv else ""
         if prog == "git" or prog == "ctr":
             return
-        if prog == "docker-buildx":  # a question asked of the plugin itself (engine/docker_cli.answers_only)
+        if prog == "docker-buildx":  # buildx run as its plugin (engine/docker_cli.argv)
             argv, prog = ["docker", "buildx", *argv[1:]], "docker"
         words = [a for a in argv[1:] if not a.startswith("-")][:2]
         unreachable = getattr(_guard, "unreachable", False) and not _LOCAL_WRITES.intersection(words)

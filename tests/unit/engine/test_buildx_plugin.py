@@ -1,9 +1,8 @@
-"""The docker-buildx plugin found as the docker CLI finds it, for the questions buildorch asks it directly."""
+"""The docker-buildx plugin found as the docker CLI finds it, which buildorch runs directly for every buildx command."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,8 @@ def plugin(d: Path, mode: int = 0o755) -> Path:
 @pytest.fixture
 def dirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setattr(docker_cli, "SYSTEM_PLUGIN_DIRS", (str(tmp_path / "sys1"), str(tmp_path / "sys2")))
-    monkeypatch.setattr(docker_cli.shutil, "which", lambda name: "/usr/bin/docker")
+    docker = plugin(tmp_path / "bin").rename(tmp_path / "bin" / "docker")  # an executable stand-in
+    monkeypatch.setattr(docker_cli.shutil, "which", lambda name: str(docker))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "config"))
     docker_cli._plugin_in.cache_clear()
     yield tmp_path
@@ -64,23 +64,17 @@ def test_when_unsure_docker_is_run(dirs: Path, monkeypatch: pytest.MonkeyPatch, 
     assert docker_cli.buildx_plugin() is None
 
 
-@pytest.mark.parametrize(
-    ("args", "direct"),
-    [
-        (["buildx", "version"], True),
-        (["buildx", "bake", "--file", "x.hcl", "app", "--print"], True),
-        (["buildx", "bake", "--file", "x.hcl", "app"], False),
-        (["buildx", "build", "--print", "."], False),  # only bake's --print is known to change nothing
-        (["buildx", "inspect"], False),
-        (["version"], False),
-    ],
-)
-def test_which_commands_ask_the_plugin_directly(args: list[str], direct: bool) -> None:
-    assert docker_cli.answers_only(args) is direct
+def test_buildx_commands_run_the_plugin_and_others_the_docker_cli(dirs: Path) -> None:
+    sys2 = plugin(dirs / "sys2")
+    docker = str(dirs / "bin" / "docker")
+    assert docker_cli.argv(["buildx", "build", "--tag", "a", Path(".")]) == [str(sys2), "build", "--tag", "a", "."]
+    assert docker_cli.argv(["buildx", "bake", "--print"]) == [str(sys2), "bake", "--print"]
+    assert docker_cli.argv(["image", "inspect", "a"]) == [docker, "image", "inspect", "a"]
+    assert docker_cli.argv(["version"]) == [docker, "version"]
 
 
-def test_the_plugin_runs_standalone_with_the_rest_of_the_command(dirs: Path) -> None:
-    p = plugin(dirs / "sys1")
-    p.write_text('#!/bin/sh\necho "$@"\n')
-    assert docker_cli.run(["buildx", "bake", "--file", "a b.hcl", "--print"]) == "bake --file a b.hcl --print"
-    assert os.access(p, os.X_OK)
+def test_a_docker_that_is_not_there_is_run_to_fail_as_docker(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``docker`` that is not an executable file: its own run reports it (\"the docker CLI was not found\")."""
+    plugin(dirs / "sys2")
+    monkeypatch.setattr(docker_cli, "docker_cmd", lambda: ["/nonexistent/docker"])
+    assert docker_cli.argv(["buildx", "build", "."]) == ["/nonexistent/docker", "buildx", "build", "."]
