@@ -217,6 +217,8 @@ def _trial(i: int, rng: random.Random, window: tuple[float, float], common: list
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
         hung = True
+    late = not finished_first and too_late(kind, proc.returncode, err or "")
+    finished_first = finished_first or late
     after = current(live)
     complete = cache_complete(live)
     deadline = time.monotonic() + 10
@@ -233,13 +235,25 @@ def _trial(i: int, rng: random.Random, window: tuple[float, float], common: list
     left += [f"process {p}" for p in orphans]
     left += [f"container {c}" for c in _containers(builder.name) if c != builder.container()]
     return {
-        "kind": kind, "delay": round(delay, 2), "staged": staged, "finished_first": finished_first, "code": proc.returncode,
+        "kind": kind, "delay": round(delay, 2), "staged": staged, "finished_first": finished_first, "late": late,
+        "code": proc.returncode,
         "hung": hung, "traceback": "Traceback (most recent call last)" in (err or ""),
         "err_tail": (err or "").strip().splitlines()[-3:],
         "new_cache": after is not None and before is not None and after.resolve() != before.resolve(),
         "complete": complete, "next_ok": nxt.returncode == 0, "next_cached": cached, "leftovers": left,
         "next_err": nxt.stderr.strip()[-200:] if nxt.returncode else "",
     }  # fmt: skip
+
+
+def too_late(kind: str, code: int | None, err: str) -> bool:
+    """A SIGINT that came once the build's outcome was decided: the build finished, exit 0, no traceback.
+
+    buildorch ignores a Ctrl-C once buildx is done and the result written (cli/entry._decided),
+    so the finished build exits 0 with its output whole: like a build that ended before its
+    moment, not a trial (tried again). A buildorch that ignored Ctrl-C in the middle of a build
+    would end here every time, and miss the trial count (attempts stop at 2 x TRIALS).
+    """
+    return kind == "SIGINT" and code == 0 and "Traceback (most recent call last)" not in err
 
 
 def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
@@ -254,6 +268,7 @@ def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
     bad_ends = [r for r in killed if r["hung"] or r["traceback"] or (r["kind"] == "SIGINT" and (
         r["code"] not in (130, -signal.SIGINT) or r["err_tail"][-1:] != ["interrupted"]))]
     new = sum(r["new_cache"] for r in killed)
+    late = sum(r.get("late", False) for r in rows)
     staged = sum(r["staged"] and not r["new_cache"] for r in killed)
     details = [f"{r['kind']} at {r['delay']} s: {', '.join(r['leftovers'])}" for r in rows if r["leftovers"]]
     details += [f"{r['kind']} at {r['delay']} s: next build failed: {r['next_err']}" for r in rows if not r["next_ok"]]
@@ -261,7 +276,8 @@ def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
     return [
         Figure("trials", "kill trials (SIGKILL and SIGINT at random moments)", len(killed), 30, ">=", trials=n,
                notes=[f"{kinds['SIGKILL']} SIGKILL (buildorch alone), {kinds['SIGINT']} SIGINT (its process group); "
-                      f"{n - len(killed)} builds ended before their kill moment and are not counted. Where the kills "
+                      f"{n - len(killed)} builds ended before their kill moment and are not counted ({late} of them "
+                      "ended with exit 0 after a SIGINT that came once their outcome was decided). Where the kills "
                       f"landed: {len(killed) - staged - new} before the cache staging (start-up, planning), {staged} "
                       f"during the solve or the export (staging directory present), {new} after the new cache was "
                       f"swapped in (the image description, the record); else the previous cache stayed."],

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from reliability.build_kills import cache_complete, cache_leftovers
+from reliability.build_kills import _figures, cache_complete, cache_leftovers, too_late
 
 
 def blob(gen: Path, data: bytes) -> dict[str, object]:
@@ -54,3 +54,20 @@ def test_leftovers_are_staging_links_damaged_copies_and_other_generations(tmp_pa
     for name in ("ctx.new-123", ".ctx.link-9", "ctx.corrupt-5", "ctx.gen-0f"):
         (tmp_path / name).mkdir()
     assert sorted(cache_leftovers(live)) == sorted(["ctx.new-123", ".ctx.link-9", "ctx.corrupt-5", "ctx.gen-0f"])
+
+
+def row(kind: str, code: int, err: str = "interrupted", finished_first: bool = False, late: bool = False) -> dict[str, object]:
+    return {"kind": kind, "delay": 1.0, "staged": True, "finished_first": finished_first, "late": late, "code": code,
+            "hung": False, "traceback": "Traceback" in err, "err_tail": err.splitlines()[-3:], "new_cache": False,
+            "complete": True, "next_ok": True, "next_cached": 100.0, "leftovers": [], "next_err": ""}  # fmt: skip
+
+
+def test_a_sigint_after_the_outcome_is_no_trial_and_a_wrong_end_is_counted() -> None:
+    assert too_late("SIGINT", 0, "")
+    assert not too_late("SIGINT", 0, "Traceback (most recent call last):\n  ...")  # exit 0 with a traceback is a defect
+    assert not too_late("SIGINT", 130, "interrupted") and not too_late("SIGKILL", 0, "")
+    figures = {f.name: f for f in _figures([row("SIGINT", 130), row("SIGKILL", -9, ""), row("SIGINT", 0, "", True, True)])}
+    assert figures["trials"].value == 2 and "(1 of them ended with exit 0" in figures["trials"].notes[0]
+    assert figures["clean_ends"].value == 100.0
+    figures = {f.name: f for f in _figures([row("SIGINT", 130), row("SIGINT", 1, "error: x")])}
+    assert figures["clean_ends"].value == 50.0 and not figures["clean_ends"].goal_met
