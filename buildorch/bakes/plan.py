@@ -281,12 +281,13 @@ def cache_plan_for(name: str, target: BakeTarget, mode: Literal["min", "max"]) -
     problem = _unwritable(d)
     if problem:
         return cache.CachePlan(warnings=[f"{problem}; building without that cache"])
-    plan = cache.CachePlan(local_dir=d, staging_dir=d.with_name(f"{d.name}.new-{os.getpid()}"), mode=mode)
+    staging = d.with_name(f"{d.name}.new-{os.getpid()}")
+    plan = cache.CachePlan(local_dir=d, staging_dir=staging, mode=mode)
     if cache.local_cache_ok(d):
-        plan.cache_from.append(f"type=local,src={d}")
+        plan.cache_from.append(cache.local_from(d))
     elif d.exists():
         plan.warnings.append(f"local cache {d} is damaged (no valid index.json): set aside before the bake; building cold")
-    plan.cache_to.append(f"type=local,dest={plan.staging_dir},mode={mode}")
+    plan.cache_to.append(cache.local_to(staging, mode))
     return plan
 
 

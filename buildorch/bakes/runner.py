@@ -134,14 +134,20 @@ def _stage(plan: BakePlan, name: str, c: cache.CachePlan, out: IO[str]) -> None:
     When another build or bake holds the cache's export lock, this target imports the
     cache but does not export it: its ``cache-to`` leaves the definition, as ``build``
     drops its ``--cache-to`` (an export into a staging directory nobody swaps in would be left over).
+    The import names the generation the live link points at now, as a build's does: another
+    build or bake may swap the link while BuildKit still reads this one's blobs.
     """
     staged = c.staging_dir
     for w in cache.stage(c):
         out.write(f"warning: target {name}: {w}\n")
         c.warnings.append(w)
+    target = plan.definition.target[name]
     if staged is not None and c.staging_dir is None:
         c.cache_to = []
-        plan.definition.target[name].cache_to = []
+        target.cache_to = []
+    pinned = cache.pinned_import(c)
+    if pinned:  # what runs; the result shows the cache itself (target_result)
+        target.cache_from = [pinned[1] if x == pinned[0] else x for x in target.cache_from]
 
 
 def _run_once(plan: BakePlan, view: _View) -> dict[str, Any]:
@@ -219,6 +225,7 @@ def _abandon(caches: list[cache.CachePlan], tracker: BakeTracker, shown: Rendere
 def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[str, Any], elapsed: float) -> BuildResult:
     """One target's result, from the definition that ran, its progress and its metadata entry."""
     t = plan.definition.target[name]
+    c = tp.cache if (tp := plan.targets.get(name)) is not None else None
     args = {k: v for k, v in t.args.items() if v is not None}
     steps = tracker.view(name)
     result = BuildResult(
@@ -236,8 +243,9 @@ def target_result(plan: BakePlan, name: str, tracker: BakeTracker, meta: dict[st
         steps_cached=steps.steps_cached,
         steps=steps.step_results(),
         duration_seconds=tracker.span(name) or elapsed,
-        cache_from=[as_csv(c) for c in t.cache_from],
-        cache_to=[as_csv(c) for c in t.cache_to],
+        # the caches buildorch made are shown as such: the live cache, not its generation or this run's staging
+        cache_from=list(c.cache_from) if c is not None else [as_csv(x) for x in t.cache_from],
+        cache_to=cache.shown_cache_to(c) if c is not None else [as_csv(x) for x in t.cache_to],
         warnings=[*_cache_warnings(plan, name), *([plan.fallbacks[name]] if name in plan.fallbacks else []), *tracker.warnings],
         command=["docker", *(plan.ran or plan.argv())],
         metadata=meta,

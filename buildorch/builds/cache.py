@@ -141,10 +141,10 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
             # Set aside by cache_store.stage when the build runs (a plan writes nothing).
             plan.warnings.append(f"local cache {d} is damaged (no valid index.json): it is set aside; building cold")
         elif live is not None or any(local_cache_ok(g) for g in generations(d)):
-            plan.cache_from.append(csvspec.spec(("type", "local"), ("src", d)))
+            plan.cache_from.append(local_from(d))
         plan.staging_dir = d.with_name(f"{d.name}.new-{os.getpid()}")
         plan.mode = mode
-        plan.cache_to.append(csvspec.spec(("type", "local"), ("dest", plan.staging_dir), ("mode", mode)))
+        plan.cache_to.append(local_to(plan.staging_dir, mode))
     elif kind == "registry":
         ref = policy.ref
         if not ref:
@@ -169,6 +169,36 @@ def _plan_cache(spec: BuildSpec) -> CachePlan:
         plan.cache_from.extend(f"type=registry,ref={t}" for t in spec.tags[:1])
     plan.cache_to.extend(policy.extra_to)  # the user's own --cache-to, exported beside buildorch's
     return plan
+
+
+def local_from(d: Path) -> str:
+    """The ``cache-from`` of a local cache directory, as buildx reads it (a path with a comma is quoted)."""
+    return csvspec.spec(("type", "local"), ("src", d))
+
+
+def local_to(d: Path, mode: str | None) -> str:
+    """The ``cache-to`` exporting into ``d`` (a build's staging directory; ``mode`` is set with it)."""
+    return csvspec.spec(("type", "local"), ("dest", d), ("mode", mode))
+
+
+def pinned_import(plan: CachePlan) -> tuple[str, str] | None:
+    """``(import of the live link, the same import naming its generation now)``, once :func:`stage` ran; None if no link.
+
+    What BuildKit reads is the generation: another build may swap the link while BuildKit
+    still reads this one's blobs (the old generation stays while a reader holds its lock).
+    """
+    if plan.local_dir is None:
+        return None
+    gen = current(plan.local_dir)
+    return None if gen is None or gen == plan.local_dir else (local_from(plan.local_dir), local_from(gen))
+
+
+def shown_cache_to(plan: CachePlan) -> list[str]:
+    """``cache_to`` as a result reports it: the live cache's path, not this build's staging directory."""
+    if plan.staging_dir is None or plan.local_dir is None:
+        return list(plan.cache_to)
+    staging, live = local_to(plan.staging_dir, plan.mode), local_to(plan.local_dir, plan.mode)
+    return [live if x == staging else x for x in plan.cache_to]
 
 
 def cache_state(d: Path) -> str:

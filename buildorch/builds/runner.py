@@ -20,7 +20,7 @@ from buildorch.builds import cache, image_lock, run_dir
 from buildorch.builds.frontend import frontend_warning
 from buildorch.builds.plan import BuildPlan, Invocation, plan_build
 from buildorch.builds.spec import BuildResult, BuildSpec
-from buildorch.core import csvspec, dockerfile, references
+from buildorch.core import dockerfile, references
 from buildorch.core.errors import BuildFailed, BuildorchError, EngineError, InputError, PushFailed
 from buildorch.engine import buildx
 
@@ -91,7 +91,7 @@ def run_plan(plan: BuildPlan, *, renderer: Renderer | None = None, log: IO[str] 
         version=plan.version.version,
         build_time=plan.version.build_time,
         cache_from=plan.cache.cache_from,
-        cache_to=_shown_cache_to(plan.cache),
+        cache_to=cache.shown_cache_to(plan.cache),
         warnings=list(plan.warnings),
     )
     if plan.output == "push":
@@ -197,15 +197,6 @@ def _check_push_registries(tags: list[str], out: IO[str], backoff: Backoff | Non
             ) from None
 
 
-def _shown_cache_to(c: cache.CachePlan) -> list[str]:
-    """``cache_to`` as the result reports it: the live cache's path, not this build's staging directory."""
-    if c.staging_dir is None or c.local_dir is None:
-        return list(c.cache_to)
-    staging = csvspec.spec(("type", "local"), ("dest", c.staging_dir), ("mode", c.mode))
-    live = csvspec.spec(("type", "local"), ("dest", c.local_dir), ("mode", c.mode))
-    return [live if x == staging else x for x in c.cache_to]
-
-
 def _stage_cache(plan: BuildPlan, result: BuildResult, out: IO[str]) -> None:
     """Take the cache's locks and seed its staging directory; adjust the argv to what the store decided.
 
@@ -220,14 +211,12 @@ def _stage_cache(plan: BuildPlan, result: BuildResult, out: IO[str]) -> None:
         result.warnings.append(w)
     if c.local_dir is None:
         return
-    gen = cache.current(c.local_dir)
-    swaps: dict[str, str | None] = {}
-    if gen is not None and gen != c.local_dir:
-        swaps[csvspec.spec(("type", "local"), ("src", c.local_dir))] = csvspec.spec(("type", "local"), ("src", gen))
+    pinned = cache.pinned_import(c)
+    swaps: dict[str, str | None] = dict([pinned]) if pinned else {}
     if staging is not None and c.staging_dir is None:
-        swaps[csvspec.spec(("type", "local"), ("dest", staging), ("mode", c.mode))] = None
+        swaps[cache.local_to(staging, c.mode)] = None
         c.cache_to = [x for x in c.cache_to if swaps.get(x, x) is not None]
-        result.cache_to = _shown_cache_to(c)
+        result.cache_to = cache.shown_cache_to(c)
     for inv in plan.invocations:
         inv.argv = _swapped(inv.argv, swaps)
 
