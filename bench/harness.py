@@ -128,7 +128,9 @@ def other_builds() -> int:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"docker-buildx") and len(argv) > 2 and argv[2] in (b"build", b"bake"):
+        # run by the docker CLI: docker-buildx buildx build ...; by buildorch (engine/docker_cli.argv): docker-buildx build ...
+        words = argv[2:3] if argv[1:2] == [b"buildx"] else argv[1:2]
+        if argv and argv[0].endswith(b"docker-buildx") and words and words[0] in (b"build", b"bake"):
             n += 1
     return n
 

@@ -123,7 +123,7 @@ def docker_with_config(config: Path, *args: str) -> str:
 
 @pytest.mark.parametrize("config", [None, STACK_DIR / "buildx" / "compat-config"], ids=["default", "compat"])
 def test_the_plugin_buildorch_asks_directly_is_the_one_docker_runs(config: Path | None) -> None:
-    # engine/docker_cli.buildx_plugin: questions (version, bake --print) skip the docker CLI in front of buildx.
+    # engine/docker_cli.buildx_plugin: every buildx command (builds and bakes too) skips the docker CLI in front of buildx.
     env = {k: v for k, v in os.environ.items() if k != "DOCKER_CONFIG"} | ({"DOCKER_CONFIG": str(config)} if config else {})
     code = "from buildorch.engine import buildx, docker_cli; print(docker_cli.buildx_plugin()); print(buildx.buildx_version())"
     ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
