@@ -21,7 +21,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import json
 import os
 import queue
 import re
@@ -31,11 +30,11 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from buildorch.core.errors import BuildorchError, EngineError
+from buildorch.engine import plugins
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -204,14 +203,6 @@ def start(args: Sequence[str], *, what: str | None = None, env: dict[str, str] |
         raise translate(exc, what or f"docker {' '.join(args[:2])}") from exc
 
 
-# Where the docker CLI looks for plugins after the directories its configuration names (docker/cli,
-# cli-plugins/manager: defaultSystemPluginDirs), in its order.
-SYSTEM_PLUGIN_DIRS = (
-    "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
-    "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins",
-)  # fmt: skip
-
-
 def argv(args: Sequence[str]) -> list[str]:
     """The command line that runs ``docker ARGS...``: a ``buildx`` command runs its plugin directly (:func:`buildx_plugin`)."""
     args = [str(a) for a in args]
@@ -220,44 +211,8 @@ def argv(args: Sequence[str]) -> list[str]:
 
 
 def buildx_plugin() -> str | None:
-    """The ``docker-buildx`` that ``docker buildx`` runs, found as the docker CLI finds it; None when unsure.
-
-    ``docker buildx X`` starts the docker CLI, which runs the plugin once to read its metadata
-    and once more to do X: 0.07 s and two thirds of the CPU of a question (the version, a
-    bake file's ``--print``: 0.11 s against 0.04 s here), and the same 0.07 s in front of every
-    build and bake, whose start shares 2 cores with buildorch's own. buildx run standalone
-    sets itself up as the plugin does (its root command "match[es] plugin behavior for
-    standalone mode": the same client options, environment, contexts and configuration), so
-    buildorch runs it directly, picked as the docker CLI picks it (cli-plugins/manager
-    ``getPluginDirs``, the same order since plugins came in 2019): its configuration's
-    ``cliPluginsExtraDirs``, then ``cli-plugins`` in its configuration directory
-    (DOCKER_CONFIG, else ~/.docker), then SYSTEM_PLUGIN_DIRS; the first that exists. None (so
-    ``docker buildx`` is run) when the ``docker`` buildorch runs (:func:`docker_cmd`) is not an
-    executable file, the configuration cannot be read, or that first file is no executable.
-    """
-    docker = docker_cmd()[0]
-    if not (os.path.isfile(docker) and os.access(docker, os.X_OK)):
-        return None
-    return _plugin_in(os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker"))
-
-
-@functools.cache
-def _plugin_in(config: str) -> str | None:
-    config_dir = Path(config)
-    extra: Any = []
-    try:
-        extra = json.loads((config_dir / "config.json").read_bytes()).get("cliPluginsExtraDirs") or []
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not isinstance(extra, list) or not all(isinstance(d, str) for d in extra):
-        return None
-    for d in (*extra, str(config_dir / "cli-plugins"), *SYSTEM_PLUGIN_DIRS):
-        candidate = Path(d) / "docker-buildx"
-        if candidate.exists():
-            return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
-    return None
+    """The ``docker-buildx`` that :func:`docker_cmd`'s ``docker buildx`` runs (:mod:`~buildorch.engine.plugins`), or None."""
+    return plugins.buildx_plugin(docker_cmd()[0])
 
 
 def finish(proc: subprocess.Popen[bytes], *, what: str) -> str:

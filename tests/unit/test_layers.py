@@ -109,12 +109,27 @@ def test_only_engine_talks_to_the_outside(path: Path) -> None:
     assert not bad, "a process or a socket outside engine/:\n" + "\n".join(bad)
 
 
+MAX_LINES = 400  # issue 14: a module longer than this holds two subjects; split it where they part
+
+
+def too_long(path: Path) -> int | None:
+    n = len(path.read_text().splitlines())
+    return n if n > MAX_LINES else None
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_is_over_400_lines(path: Path) -> None:
+    assert too_long(path) is None, f"{path.relative_to(ROOT)} has {too_long(path)} lines (at most {MAX_LINES}): split it"
+
+
 def test_the_checks_catch_a_violation(tmp_path: Path) -> None:
     f = tmp_path / "x.py"
     f.write_text("import typer\nfrom buildorch.cli.render import emit_json\nfrom buildorch.engine import buildx\n")
     assert [n for _, n in imported(f)] == ["typer", "buildorch.cli.render", "buildorch.cli.render.emit_json",
                                            "buildorch.engine", "buildorch.engine.buildx"]
     assert target_part("buildorch.cli.render") == "cli" and RANK["cli"] > RANK["builds"]
+    f.write_text("x = 1\n" * (MAX_LINES + 1))
+    assert too_long(f) == MAX_LINES + 1
 
 
 def test_the_release_script_uses_only_the_public_api() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.engine import docker_cli
+from buildorch.engine import docker_cli, plugins
 
 
 def plugin(d: Path, mode: int = 0o755) -> Path:
@@ -20,25 +20,25 @@ def plugin(d: Path, mode: int = 0o755) -> Path:
 
 @pytest.fixture
 def dirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(docker_cli, "SYSTEM_PLUGIN_DIRS", (str(tmp_path / "sys1"), str(tmp_path / "sys2")))
+    monkeypatch.setattr(plugins, "SYSTEM_PLUGIN_DIRS", (str(tmp_path / "sys1"), str(tmp_path / "sys2")))
     docker = plugin(tmp_path / "bin").rename(tmp_path / "bin" / "docker")  # an executable stand-in
     monkeypatch.setattr(docker_cli.shutil, "which", lambda name: str(docker))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "config"))
-    docker_cli._plugin_in.cache_clear()
+    plugins._plugin_in.cache_clear()
     yield tmp_path
-    docker_cli._plugin_in.cache_clear()
+    plugins._plugin_in.cache_clear()
 
 
 def test_the_docker_cli_order_extra_dirs_then_the_config_directory_then_the_system(dirs: Path) -> None:
     sys2 = plugin(dirs / "sys2")
     assert docker_cli.buildx_plugin() == str(sys2)
-    docker_cli._plugin_in.cache_clear()
+    plugins._plugin_in.cache_clear()
     sys1 = plugin(dirs / "sys1")
     assert docker_cli.buildx_plugin() == str(sys1)
-    docker_cli._plugin_in.cache_clear()
+    plugins._plugin_in.cache_clear()
     mine = plugin(dirs / "config" / "cli-plugins")
     assert docker_cli.buildx_plugin() == str(mine)
-    docker_cli._plugin_in.cache_clear()
+    plugins._plugin_in.cache_clear()
     extra = plugin(dirs / "extra")
     (dirs / "config" / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": [str(dirs / "extra")]}))
     assert docker_cli.buildx_plugin() == str(extra)
