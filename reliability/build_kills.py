@@ -268,7 +268,7 @@ def _figures(rows: list[dict[str, Any]]) -> list[Figure]:
     bad_ends = [r for r in killed if r["hung"] or r["traceback"] or (r["kind"] == "SIGINT" and (
         r["code"] not in (130, -signal.SIGINT) or r["err_tail"][-1:] != ["interrupted"]))]
     new = sum(r["new_cache"] for r in killed)
-    late = sum(r.get("late", False) for r in rows)
+    late = sum(r["late"] for r in rows)
     staged = sum(r["staged"] and not r["new_cache"] for r in killed)
     details = [f"{r['kind']} at {r['delay']} s: {', '.join(r['leftovers'])}" for r in rows if r["leftovers"]]
     details += [f"{r['kind']} at {r['delay']} s: next build failed: {r['next_err']}" for r in rows if not r["next_ok"]]
