@@ -35,13 +35,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from buildorch.core import references
+from buildorch.core import dirs, references
 
 
 def lock_dir(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "buildorch" / "locks"
+    return dirs.user_cache_dir(environ) / "locks"
 
 
 def canonical_name(tag: str) -> str:

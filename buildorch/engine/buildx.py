@@ -31,12 +31,15 @@ how their failures read is :mod:`buildorch.engine.docker_cli`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
 
+from buildorch.core import dirs
 from buildorch.core.errors import BuildorchError, EngineError
 from buildorch.engine import docker_cli
 from buildorch.engine.docker_cli import (
@@ -114,8 +117,71 @@ def engine_info() -> dict[str, Any]:
 
 
 def buildx_version() -> str:
-    """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``."""
-    return run(["buildx", "version"], what="docker buildx version").strip()
+    """``docker buildx version``, e.g. ``github.com/docker/buildx 0.13.1 ...``.
+
+    Kept on disk for the plugin file it came from (:func:`_known_version`): a bake asks on every
+    run, and the process was a third of what a cached bake starts on 2 cores.
+    """
+    known = _known_version()
+    if known is not None:
+        return known
+    text = run(["buildx", "version"], what="docker buildx version").strip()
+    _remember_version(text)
+    return text
+
+
+VERSION_FILE = "buildx-versions.json"  # in core.dirs.user_cache_dir()
+
+
+def _plugin_stamp() -> tuple[str, list[int]] | None:
+    """The plugin that ``buildx`` commands run and what identifies its file's contents, or None (then: no disk cache).
+
+    The ctime changes with every write to the file and cannot be set back (unlike the mtime that
+    ``cp -p`` and package managers keep), so an upgraded or rebuilt buildx is asked again.
+    """
+    plugin = docker_cli.buildx_plugin()
+    if plugin is None:
+        return None
+    try:
+        st = os.stat(plugin)
+    except OSError:
+        return None
+    return plugin, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _known_version() -> str | None:
+    stamp = _plugin_stamp()
+    if stamp is None:
+        return None
+    try:
+        entry = json.loads((dirs.user_cache_dir() / VERSION_FILE).read_bytes()).get(stamp[0])
+        if entry["stamp"] == stamp[1] and isinstance(entry["version"], str) and entry["version"]:
+            return str(entry["version"])
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        pass  # none yet, or unreadable: ask buildx (and write the file again)
+    return None
+
+
+def _remember_version(text: str) -> None:
+    stamp = _plugin_stamp()
+    if stamp is None or not text:
+        return
+    path = dirs.user_cache_dir() / VERSION_FILE
+    try:
+        doc = json.loads(path.read_bytes())
+        if not isinstance(doc, dict):
+            doc = {}
+    except (OSError, ValueError):
+        doc = {}
+    doc[stamp[0]] = {"stamp": stamp[1], "version": text}
+    tmp = path.with_name(f"{path.name}.{os.getpid()}")
+    try:  # written aside and renamed, so a concurrent reader sees the old file or the new one
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(doc, indent=1))
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: every bake asks buildx, as before
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 @functools.cache
@@ -133,10 +199,11 @@ def ask_buildx_version() -> None:
     """Start ``docker buildx version`` now (:func:`docker_cli.start_early`), unless its answer is known.
 
     A bake needs it after ``--print`` and before it starts: asked only then, it added a whole
-    docker CLI start (0.1-0.2 s) to every bake.
+    docker CLI start (0.1-0.2 s) to every bake. Known from an earlier run of the same plugin
+    file (:func:`_known_version`), nothing is started.
     """
     cached = getattr(buildx_release, "cache_info", None)  # a test may have put a plain function there
-    if not (cached is not None and cached().currsize):
+    if not (cached is not None and cached().currsize) and _known_version() is None:
         docker_cli.start_early(["buildx", "version"])
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from buildorch.engine import docker_cli, plugins
+from buildorch.core import dirs as core_dirs
+from buildorch.engine import buildx, docker_cli, plugins
 
 
 def plugin(d: Path, mode: int = 0o755) -> Path:
@@ -78,3 +79,53 @@ def test_a_docker_that_is_not_there_is_run_to_fail_as_docker(dirs: Path, monkeyp
     plugin(dirs / "sys2")
     monkeypatch.setattr(docker_cli, "docker_cmd", lambda: ["/nonexistent/docker"])
     assert docker_cli.argv(["buildx", "build", "."]) == ["/nonexistent/docker", "buildx", "build", "."]
+
+
+def version_plugin(d: Path, version: str) -> Path:
+    """A docker-buildx that answers ``version`` and counts how often it ran (in ``ran`` beside it)."""
+    p = plugin(d)
+    p.write_text(f'#!/bin/sh\necho "$1" >> {d / "ran"}\necho "github.com/docker/buildx {version} abc"\n')
+    return p
+
+
+def runs(d: Path) -> int:
+    return len((d / "ran").read_text().splitlines()) if (d / "ran").exists() else 0
+
+
+def test_the_version_is_asked_once_per_plugin_file(dirs: Path) -> None:
+    version_plugin(dirs / "sys2", "v0.38.2")
+    assert buildx.buildx_version() == "github.com/docker/buildx v0.38.2 abc" and runs(dirs / "sys2") == 1
+    assert buildx.buildx_version() == "github.com/docker/buildx v0.38.2 abc" and runs(dirs / "sys2") == 1  # from disk
+    buildx.ask_buildx_version()
+    assert not docker_cli._early  # nothing started for an answer already known
+    version_plugin(dirs / "sys2", "v0.39.0")  # an upgrade in place: same path, new contents
+    assert buildx.buildx_version() == "github.com/docker/buildx v0.39.0 abc" and runs(dirs / "sys2") == 2
+    plugins._plugin_in.cache_clear()
+    version_plugin(dirs / "sys1", "v0.13.1")  # another plugin first in line: its own entry
+    assert buildx.buildx_version() == "github.com/docker/buildx v0.13.1 abc" and runs(dirs / "sys1") == 1
+    doc = json.loads((dirs_cache() / buildx.VERSION_FILE).read_text())
+    assert set(doc) == {str(dirs / "sys1" / "docker-buildx"), str(dirs / "sys2" / "docker-buildx")}
+
+
+def test_a_cache_that_cannot_be_written_or_read_means_asking_each_time(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    version_plugin(dirs / "sys2", "v0.38.2")
+    (dirs / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(dirs / "file"))  # buildorch's folder cannot be made
+    assert buildx.buildx_version() == buildx.buildx_version() == "github.com/docker/buildx v0.38.2 abc"
+    assert runs(dirs / "sys2") == 2
+    monkeypatch.setenv("XDG_CACHE_HOME", str(dirs / "xdg"))
+    (dirs / "xdg" / "buildorch").mkdir(parents=True)
+    (dirs / "xdg" / "buildorch" / buildx.VERSION_FILE).write_text('["not", "a", "map"]')
+    assert buildx.buildx_version() == "github.com/docker/buildx v0.38.2 abc" and runs(dirs / "sys2") == 3
+    assert buildx.buildx_version() == "github.com/docker/buildx v0.38.2 abc" and runs(dirs / "sys2") == 3  # rewritten
+
+
+def test_without_a_plugin_file_nothing_is_kept(dirs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docker_cli, "run", lambda args, **kw: "github.com/docker/buildx v0.38.2 abc\n")
+    monkeypatch.setattr(buildx, "run", docker_cli.run)
+    assert buildx.buildx_version() == "github.com/docker/buildx v0.38.2 abc"  # through `docker buildx`: no file to key on
+    assert not (dirs_cache() / buildx.VERSION_FILE).exists()
+
+
+def dirs_cache() -> Path:
+    return core_dirs.user_cache_dir()
