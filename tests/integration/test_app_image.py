@@ -251,6 +251,7 @@ def test_image_sizes(multi_image: str, single_image: str, tmp_path: Path) -> Non
     assert single >= 50 * runtime, f"single-stage {single} B < 50 x runtime {runtime} B"
 
 
+@pytest.mark.slow  # two builds from nothing (73 s warm, the longest of make test): make test-slow runs it
 def test_binary_is_reproducible(docker_ready: None, tmp_path: Path) -> None:
     env = {"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
     digests = []
