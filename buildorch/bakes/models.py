@@ -210,7 +210,7 @@ class BakeSpec(BaseModel):
     @field_validator("allow")
     @classmethod
     def _allow(cls, v: list[str]) -> list[str]:
-        return [flags.check_allow(a) for a in v]
+        return flags.check_each("allow", v)
 
     @field_validator("overrides")
     @classmethod

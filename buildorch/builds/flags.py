@@ -13,6 +13,7 @@ import csv
 import ipaddress
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 NETWORKS = ("default", "none", "host")
@@ -187,6 +188,19 @@ def check_provenance(value: str) -> str:
     if "mode" in spec and spec["mode"] not in ("min", "max"):
         raise ValueError(f"--provenance {value!r}: mode is min or max")
     return value
+
+
+# The repeatable flags whose every value is checked on its own: the spec's field -> its check.
+EACH_CHECKED: dict[str, Callable[[str], str]] = {
+    "ssh": check_ssh, "add_hosts": check_add_host, "allow": check_allow,
+    "annotations": check_annotation, "attest": check_attest, "outputs": check_output,
+}  # fmt: skip
+
+
+def check_each(field: str, values: list[str]) -> list[str]:
+    """Each value of a repeatable flag through its check (:data:`EACH_CHECKED`), for the models' validators."""
+    check = EACH_CHECKED[field]
+    return [check(v) for v in values]
 
 
 def check_passthrough(args: list[str]) -> list[str]:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, computed_field, field_validator, model_validator
 
 from buildorch.builds import flags
 from buildorch.core import csvspec, dockerfile, references, secrets
@@ -184,35 +184,15 @@ class BuildSpec(BaseModel):
                 raise ValueError(f"label {key!r} holds {bad}: it would be stored in the image as is")
         return v
 
-    @field_validator("ssh")
+    @field_validator(*flags.EACH_CHECKED)
     @classmethod
-    def _ssh(cls, v: list[str]) -> list[str]:
-        return [flags.check_ssh(s) for s in v]
+    def _each_checked(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return flags.check_each(info.field_name or "", v)
 
     @field_validator("network")
     @classmethod
     def _network(cls, v: str | None) -> str | None:
         return flags.check_network(v) if v is not None else v
-
-    @field_validator("add_hosts")
-    @classmethod
-    def _add_hosts(cls, v: list[str]) -> list[str]:
-        return [flags.check_add_host(h) for h in v]
-
-    @field_validator("allow")
-    @classmethod
-    def _allow(cls, v: list[str]) -> list[str]:
-        return [flags.check_allow(a) for a in v]
-
-    @field_validator("annotations")
-    @classmethod
-    def _annotations(cls, v: list[str]) -> list[str]:
-        return [flags.check_annotation(a) for a in v]
-
-    @field_validator("attest")
-    @classmethod
-    def _attest(cls, v: list[str]) -> list[str]:
-        return [flags.check_attest(a) for a in v]
 
     @field_validator("provenance")
     @classmethod
@@ -230,11 +210,6 @@ class BuildSpec(BaseModel):
     @classmethod
     def _call(cls, v: str | None) -> str | None:
         return flags.check_call(v) if v is not None else v
-
-    @field_validator("outputs")
-    @classmethod
-    def _outputs(cls, v: list[str]) -> list[str]:
-        return [flags.check_output(o) for o in v]
 
     @field_validator("buildx_args")
     @classmethod
