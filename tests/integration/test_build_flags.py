@@ -76,8 +76,10 @@ def test_ssh_default_forwards_the_agent_to_run_mount_ssh(tmp_path: Path) -> None
     (ctx / "agent.pl").write_text(AGENT_PL)
     with ssh_agent(tmp_path) as agent:
         comment = agent.pop("COMMENT")
+        # --no-cache: BuildKit's cache key of a RUN --mount=type=ssh leaves the agent's keys out, so an earlier
+        # run's step (another agent, another comment) would be reused: make test-compat runs this test again.
         r = buildorch("build", str(ctx), "--ssh", "default", "-o", f"type=local,dest={tmp_path / 'out'}",
-                      "--cache", "none", "--progress", "plain", env=agent)  # fmt: skip
+                      "--cache", "none", "--no-cache", "--progress", "plain", env=agent)  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / "out" / "identities.txt").read_text().split() == [comment]
     assert re.search(r"^#\d+ \[probe 3/3\] RUN --mount=type=ssh perl /agent.pl", r.stderr, re.M), r.stderr[-3000:]
