@@ -122,11 +122,13 @@ def buildx_version() -> str:
     Kept on disk for the plugin file it came from (:func:`_known_version`): a bake asks on every
     run, and the process was a third of what a cached bake starts on 2 cores.
     """
-    known = _known_version()
+    stamp = _plugin_stamp()  # taken before asking: a plugin replaced meanwhile is not filed under its new stamp
+    known = _known_version(stamp)
     if known is not None:
         return known
     text = run(["buildx", "version"], what="docker buildx version").strip()
-    _remember_version(text)
+    if stamp is not None and text:
+        _remember_version(stamp, text)
     return text
 
 
@@ -149,8 +151,7 @@ def _plugin_stamp() -> tuple[str, list[int]] | None:
     return plugin, [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
-def _known_version() -> str | None:
-    stamp = _plugin_stamp()
+def _known_version(stamp: tuple[str, list[int]] | None) -> str | None:
     if stamp is None:
         return None
     try:
@@ -162,10 +163,7 @@ def _known_version() -> str | None:
     return None
 
 
-def _remember_version(text: str) -> None:
-    stamp = _plugin_stamp()
-    if stamp is None or not text:
-        return
+def _remember_version(stamp: tuple[str, list[int]], text: str) -> None:
     path = dirs.user_cache_dir() / VERSION_FILE
     try:
         doc = json.loads(path.read_bytes())
@@ -203,7 +201,7 @@ def ask_buildx_version() -> None:
     file (:func:`_known_version`), nothing is started.
     """
     cached = getattr(buildx_release, "cache_info", None)  # a test may have put a plain function there
-    if not (cached is not None and cached().currsize) and _known_version() is None:
+    if not (cached is not None and cached().currsize) and _known_version(_plugin_stamp()) is None:
         docker_cli.start_early(["buildx", "version"])
 
 

@@ -103,7 +103,7 @@ def test_the_version_is_asked_once_per_plugin_file(dirs: Path) -> None:
     plugins._plugin_in.cache_clear()
     version_plugin(dirs / "sys1", "v0.13.1")  # another plugin first in line: its own entry
     assert buildx.buildx_version() == "github.com/docker/buildx v0.13.1 abc" and runs(dirs / "sys1") == 1
-    doc = json.loads((dirs_cache() / buildx.VERSION_FILE).read_text())
+    doc = json.loads((core_dirs.user_cache_dir() / buildx.VERSION_FILE).read_text())
     assert set(doc) == {str(dirs / "sys1" / "docker-buildx"), str(dirs / "sys2" / "docker-buildx")}
 
 
@@ -124,8 +124,4 @@ def test_without_a_plugin_file_nothing_is_kept(dirs: Path, monkeypatch: pytest.M
     monkeypatch.setattr(docker_cli, "run", lambda args, **kw: "github.com/docker/buildx v0.38.2 abc\n")
     monkeypatch.setattr(buildx, "run", docker_cli.run)
     assert buildx.buildx_version() == "github.com/docker/buildx v0.38.2 abc"  # through `docker buildx`: no file to key on
-    assert not (dirs_cache() / buildx.VERSION_FILE).exists()
-
-
-def dirs_cache() -> Path:
-    return core_dirs.user_cache_dir()
+    assert not (core_dirs.user_cache_dir() / buildx.VERSION_FILE).exists()
